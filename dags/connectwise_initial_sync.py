@@ -1,0 +1,42 @@
+"""Read every ConnectWise entity into the staging tables, in the seed's order.
+
+Reads every entity of the registry from ConnectWise into the staging tables, in the order the
+Salesbuildr seed uses (company types, categories and subcategories, contacts, companies,
+manufacturers, catalog and product types), then the remaining entities, then checks references
+across tables and logs a summary of what landed.
+
+Trigger it manually after configuring the `connectwise_default` (API) and `connectwise_staging`
+(database) connections. `preflight` stops the run before any record is read if the mapping,
+the connection or the API member's security role is wrong, and says which.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import chain, dag
+from connectwise.entities import REGISTRY
+from connectwise.tasks import check_integrity, preflight, summarize, sync_entity
+
+
+@dag(
+    dag_id="connectwise_initial_sync",
+    schedule=None,
+    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["connectwise"],
+    doc_md=__doc__,
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=20)},
+)
+def connectwise_initial_sync() -> None:
+    """Preflight, then one sync task per entity in dependency order, then checks."""
+    syncs = [
+        sync_entity.override(task_id=f"sync_{entity.name}")(entity_name=entity.name, mode="full")
+        for entity in REGISTRY.in_dependency_order()
+    ]
+    chain(preflight(), *syncs, check_integrity(), summarize())
+
+
+connectwise_initial_sync()

@@ -1,0 +1,302 @@
+"""The one loop every sync runs: extract → map → check → load, then advance the watermark.
+
+Initial, incremental and manual runs differ only in the ``conditions`` they ask for.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from connectwise.conditions import changed_since, parse_datetime
+from connectwise.errors import QualityGateError
+from connectwise.filters import record_filter_for
+from connectwise.mapping.apply import RecordMapper, Rejection
+from connectwise.paging import read_pages
+from connectwise.quality.checks import CheckContext
+from connectwise.quality.gate import QualityGate
+from connectwise.staging import history
+from connectwise.staging.database import utc_now
+from connectwise.staging.writer import StagingWriter, quarantine, resolve_quarantine
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from connectwise.entities import Entity, Registry
+    from connectwise.hook import ConnectWiseHook
+    from connectwise.mapping.load import Mapping
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["full", "incremental"]
+Row = dict[str, Any]
+DEFAULT_CHUNK_ROWS = 5000  # rows checked and loaded together: bounds memory, amortises GX
+
+
+@dataclass(frozen=True)
+class SyncRequest:
+    """What to sync: an entity, a mode, and optionally a lower bound overriding the watermark."""
+
+    entity: Entity
+    mode: Mode
+    run_id: str
+    changed_since: datetime | None = None
+
+
+class EntitySync:
+    """Run :class:`SyncRequest`s against one tenant and one staging database."""
+
+    def __init__(
+        self,
+        hook: ConnectWiseHook,
+        engine: Engine,
+        mapping: Mapping,
+        registry: Registry,
+        *,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+        progress_seconds: float = 5.0,
+    ) -> None:
+        self.hook = hook
+        self.engine = engine
+        self.mapping = mapping
+        self.registry = registry
+        self.chunk_rows = chunk_rows
+        self.progress_seconds = progress_seconds
+
+    def run(self, request: SyncRequest) -> dict[str, Any]:
+        """Sync one entity; return its figures (small, safe for XCom).
+
+        Raises:
+            QualityGateError: the quarantined share passed ``max_quarantine_ratio``; the good
+                rows are loaded but the watermark does not move.
+            ConnectWiseError: the API or the configuration failed; the run row says why.
+        """
+        entity = request.entity
+        since = self._lower_bound(request)
+        mode = "incremental" if since is not None else "full"
+        started = history.start_run(
+            self.engine,
+            run_id=request.run_id,
+            entity=entity.name,
+            mode=mode,
+            mapping_version=self.mapping.version,
+            watermark_from=since,
+        )
+        figures = history.RunFigures()
+        requests_before = self.hook.stats.snapshot()
+        try:
+            newest = self._extract_and_load(request, since, figures)
+        except BaseException as exc:
+            self._finish(request, started, figures, requests_before, "failed", str(exc))
+            raise
+        ratio = figures.quarantined / figures.fetched if figures.fetched else 0.0
+        limit = self.mapping.config.settings.max_quarantine_ratio
+        if ratio > limit:
+            message = (
+                f"{entity.title}: {figures.quarantined} of {figures.fetched} records "
+                f"({ratio:.1%}) failed quality checks, above max_quarantine_ratio {limit:.1%}. "
+                "Good records were loaded; see meta_quarantine for each reason, fix the data or "
+                "the mapping, then rerun. The watermark was not advanced."
+            )
+            self._finish(request, started, figures, requests_before, "failed", message)
+            raise QualityGateError(message)
+        watermark = self._next_watermark(newest)
+        self._finish(
+            request,
+            started,
+            figures,
+            requests_before,
+            "success",
+            None,
+            watermark=watermark,
+            full=mode == "full",
+        )
+        log.info(
+            "%s: fetched %d, inserted %d, updated %d, unchanged %d, quarantined %d, filtered %d",
+            entity.name,
+            figures.fetched,
+            figures.inserted,
+            figures.updated,
+            figures.unchanged,
+            figures.quarantined,
+            figures.filtered,
+        )
+        return {"entity": entity.name, "mode": mode, **figures.as_dict()}
+
+    def _lower_bound(self, request: SyncRequest) -> datetime | None:
+        if request.changed_since is not None:
+            return request.changed_since
+        if request.mode == "full":
+            return None
+        watermark = history.get_watermark(self.engine, request.entity.name)
+        if watermark is None:
+            log.info("%s has never synced: running a full sync first", request.entity.name)
+            return None
+        overlap = timedelta(seconds=self.mapping.config.settings.watermark_overlap_seconds)
+        return watermark - overlap
+
+    def _extract_and_load(
+        self, request: SyncRequest, since: datetime | None, figures: history.RunFigures
+    ) -> datetime | None:
+        entity = request.entity
+        conditions = changed_since(since) if since is not None else None
+        record_filter = record_filter_for(entity.record_filter, self.mapping.config)
+        record_filter.prepare(self.hook)
+        mapper = RecordMapper(entity, self.mapping)
+        gate = QualityGate(entity, CheckContext(self.mapping.config, self._known_ids(entity)))
+        writer = StagingWriter(self.engine, entity.staging_table, list(mapper.columns))
+        expected = self.hook.count(entity.endpoint, conditions=conditions)
+        progress = Progress(entity.name, expected, self.progress_seconds)
+        newest: datetime | None = None
+        pending: list[Row] = []
+        rejected: list[Rejection] = []
+        for page in read_pages(
+            self.hook,
+            entity.endpoint,
+            conditions=conditions,
+            parallelism=self.hook.site.max_parallel_requests,
+            expected=expected,
+        ):
+            figures.pages += 1
+            figures.fetched += len(page)
+            kept = [record for record in page if record_filter.keep(record)]
+            figures.filtered += len(page) - len(kept)
+            rows, failures = mapper.map_records(kept)
+            pending.extend(rows)
+            rejected.extend(failures)
+            newest = _newest(newest, rows)
+            if len(pending) >= self.chunk_rows:
+                self._check_and_load(gate, writer, request, pending, rejected, figures)
+                pending, rejected = [], []
+            progress.update(figures.fetched)
+        self._check_and_load(gate, writer, request, pending, rejected, figures)
+        progress.done(figures.fetched)
+        return newest
+
+    def _check_and_load(
+        self,
+        gate: QualityGate,
+        writer: StagingWriter,
+        request: SyncRequest,
+        rows: list[Row],
+        rejected: list[Rejection],
+        figures: history.RunFigures,
+    ) -> None:
+        passed, failed = gate.split(rows)
+        rejected = [*rejected, *failed]
+        with self.engine.begin() as connection:
+            counts = writer.load(connection, passed, request.run_id)
+            figures.quarantined += quarantine(
+                connection, request.entity.name, rejected, request.run_id
+            )
+            resolve_quarantine(connection, request.entity.name, [row["id"] for row in passed])
+        figures.inserted += counts.inserted
+        figures.updated += counts.updated
+        figures.unchanged += counts.unchanged
+
+    def _known_ids(self, entity: Entity) -> dict[str, set[int]]:
+        return {
+            reference.entity: history.staged_ids(
+                self.engine, self.registry[reference.entity].staging_table
+            )
+            for reference in entity.references
+        }
+
+    def _next_watermark(self, newest: datetime | None) -> datetime:
+        """Return the next lower bound: no later than the server's clock when this sync began.
+
+        Records changed while we read have ``lastUpdated`` after that moment, so the next run
+        reads them again whatever page they were on.
+        """
+        started = self.hook.server_time_at_start or utc_now()
+        return min(newest, started) if newest is not None else started
+
+    def _finish(
+        self,
+        request: SyncRequest,
+        started: datetime,
+        figures: history.RunFigures,
+        before: dict[str, float],
+        status: str,
+        error: str | None,
+        *,
+        watermark: datetime | None = None,
+        full: bool = False,
+    ) -> None:
+        after = self.hook.stats.snapshot()
+        figures.http_requests = int(after["requests"] - before["requests"])
+        figures.retries = int(after["retries"] - before["retries"])
+        figures.throttled = int(after["throttled"] - before["throttled"])
+        with self.engine.begin() as connection:
+            if status == "success":
+                history.set_watermark(
+                    connection,
+                    entity=request.entity.name,
+                    watermark=watermark,
+                    run_id=request.run_id,
+                    full=full,
+                )
+            history.finish_run(
+                connection,
+                run_id=request.run_id,
+                entity=request.entity.name,
+                started=started,
+                figures=figures,
+                status=status,
+                error=error,
+                watermark_to=watermark,
+            )
+
+
+def _newest(current: datetime | None, rows: list[Row]) -> datetime | None:
+    for row in rows:
+        stamp = row.get("last_updated")
+        if stamp is not None and (current is None or stamp > current):
+            current = stamp
+    return current
+
+
+class Progress:
+    """Log counts, rate and ETA at most every ``every`` seconds."""
+
+    def __init__(self, name: str, expected: int, every: float) -> None:
+        self.name = name
+        self.expected = expected
+        self.every = every
+        self.started = time.monotonic()
+        self.logged = self.started
+
+    def update(self, fetched: int) -> None:
+        """Log progress if enough time passed since the last line."""
+        now = time.monotonic()
+        if now - self.logged >= self.every:
+            self.logged = now
+            self._log(fetched, now)
+
+    def done(self, fetched: int) -> None:
+        """Log the final line."""
+        self._log(fetched, time.monotonic())
+
+    def _log(self, fetched: int, now: float) -> None:
+        elapsed = max(now - self.started, 1e-6)
+        rate = fetched / elapsed
+        remaining = max(self.expected - fetched, 0)
+        eta = remaining / rate if rate else 0.0
+        share = fetched / self.expected if self.expected else 1.0
+        log.info(
+            "%s: %d of %d records (%.0f%%), %.0f records/s, ETA %.0f s",
+            self.name,
+            fetched,
+            self.expected,
+            share * 100,
+            rate,
+            eta,
+        )
+
+
+def parse_changed_since(value: str | None) -> datetime | None:
+    """Parse an operator-supplied "changed since" date or timestamp (UTC)."""
+    return parse_datetime(value) if value else None

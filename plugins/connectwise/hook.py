@@ -1,0 +1,465 @@
+"""ConnectWiseHook: one ConnectWise tenant's REST API as an Airflow hook.
+
+Builds on ``HttpHook`` for the session (keep-alive adapter, proxies, certificates from the
+connection) and departs from it where ConnectWise needs more: Basic auth is
+``company+public:private``, the base URL comes from codebase discovery, the connection extras
+are settings rather than headers, and retries are a status table that honours ``Retry-After``
+and counts every attempt into the run history (``HttpHook.run_with_advanced_retry`` can do
+neither). See docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+
+import requests
+from airflow.providers.http.hooks.http import HttpHook
+from requests.auth import HTTPBasicAuth
+from requests_toolbelt.adapters.socket_options import TCPKeepAliveAdapter
+
+from connectwise.conditions import all_of
+from connectwise.errors import (
+    ConnectWiseConnectionError,
+    ConnectWiseRequestError,
+    ConnectWiseTransientError,
+)
+from connectwise.responses import api_message, describe_failure
+from connectwise.retry import (
+    RETRY_POLICY,
+    Action,
+    RequestBudget,
+    RequestStats,
+    backoff_delay,
+    retry_after_delay,
+)
+from connectwise.site import ConnectWiseSite, site_from_connection
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from requests import Session
+
+log = logging.getLogger(__name__)
+
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    """A decoded API response: status, JSON body (None for 204) and headers."""
+
+    status: int
+    data: Any
+    headers: requests.structures.CaseInsensitiveDict[str]
+
+
+class ConnectWiseHook(HttpHook):
+    """Talk to the ConnectWise PSA REST API v3.0 of one tenant.
+
+    Args:
+        connectwise_conn_id: Airflow connection id (conn type ``connectwise``).
+        site: settings to use instead of reading the connection (tests, benchmarks).
+        sleep: how to wait between retries (tests pass a no-op).
+    """
+
+    conn_name_attr = "connectwise_conn_id"
+    default_conn_name = "connectwise_default"
+    conn_type = "connectwise"
+    hook_name = "ConnectWise PSA"
+
+    def __init__(
+        self,
+        connectwise_conn_id: str = default_conn_name,
+        *,
+        site: ConnectWiseSite | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        super().__init__(method="GET", http_conn_id=connectwise_conn_id)
+        self.connectwise_conn_id = connectwise_conn_id
+        self._site = site
+        self._sleep = sleep
+        self._session: Session | None = None
+        self._codebase: str | None = None
+        self._budget: RequestBudget | None = None
+        self._rng = random.Random()  # noqa: S311 - jitter, not cryptography
+        self._lock = threading.Lock()
+        self.stats = RequestStats()
+        self.server_time_at_start: datetime | None = None
+
+    # -- connection -------------------------------------------------------------------------
+
+    @property
+    def site(self) -> ConnectWiseSite:
+        """The validated tenant settings (read from the Airflow connection once)."""
+        if self._site is None:
+            conn = self.get_connection(self.connectwise_conn_id)
+            self._site = site_from_connection(
+                conn.host, conn.login, conn.password, conn.extra_dejson
+            )
+        return self._site
+
+    def get_conn(  # noqa: ARG002 - keeps HttpHook's signature
+        self, headers: dict[Any, Any] | None = None, extra_options: dict[str, Any] | None = None
+    ) -> Session:
+        """Return the pooled session, creating it on first use.
+
+        ``headers`` and ``extra_options`` (HttpHook's signature) are not used: every request
+        carries the same ConnectWise headers, set from the connection.
+
+        Raises:
+            ConnectWiseConnectionError: the connection's fields are invalid.
+        """
+        with self._lock:
+            if self._session is None:
+                self._session = self._new_session()
+            return self._session
+
+    def _new_session(self) -> Session:
+        site = self.site
+        _mask(site.private_key)
+        session = requests.Session()
+        session.auth = HTTPBasicAuth(site.auth_username, site.private_key)
+        session.verify = site.verify_ssl
+        session.headers.update(
+            {
+                "clientId": site.client_id,
+                "Accept": f"application/vnd.connectwise.com+json; version={site.api_version}",
+                "Content-Type": "application/json",
+            }
+        )
+        # The same keep-alive adapter HttpHook mounts, sized for parallel page readers.
+        adapter = TCPKeepAliveAdapter(
+            idle=120, count=20, interval=30, pool_maxsize=max(4, site.max_parallel_requests * 2)
+        )
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        _mask(
+            session.prepare_request(requests.Request("GET", site.origin)).headers.get(
+                "Authorization", ""
+            )
+        )
+        self._budget = RequestBudget(site.requests_per_minute, sleep=self._sleep)
+        self.base_url = site.origin
+        return session
+
+    # -- codebase discovery -------------------------------------------------------------------
+
+    def discover_codebase(self, *, refresh: bool = False) -> str:
+        """Return the tenant's codebase (``v2025_1/``) from ``/login/companyinfo/{company}``.
+
+        Raises:
+            ConnectWiseConnectionError: the host is unreachable or the company id is unknown.
+        """
+        site = self.site
+        if site.codebase:
+            return site.codebase
+        if self._codebase and not refresh:
+            return self._codebase
+        url = f"{site.scheme}://{site.site}/login/companyinfo/{site.company_id}"
+        try:
+            response = self.get_conn().get(
+                url, timeout=(site.connect_timeout, site.read_timeout), auth=None
+            )
+        except requests.RequestException as exc:
+            raise ConnectWiseConnectionError(
+                f"Cannot reach ConnectWise at {site.scheme}://{site.site} "
+                f"({type(exc).__name__}). Check the site hostname and the network; for a "
+                "plain-HTTP on-premise or test server set extra 'scheme': 'http'."
+            ) from None
+        info = _json_or_none(response)
+        if response.status_code == 404 or info is None:
+            raise ConnectWiseConnectionError(
+                f"ConnectWise at {site.site} does not know company id {site.company_id!r} "
+                "(company info lookup returned nothing). Use the company identifier you "
+                "log in with, and check the site hostname."
+            )
+        codebase = str(info.get("Codebase") or "v4_6_release/") if isinstance(info, dict) else ""
+        if not codebase:
+            raise ConnectWiseConnectionError(
+                f"ConnectWise at {site.site} answered the company lookup with an unexpected "
+                "body; is this a ConnectWise PSA site?"
+            )
+        self._codebase = codebase.strip("/") + "/"
+        return self._codebase
+
+    def api_url(self, endpoint: str) -> str:
+        """Return the absolute URL of ``endpoint`` (e.g. ``company/contacts``)."""
+        return f"{self.site.origin}/{self.discover_codebase()}apis/3.0/{endpoint.strip('/')}"
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        endpoint: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+    ) -> ApiResponse:
+        """Send one API request, retrying per :data:`RETRY_POLICY`, and decode its JSON.
+
+        POST is retried only when the server certainly did not act on it (429, connection
+        refused); a lost response to a POST is the push layer's problem (see docs).
+
+        Raises:
+            ConnectWiseAuthError: 401.
+            ConnectWisePermissionError: 403.
+            ConnectWiseRequestError: any other status that retrying will not fix.
+            ConnectWiseTransientError: retries exhausted.
+        """
+        session = self.get_conn()
+        site = self.site
+        method = method.upper()
+        rediscovered = False
+        failure = ""
+        for attempt in range(site.max_retries + 1):
+            url = self.api_url(endpoint)
+            assert self._budget is not None
+            self._budget.acquire()
+            self.stats.count_request()
+            started = time.monotonic()
+            try:
+                response = session.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    timeout=(site.connect_timeout, site.read_timeout),
+                )
+            except requests.ConnectionError as exc:
+                if method == "POST" and not _is_connect_failure(exc):
+                    raise self._lost_write(method, endpoint) from None
+                failure, action = f"connection failed ({type(exc).__name__})", Action.BACKOFF
+                response = None
+            except requests.Timeout:
+                if method == "POST":
+                    raise self._lost_write(method, endpoint) from None
+                failure, action = f"timed out after {site.read_timeout:g} s", Action.BACKOFF
+                response = None
+            except requests.RequestException as exc:
+                failure, action = f"transport error ({type(exc).__name__})", Action.BACKOFF
+                response = None
+            if response is not None:
+                elapsed = time.monotonic() - started
+                log.debug("%s %s -> %d in %.3f s", method, endpoint, response.status_code, elapsed)
+                self._note_server_time(response)
+                if response.status_code < 400:
+                    decoded = _decode(response)
+                    if decoded is not _GARBLED:
+                        return ApiResponse(response.status_code, decoded, response.headers)
+                    if method == "POST":
+                        raise self._lost_write(method, endpoint)
+                    failure, action = "garbled or truncated JSON body", Action.BACKOFF
+                elif _endpoint_vanished(response) and not rediscovered and not site.codebase:
+                    # Cloud upgrades move the codebase; re-discover once (django-connectwise).
+                    rediscovered = True
+                    self.discover_codebase(refresh=True)
+                    continue
+                else:
+                    action = RETRY_POLICY.get(response.status_code)
+                    if action is None or (method == "POST" and action is Action.BACKOFF):
+                        raise describe_failure(method, endpoint, response, site)
+                    failure = f"HTTP {response.status_code}"
+            if attempt == site.max_retries:
+                break
+            self._wait(method, endpoint, attempt, failure, action, response)
+        raise ConnectWiseTransientError(
+            f"{method} {endpoint} on {site.api_host} still failing after "
+            f"{site.max_retries + 1} attempts (last: {failure}). ConnectWise may be throttling "
+            "or unavailable; the task will be retried by Airflow."
+        )
+
+    def _wait(
+        self,
+        method: str,
+        endpoint: str,
+        attempt: int,
+        failure: str,
+        action: Action,
+        response: requests.Response | None,
+    ) -> None:
+        site = self.site
+        if action is Action.WAIT_RETRY_AFTER and response is not None:
+            wait = retry_after_delay(response.headers.get("Retry-After"), site.backoff_cap)
+        else:
+            wait = backoff_delay(attempt, site.backoff_base, site.backoff_cap, self._rng)
+        throttled = action is Action.WAIT_RETRY_AFTER
+        self.stats.count_retry(wait, throttled=throttled)
+        log.warning(
+            "%s %s: %s; retrying in %.2f s (attempt %d of %d)",
+            method,
+            endpoint,
+            failure,
+            wait,
+            attempt + 2,
+            site.max_retries + 1,
+        )
+        self._sleep(wait)
+
+    def _lost_write(self, method: str, endpoint: str) -> ConnectWiseTransientError:
+        return ConnectWiseTransientError(
+            f"{method} {endpoint} on {self.site.api_host}: the response was lost after the "
+            "request was sent, so ConnectWise may have applied it. Not retried blindly; the "
+            "caller must look the record up before trying again."
+        )
+
+    def _note_server_time(self, response: requests.Response) -> None:
+        if self.server_time_at_start is not None:
+            return
+        header = response.headers.get("Date")
+        if header:
+            try:
+                self.server_time_at_start = parsedate_to_datetime(header)
+            except (TypeError, ValueError):
+                return
+
+    def get_json(self, endpoint: str, params: dict[str, Any] | None = None) -> Any:
+        """GET ``endpoint`` and return its decoded JSON body."""
+        return self.request("GET", endpoint, params=params).data
+
+    def post(self, endpoint: str, body: Any) -> Any:
+        """POST ``body`` to ``endpoint``; return the created record."""
+        return self.request("POST", endpoint, json=body).data
+
+    def put(self, endpoint: str, body: Any) -> Any:
+        """PUT (replace) ``body`` at ``endpoint``; return the stored record."""
+        return self.request("PUT", endpoint, json=body).data
+
+    def patch(self, endpoint: str, operations: list[dict[str, Any]]) -> Any:
+        """PATCH ``endpoint`` with a JSON Patch array; return the stored record."""
+        return self.request("PATCH", endpoint, json=operations).data
+
+    def delete(self, endpoint: str) -> None:
+        """DELETE ``endpoint``."""
+        self.request("DELETE", endpoint)
+
+    # -- reading collections -------------------------------------------------------------------
+
+    def count(self, endpoint: str, *, conditions: str | None = None) -> int:
+        """Return ``GET {endpoint}/count`` for ``conditions``."""
+        params = {"conditions": conditions} if conditions else None
+        body = self.get_json(f"{endpoint.rstrip('/')}/count", params=params)
+        if not isinstance(body, dict) or "count" not in body:
+            raise ConnectWiseRequestError(
+                f"GET {endpoint}/count returned an unexpected body (no 'count').", status=200
+            )
+        return int(body["count"])
+
+    def paginate(
+        self,
+        endpoint: str,
+        *,
+        conditions: str | None = None,
+        fields: list[str] | None = None,
+        page_size: int | None = None,
+        start_after: int = 0,
+        stop_at: int | None = None,
+    ) -> Iterator[list[Record]]:
+        """Yield ``endpoint`` page by page, in id order.
+
+        Pages are keyset-based (``id > last id seen``), so records created or deleted while we
+        read cannot shift a page boundary and make us skip or repeat one. ``page_size`` never
+        exceeds the server's maximum, so a short page is the last one. ``start_after`` and
+        ``stop_at`` bound the id range (``start_after < id <= stop_at``) for parallel readers.
+
+        Raises:
+            ConnectWiseRequestError: the server ignored the id order or returned a non-list.
+        """
+        size = min(page_size or self.site.page_size, self.site.page_size)
+        last_id = start_after
+        while True:
+            window = f"id > {last_id}" + (f" and id <= {stop_at}" if stop_at is not None else "")
+            params: dict[str, Any] = {
+                "conditions": all_of(window, conditions),
+                "orderBy": "id asc",
+                "pageSize": size,
+            }
+            if fields:
+                params["fields"] = ",".join(dict.fromkeys(["id", *fields]))
+            records = self.get_json(endpoint, params=params)
+            if not isinstance(records, list):
+                raise ConnectWiseRequestError(
+                    f"GET {endpoint} returned {type(records).__name__}, expected a JSON array.",
+                    status=200,
+                )
+            if records:
+                next_id = int(records[-1]["id"])
+                if next_id <= last_id:
+                    raise ConnectWiseRequestError(
+                        f"GET {endpoint} did not honour 'orderBy=id asc'; refusing to page on.",
+                        status=200,
+                    )
+                yield records
+                last_id = next_id
+            if len(records) < size:
+                return
+
+    def edge_id(self, endpoint: str, *, conditions: str | None, last: bool) -> int | None:
+        """Return the smallest (or with ``last``, the largest) id matching ``conditions``."""
+        params: dict[str, Any] = {
+            "orderBy": f"id {'desc' if last else 'asc'}",
+            "pageSize": 1,
+            "fields": "id",
+        }
+        if conditions:
+            params["conditions"] = conditions
+        records = self.get_json(endpoint, params=params)
+        return int(records[0]["id"]) if isinstance(records, list) and records else None
+
+    # -- diagnostics -------------------------------------------------------------------------
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Check the connection and say which part failed, in the seeds' order of causes.
+
+        Order: site format → company id (codebase discovery) → keys (401) → clientId →
+        security role (403 on any module the sync reads).
+        """
+        from connectwise.diagnostics import diagnose_connection
+
+        return diagnose_connection(self)
+
+
+_GARBLED = object()
+
+
+def _decode(response: requests.Response) -> Any:
+    if response.status_code == 204 or not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return _GARBLED
+
+
+def _json_or_none(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _endpoint_vanished(response: requests.Response) -> bool:
+    return response.status_code == 404 and api_message(response) == "The endpoint does not exist."
+
+
+def _is_connect_failure(exc: requests.ConnectionError) -> bool:
+    """Tell whether the request never reached the server (refused, DNS, connect timeout)."""
+    return isinstance(exc, requests.ConnectTimeout) or "NewConnectionError" in repr(exc)
+
+
+def _mask(secret: str) -> None:
+    """Register ``secret`` with Airflow's log masker (no-op outside Airflow)."""
+    if not secret:
+        return
+    try:
+        from airflow.sdk.log import mask_secret
+    except ImportError:  # pragma: no cover - Airflow is a hard dependency, but stay importable
+        return
+    mask_secret(secret)

@@ -1,0 +1,193 @@
+"""Apply a mapping to raw ConnectWise records: one typed row per record, or a rejection."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from connectwise.conditions import parse_datetime
+from connectwise.entities import Entity
+from connectwise.mapping.load import Mapping
+from connectwise.mapping.models import ColumnType, FieldSpec, MappingConfig
+from connectwise.mapping.transforms import TRANSFORMS, value_at
+
+Record = dict[str, Any]
+Getter = Callable[[Record], Any]
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A record that could not be mapped or failed a check: it goes to quarantine."""
+
+    record_id: int | None
+    check: str
+    reason: str
+    payload: str
+
+
+class CoercionError(ValueError):
+    """A source value does not fit its column type."""
+
+
+def canonical_json(record: Any) -> str:
+    """Serialise a record the same way every time (for storage and change detection)."""
+    text = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    # PostgreSQL's JSONB refuses \u0000; django-connectwise strips NUL too (API facts §10).
+    return text.replace("\\u0000", "")
+
+
+def record_hash(raw_json: str) -> str:
+    """Return the content hash used to tell changed records from unchanged ones."""
+    return hashlib.sha256(raw_json.encode()).hexdigest()[:32]
+
+
+class RecordMapper:
+    """Turn raw records of one entity into staging rows, per the mapping's field map."""
+
+    def __init__(self, entity: Entity, mapping: Mapping) -> None:
+        self.entity = entity
+        self.mapping = mapping
+        self.columns: dict[str, ColumnType] = {}
+        self._getters: list[tuple[str, ColumnType, Getter]] = []
+        for column, spec in mapping.fields_of(entity.mapping_section).items():
+            self.columns[column] = spec.type
+            self._getters.append((column, spec.type, _getter(spec, mapping.config)))
+
+    def map_records(self, records: Iterable[Record]) -> tuple[list[Record], list[Rejection]]:
+        """Map ``records``; a record that cannot be mapped is rejected with its reason."""
+        rows: list[Record] = []
+        rejections: list[Rejection] = []
+        for record in records:
+            raw = canonical_json(record)
+            try:
+                rows.append(self.map_record(record, raw))
+            except CoercionError as exc:
+                rejections.append(Rejection(_record_id(record), "mapping", str(exc), raw))
+        return rows, rejections
+
+    def map_record(self, record: Record, raw: str | None = None) -> Record:
+        """Map one record.
+
+        Raises:
+            CoercionError: the id is missing or a value does not fit its column type.
+        """
+        raw = raw if raw is not None else canonical_json(record)
+        record_id = _record_id(record)
+        if record_id is None:
+            raise CoercionError("record has no usable 'id'")
+        row: Record = {
+            "id": record_id,
+            "raw": raw,
+            "record_hash": record_hash(raw),
+            "last_updated": parse_datetime(value_at(record, "_info/lastUpdated")),
+            "mapping_version": self.mapping.version,
+        }
+        for column, column_type, getter in self._getters:
+            try:
+                row[column] = coerce(getter(record), column_type)
+            except CoercionError as exc:
+                raise CoercionError(f"column {column!r}: {exc}") from None
+        return row
+
+
+def _getter(spec: FieldSpec, config: MappingConfig) -> Getter:
+    if spec.transform:
+        transform = TRANSFORMS[spec.transform]
+        return lambda record: transform(record, config)
+    if spec.custom_field is not None:
+        wanted = spec.custom_field
+        return lambda record: custom_field_value(record, wanted)
+    path = spec.source or ""
+    return lambda record: value_at(record, path)
+
+
+def custom_field_value(record: Record, wanted: str | int) -> Any:
+    """Return a custom field's value, found by id (int) or caption (case-insensitive)."""
+    for item in record.get("customFields") or []:
+        if not isinstance(item, dict):
+            continue
+        if isinstance(wanted, int) and item.get("id") == wanted:
+            return item.get("value")
+        if isinstance(wanted, str) and str(item.get("caption", "")).casefold() == wanted.casefold():
+            return item.get("value")
+    return None
+
+
+def _record_id(record: Any) -> int | None:
+    try:
+        value = record.get("id") if isinstance(record, dict) else None
+        return int(value) if value is not None and not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def coerce(value: Any, column_type: ColumnType) -> Any:
+    """Convert a JSON value to the column's Python type.
+
+    Raises:
+        CoercionError: the value cannot be represented in that type.
+    """
+    if value is None:
+        return None
+    converter = _CONVERTERS[column_type]
+    try:
+        return converter(value)
+    except (TypeError, ValueError, OverflowError):
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        raise CoercionError(f"{shown} is not a valid {column_type}") from None
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return canonical_json(value)
+    # PostgreSQL text cannot hold NUL; django-connectwise strips it too (API facts §10).
+    return str(value).replace("\x00", "")
+
+
+def _integer(value: Any) -> int:
+    if isinstance(value, bool):
+        raise TypeError("boolean")
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError("fraction")
+    number = int(float(value)) if isinstance(value, str) and "." in value else int(value)
+    if abs(number) > 2**63 - 1:
+        raise OverflowError("too large")
+    return number
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool):
+        raise TypeError("boolean")
+    return float(value)
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    raise ValueError(text)
+
+
+def _timestamp(value: Any) -> datetime:
+    parsed = parse_datetime(str(value))
+    if parsed is None:
+        raise ValueError("empty")
+    return parsed
+
+
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "text": _text,
+    "integer": _integer,
+    "number": _number,
+    "boolean": _boolean,
+    "timestamp": _timestamp,
+    "json": canonical_json,
+}

@@ -1,0 +1,23 @@
+"""Where the project's non-Python files live (mappings, SQL migrations)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+INCLUDE_ENV = "CONNECTWISE_INCLUDE_DIR"
+
+
+def include_dir() -> Path:
+    """Return the ``include/`` folder.
+
+    ``$CONNECTWISE_INCLUDE_DIR`` if set, else the repository's, else ``$AIRFLOW_HOME/include``
+    (the official image's layout, where the package is installed).
+    """
+    configured = os.environ.get(INCLUDE_ENV)
+    if configured:
+        return Path(configured)
+    repository = Path(__file__).resolve().parents[2] / "include"
+    if repository.is_dir():
+        return repository
+    return Path(os.environ.get("AIRFLOW_HOME", "/opt/airflow")) / "include"

@@ -1,0 +1,49 @@
+"""Provider metadata: registers the ``connectwise`` connection type with Airflow's UI form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connectwise import __version__
+
+
+def get_provider_info() -> dict[str, Any]:
+    """Return the provider description Airflow's ProvidersManager reads."""
+    return {
+        "package-name": "connectwise-etl",  # must equal the distribution name
+        "name": "ConnectWise ETL",
+        "description": "ConnectWise PSA to SQL staging ETL: hook, sync engine and callbacks.",
+        "versions": [__version__],
+        "connection-types": [
+            {
+                "connection-type": "connectwise",
+                "hook-class-name": "connectwise.hook.ConnectWiseHook",
+                "hook-name": "ConnectWise PSA",
+                "ui-field-behaviour": {
+                    "hidden-fields": ["schema", "port"],
+                    "relabeling": {
+                        "host": "Site",
+                        "login": "Public key",
+                        "password": "Private key",
+                    },
+                    "placeholders": {
+                        "host": "na.myconnectwise.net (hostname only, no https://)",
+                        "login": "API member public key",
+                        "extra": '{"scheme": "https", "page_size": 1000}',
+                    },
+                },
+                "conn-fields": {
+                    "company_id": {
+                        "label": "Company",
+                        "description": "The company identifier you log in to ConnectWise with",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "client_id": {
+                        "label": "Client ID",
+                        "description": "clientId GUID from developer.connectwise.com",
+                        "schema": {"type": ["string", "null"], "format": "password"},
+                    },
+                },
+            }
+        ],
+    }

@@ -1,0 +1,84 @@
+"""The quality suite of every entity, declared as data.
+
+Every suite also checks that ``id`` is present and unique (added by :func:`checks_for`);
+references to other entities come from the registry's ``references``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from connectwise.entities import Entity
+from connectwise.quality.checks import (
+    EMAIL_PATTERN,
+    Check,
+    InMappedSet,
+    Matches,
+    NonNegative,
+    NotNull,
+    References,
+    Unique,
+)
+
+
+@dataclass(frozen=True)
+class SuiteSpec:
+    """The checks of one entity beyond the common ones."""
+
+    entity: str
+    checks: tuple[Check, ...] = ()
+
+
+EMAIL = "a valid e-mail address"
+
+SUITES: dict[str, SuiteSpec] = {
+    spec.entity: spec
+    for spec in (
+        SuiteSpec("company_types", (NotNull("name"),)),
+        SuiteSpec("company_statuses", (NotNull("name"),)),
+        SuiteSpec("categories", (NotNull("name"),)),
+        SuiteSpec("subcategories", (NotNull("name"),)),
+        SuiteSpec(
+            "contacts",
+            (NotNull("first_name"), Matches("email", EMAIL_PATTERN, EMAIL)),
+        ),
+        SuiteSpec("companies", (NotNull("identifier"), NotNull("name"))),
+        SuiteSpec("manufacturers", (NotNull("name"),)),
+        SuiteSpec("product_types", (NotNull("name"),)),
+        SuiteSpec(
+            "catalog_items",
+            (
+                NotNull("identifier"),
+                NonNegative("price"),
+                NonNegative("cost"),
+                InMappedSet(
+                    "product_status",
+                    lambda mapping: list(mapping.product_status_map.values()),
+                    "product_status_map",
+                ),
+            ),
+        ),
+        SuiteSpec("members", (NotNull("identifier"), Matches("email", EMAIL_PATTERN, EMAIL))),
+        SuiteSpec("opportunity_statuses", (NotNull("name"),)),
+        SuiteSpec("sales_stages", (NotNull("name"),)),
+        SuiteSpec(
+            "opportunities",
+            (
+                NotNull("name"),
+                InMappedSet(
+                    "opportunity_status",
+                    lambda _mapping: ["Open", "Won", "Lost"],
+                    "opportunity_status_map",
+                ),
+            ),
+        ),
+        SuiteSpec("agreements", (NotNull("name"),)),
+    )
+}
+
+
+def checks_for(entity: Entity) -> list[Check]:
+    """All checks of ``entity``: id present and unique, its suite, and its references."""
+    spec = SUITES.get(entity.quality_suite, SuiteSpec(entity.name))
+    references = [References(ref.column, ref.entity) for ref in entity.references]
+    return [NotNull("id"), Unique("id"), *spec.checks, *references]

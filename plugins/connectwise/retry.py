@@ -1,0 +1,121 @@
+"""Retry policy, request budget and request statistics for the ConnectWise hook.
+
+The policy is a table (status → action) rather than ``if`` chains spread over callers, after the
+Airbyte CDK's error handlers. It follows the Developer Guide (API facts §5): never retry
+400/401/403/404; back off exponentially with jitter on 5xx and timeouts; honour ``Retry-After``
+on 429.
+"""
+
+from __future__ import annotations
+
+import enum
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+
+class Action(enum.Enum):
+    """What to do with a failed attempt."""
+
+    WAIT_RETRY_AFTER = "wait_retry_after"
+    BACKOFF = "backoff"
+
+
+RETRY_POLICY: Mapping[int, Action] = {
+    429: Action.WAIT_RETRY_AFTER,
+    500: Action.BACKOFF,
+    502: Action.BACKOFF,
+    503: Action.BACKOFF,
+    504: Action.BACKOFF,
+}
+"""Statuses worth another attempt; anything else >= 400 raises at once."""
+
+DEFAULT_RETRY_AFTER = 30.0  # the Developer Guide's sample wait when the header is missing
+
+
+def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random) -> float:
+    """Return the exponential back-off wait for ``attempt`` (0-based), with full jitter."""
+    ceiling = min(cap, base * (2**attempt))
+    return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+
+def retry_after_delay(header: str | None, cap: float) -> float:
+    """Return the wait asked for by a ``Retry-After`` header (seconds form), capped."""
+    try:
+        seconds = float(header) if header is not None else DEFAULT_RETRY_AFTER
+    except ValueError:
+        seconds = DEFAULT_RETRY_AFTER
+    return max(0.0, min(seconds, cap))
+
+
+@dataclass
+class RequestStats:
+    """Counters of one hook's traffic, written into the run history. Thread-safe."""
+
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    wait_seconds: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def count_request(self) -> None:
+        """Record one HTTP request sent."""
+        with self._lock:
+            self.requests += 1
+
+    def count_retry(self, wait: float, *, throttled: bool) -> None:
+        """Record one retry and the time spent waiting for it."""
+        with self._lock:
+            self.retries += 1
+            self.throttled += int(throttled)
+            self.wait_seconds += wait
+
+    def snapshot(self) -> dict[str, float]:
+        """Return the counters as a plain dict (safe for XCom and logs)."""
+        with self._lock:
+            return {
+                "requests": self.requests,
+                "retries": self.retries,
+                "throttled": self.throttled,
+                "wait_seconds": round(self.wait_seconds, 3),
+            }
+
+
+class RequestBudget:
+    """Token bucket shared by all threads of a hook: at most ``per_minute`` requests a minute.
+
+    ConnectWise starts throttling around 1,000 requests a minute per integration (API facts
+    §5); staying under that is cheaper than being told to wait 30 seconds.
+    """
+
+    def __init__(
+        self,
+        per_minute: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._interval = 60.0 / per_minute
+        self._capacity = max(1.0, per_minute / 20)  # allow short bursts of 3 seconds' worth
+        self._tokens = self._capacity
+        self._clock = clock
+        self._sleep = sleep
+        self._updated = clock()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        """Block until one request may be sent."""
+        while True:
+            with self._lock:
+                now = self._clock()
+                self._tokens = min(
+                    self._capacity, self._tokens + (now - self._updated) / self._interval
+                )
+                self._updated = now
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    return
+                wait = (1 - self._tokens) * self._interval
+            self._sleep(wait)

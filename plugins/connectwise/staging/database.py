@@ -1,0 +1,111 @@
+"""The staging database: an SQLAlchemy engine from the ``connectwise_staging`` connection."""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Engine, make_url
+
+from connectwise.errors import ConnectWiseConfigError
+
+STAGING_CONN_ID = "connectwise_staging"
+log = logging.getLogger(__name__)
+
+
+def staging_url(conn_id: str = STAGING_CONN_ID) -> URL:
+    """Return the staging database URL from the Airflow connection ``conn_id``.
+
+    The connection may be any conn type with extra ``sqlalchemy_url``; a ``postgres``
+    connection with host/login/password/schema; or a ``sqlite`` connection whose host is the
+    file path. Without the connection, an SQLite file in ``$AIRFLOW_HOME`` is the embedded
+    default.
+
+    Raises:
+        ConnectWiseConfigError: the connection exists but describes no usable database.
+    """
+    connection = _airflow_connection(conn_id)
+    if connection is None:
+        home = Path(os.environ.get("AIRFLOW_HOME", Path.home() / "airflow"))
+        return make_url(f"sqlite:///{home / 'connectwise_staging.db'}")
+    extra = connection.extra_dejson
+    if extra.get("sqlalchemy_url"):
+        return _normalise(make_url(str(extra["sqlalchemy_url"])))
+    conn_type = (connection.conn_type or "").lower()
+    if conn_type in ("postgres", "postgresql"):
+        return URL.create(
+            "postgresql+psycopg",
+            username=connection.login or None,
+            password=connection.password or None,
+            host=connection.host or "localhost",
+            port=connection.port or 5432,
+            database=connection.schema or "postgres",
+        )
+    if conn_type == "sqlite" and connection.host:
+        return make_url(f"sqlite:///{connection.host}")
+    raise ConnectWiseConfigError(
+        f"Connection {conn_id!r} (type {conn_type!r}) does not say which database to use: "
+        "set extra 'sqlalchemy_url' (e.g. postgresql+psycopg://user@host:5432/db or "
+        "sqlite:////path/staging.db), or use a postgres connection."
+    )
+
+
+def create_staging_engine(url: URL | str) -> Engine:
+    """Create the engine; SQLite gets WAL and a busy timeout so readers never block loads."""
+    url = _normalise(make_url(url) if isinstance(url, str) else url)
+    if url.get_backend_name() == "sqlite":
+        engine = sa.create_engine(url, connect_args={"timeout": 60})
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    if url.get_backend_name() != "postgresql":
+        raise ConnectWiseConfigError(
+            f"Staging database {url.get_backend_name()!r} is not supported: use PostgreSQL "
+            "(postgresql+psycopg://...) or SQLite (sqlite:///...)."
+        )
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def staging_engine(conn_id: str = STAGING_CONN_ID) -> Engine:
+    """Return an engine for the staging database of ``conn_id``."""
+    url = staging_url(conn_id)
+    log.info("Staging database: %s", url.render_as_string(hide_password=True))
+    return create_staging_engine(url)
+
+
+def is_postgres(engine: Engine) -> bool:
+    """Tell whether the staging database is PostgreSQL (else SQLite)."""
+    return engine.dialect.name == "postgresql"
+
+
+def utc_now() -> datetime:
+    """Return the current time in UTC, to the second (like ConnectWise's timestamps)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _normalise(url: URL) -> URL:
+    # The bulk path needs psycopg 3 (COPY); plain postgresql:// would pick psycopg2.
+    if url.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        return url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def _airflow_connection(conn_id: str) -> Any:
+    from airflow.sdk import BaseHook
+
+    try:
+        return BaseHook.get_connection(conn_id)
+    except Exception as exc:
+        if "isn't defined" in str(exc) or type(exc).__name__ == "AirflowNotFoundException":
+            return None
+        raise

@@ -1,0 +1,193 @@
+"""Run history, watermarks and mapping versions in the meta tables."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from connectwise.mapping.load import Mapping
+from connectwise.staging.database import is_postgres, utc_now
+from connectwise.staging.writer import sql_value
+
+
+@dataclass
+class RunFigures:
+    """The figures of one entity's sync, as written to ``meta_sync_runs``."""
+
+    fetched: int = 0
+    filtered: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    deleted: int = 0
+    pages: int = 0
+    http_requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Counters only (safe to return from a task)."""
+        figures = asdict(self)
+        figures.pop("extra")
+        return figures
+
+
+def start_run(
+    engine: Engine,
+    *,
+    run_id: str,
+    entity: str,
+    mode: str,
+    mapping_version: str,
+    watermark_from: datetime | None,
+) -> datetime:
+    """Insert (or, on a task retry, reset) the run-history row; return the start time."""
+    started = utc_now()
+    postgres = is_postgres(engine)
+    with engine.begin() as connection:
+        attempt = connection.execute(
+            sa.text(
+                "SELECT attempt FROM meta_sync_runs WHERE run_id = :run_id AND entity = :entity"
+            ),
+            {"run_id": run_id, "entity": entity},
+        ).scalar()
+        connection.execute(
+            sa.text("DELETE FROM meta_sync_runs WHERE run_id = :run_id AND entity = :entity"),
+            {"run_id": run_id, "entity": entity},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO meta_sync_runs (run_id, entity, mode, status, attempt, started_at, "
+                "watermark_from, mapping_version) VALUES (:run_id, :entity, :mode, 'running', "
+                ":attempt, :started_at, :watermark_from, :mapping_version)"
+            ),
+            {
+                "run_id": run_id,
+                "entity": entity,
+                "mode": mode,
+                "attempt": (attempt or 0) + 1,
+                "started_at": sql_value(started, postgres=postgres),
+                "watermark_from": sql_value(watermark_from, postgres=postgres),
+                "mapping_version": mapping_version,
+            },
+        )
+    return started
+
+
+def finish_run(
+    connection: Connection,
+    *,
+    run_id: str,
+    entity: str,
+    started: datetime,
+    figures: RunFigures,
+    status: str,
+    error: str | None = None,
+    watermark_to: datetime | None = None,
+) -> None:
+    """Write the final figures and status of a run-history row."""
+    postgres = is_postgres(connection.engine)
+    finished = utc_now()
+    duration = max((datetime.now(UTC) - started).total_seconds(), 0.001)
+    values = figures.as_dict()
+    connection.execute(
+        sa.text(
+            "UPDATE meta_sync_runs SET status = :status, finished_at = :finished_at, "
+            "duration_seconds = :duration, records_per_second = :rate, error = :error, "
+            "watermark_to = :watermark_to, "
+            + ", ".join(f"{name} = :{name}" for name in values)
+            + " WHERE run_id = :run_id AND entity = :entity"
+        ),
+        {
+            **values,
+            "status": status,
+            "finished_at": sql_value(finished, postgres=postgres),
+            "duration": round(duration, 3),
+            "rate": round(figures.fetched / duration, 1),
+            "error": error[:4000] if error else None,
+            "watermark_to": sql_value(watermark_to, postgres=postgres),
+            "run_id": run_id,
+            "entity": entity,
+        },
+    )
+
+
+def get_watermark(engine: Engine, entity: str) -> datetime | None:
+    """Return the entity's watermark, or None if it never synced successfully."""
+    with engine.connect() as connection:
+        value = connection.execute(
+            sa.text("SELECT watermark FROM meta_watermarks WHERE entity = :entity"),
+            {"entity": entity},
+        ).scalar()
+    return as_datetime(value)
+
+
+def set_watermark(
+    connection: Connection, *, entity: str, watermark: datetime | None, run_id: str, full: bool
+) -> None:
+    """Advance the watermark in the caller's transaction (after its rows are committed)."""
+    postgres = is_postgres(connection.engine)
+    now = sql_value(utc_now(), postgres=postgres)
+    values = {
+        "entity": entity,
+        "watermark": sql_value(watermark, postgres=postgres),
+        "run_id": run_id,
+        "now": now,
+        "full": now if full else None,
+    }
+    connection.execute(
+        sa.text(
+            "INSERT INTO meta_watermarks (entity, watermark, last_full_sync_at, last_success_at, "
+            "last_run_id, updated_at) VALUES (:entity, :watermark, :full, :now, :run_id, :now) "
+            "ON CONFLICT (entity) DO UPDATE SET watermark = excluded.watermark, "
+            "last_full_sync_at = COALESCE(excluded.last_full_sync_at, "
+            "meta_watermarks.last_full_sync_at), last_success_at = excluded.last_success_at, "
+            "last_run_id = excluded.last_run_id, updated_at = excluded.updated_at"
+        ),
+        values,
+    )
+
+
+def record_mapping_version(engine: Engine, mapping: Mapping) -> None:
+    """Remember the mapping version (and its content) that rows are being stamped with."""
+    postgres = is_postgres(engine)
+    content = json.dumps(mapping.config.model_dump(mode="json"), sort_keys=True)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO meta_mapping_versions (version, label, source_path, content, "
+                f"first_used_at) VALUES (:version, :label, :path, "
+                f"{'CAST(:content AS JSONB)' if postgres else ':content'}, :now) "
+                "ON CONFLICT (version) DO NOTHING"
+            ),
+            {
+                "version": mapping.version,
+                "label": mapping.config.version_label,
+                "path": str(mapping.path),
+                "content": content,
+                "now": sql_value(utc_now(), postgres=postgres),
+            },
+        )
+
+
+def staged_ids(engine: Engine, table: str) -> set[int]:
+    """Ids of a staging table's rows that are not soft-deleted."""
+    with engine.connect() as connection:
+        result = connection.execute(sa.text(f"SELECT id FROM {table} WHERE deleted_at IS NULL"))
+        return {int(row[0]) for row in result}
+
+
+def as_datetime(value: Any) -> datetime | None:
+    """Read a timestamp column (datetime on PostgreSQL, ISO text on SQLite) as aware UTC."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))

@@ -1,0 +1,127 @@
+"""Cross-table integrity check and the per-entity summary of what landed."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from connectwise.entities import REGISTRY, Registry
+from connectwise.staging.database import is_postgres, utc_now
+from connectwise.staging.writer import sql_value
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Orphans:
+    """Staged rows whose reference column points at no staged record."""
+
+    entity: str
+    column: str
+    references: str
+    count: int
+    sample_ids: list[int]
+
+
+def find_orphans(engine: Engine, registry: Registry = REGISTRY) -> list[Orphans]:
+    """Count, per reference and link of every entity, rows pointing at nothing staged."""
+    found = []
+    with engine.connect() as connection:
+        for entity in registry:
+            for reference in (*entity.references, *entity.links):
+                target = registry[reference.entity].staging_table
+                where = (
+                    f"FROM {entity.staging_table} s WHERE s.deleted_at IS NULL "
+                    f"AND s.{reference.column} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
+                    f"{target} t WHERE t.id = s.{reference.column} AND t.deleted_at IS NULL)"
+                )
+                count = int(connection.execute(sa.text(f"SELECT COUNT(*) {where}")).scalar() or 0)
+                sample = [
+                    int(row[0])
+                    for row in connection.execute(
+                        sa.text(f"SELECT s.id {where} ORDER BY s.id LIMIT 10")
+                    )
+                ]
+                found.append(
+                    Orphans(entity.name, reference.column, reference.entity, count, sample)
+                )
+    return found
+
+
+def record_integrity(engine: Engine, run_id: str, findings: list[Orphans]) -> None:
+    """Store the findings of one run in ``meta_integrity``."""
+    now = sql_value(utc_now(), postgres=is_postgres(engine))
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text("DELETE FROM meta_integrity WHERE run_id = :run_id"), {"run_id": run_id}
+        )
+        if findings:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO meta_integrity (run_id, entity, column_name, references_entity, "
+                    "orphans, sample_ids, checked_at) VALUES (:run_id, :entity, :column, "
+                    ":references, :count, :sample, :now)"
+                ),
+                [
+                    {
+                        "run_id": run_id,
+                        "entity": item.entity,
+                        "column": item.column,
+                        "references": item.references,
+                        "count": item.count,
+                        "sample": ",".join(map(str, item.sample_ids)),
+                        "now": now,
+                    }
+                    for item in findings
+                ],
+            )
+
+
+def entity_summary(engine: Engine, registry: Registry = REGISTRY) -> list[dict[str, object]]:
+    """Per entity: staged rows, soft-deleted rows and open quarantine rows."""
+    summary = []
+    with engine.connect() as connection:
+        quarantined = dict(
+            connection.execute(
+                sa.text(
+                    "SELECT entity, COUNT(*) FROM meta_quarantine WHERE resolved_at IS NULL "
+                    "GROUP BY entity"
+                )
+            )
+            .tuples()
+            .all()
+        )
+        for entity in registry:
+            staged, deleted = connection.execute(
+                sa.text(
+                    "SELECT COUNT(*), COALESCE(SUM(CASE WHEN deleted_at IS NOT NULL THEN 1 "
+                    f"ELSE 0 END), 0) FROM {entity.staging_table}"
+                )
+            ).one()
+            summary.append(
+                {
+                    "entity": entity.name,
+                    "table": entity.staging_table,
+                    "rows": int(staged) - int(deleted),
+                    "soft_deleted": int(deleted),
+                    "quarantined": int(quarantined.get(entity.name, 0)),
+                }
+            )
+    return summary
+
+
+def format_summary(summary: list[dict[str, object]]) -> str:
+    """Render the summary as a fixed-width table for logs and the terminal."""
+    header = f"{'entity':<22}{'table':<26}{'rows':>9}{'deleted':>9}{'quarantined':>13}"
+    lines = [header, "-" * len(header)]
+    for item in summary:
+        lines.append(
+            f"{item['entity']!s:<22}{item['table']!s:<26}{item['rows']:>9}"
+            f"{item['soft_deleted']:>9}{item['quarantined']:>13}"
+        )
+    total = sum(int(str(item["rows"])) for item in summary)
+    lines.append(f"{'total':<48}{total:>9}")
+    return "\n".join(lines)

@@ -1,0 +1,195 @@
+"""Idempotent loads into staging tables, keyed by ConnectWise id.
+
+Each chunk is classified against what is staged (new, changed, unchanged) and only new and
+changed rows are written, in one transaction: on PostgreSQL through COPY into a temporary table
+and one ``INSERT ... ON CONFLICT`` merge, on SQLite through one ``executemany`` upsert.
+Rerunning any chunk converges to the same table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from connectwise.mapping.apply import Rejection, record_hash
+from connectwise.staging.database import is_postgres, utc_now
+
+Row = dict[str, Any]
+BOOKKEEPING = ("raw", "record_hash", "last_updated", "mapping_version", "run_id")
+
+
+@dataclass
+class LoadCounts:
+    """What one load did."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def add(self, other: LoadCounts) -> None:
+        """Accumulate another chunk's counts."""
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+
+
+def sql_value(value: Any, *, postgres: bool) -> Any:
+    """Adapt a Python value for the driver: SQLite stores timestamps as ISO-8601 UTC text."""
+    if isinstance(value, datetime) and not postgres:
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value
+
+
+class StagingWriter:
+    """Load mapped rows of one entity into its staging table."""
+
+    def __init__(self, engine: Engine, table: str, mapped_columns: Sequence[str]) -> None:
+        self.engine = engine
+        self.table = table
+        self.postgres = is_postgres(engine)
+        self.write_columns = ["id", *mapped_columns, *BOOKKEEPING, "first_seen_at", "loaded_at"]
+
+    def load(self, connection: Connection, rows: list[Row], run_id: str) -> LoadCounts:
+        """Upsert ``rows`` within ``connection``'s transaction; unchanged rows are skipped.
+
+        A row is unchanged when its raw record hash matches the staged one and it is not
+        soft-deleted; its mapping version then stays as it was (mapping changes apply to
+        future changes only; the re-map mode re-applies them on purpose).
+        """
+        if not rows:
+            return LoadCounts()
+        staged = self._staged_state(connection, [row["id"] for row in rows])
+        now = utc_now()
+        counts = LoadCounts()
+        to_write: list[Row] = []
+        for row in rows:
+            previous = staged.get(row["id"])
+            if previous is not None and previous == (row["record_hash"], False):
+                counts.unchanged += 1
+                continue
+            if previous is None:
+                counts.inserted += 1
+            else:
+                counts.updated += 1
+            to_write.append({**row, "run_id": run_id, "first_seen_at": now, "loaded_at": now})
+        if to_write:
+            if self.postgres:
+                self._merge_with_copy(connection, to_write)
+            else:
+                self._upsert_many(connection, to_write)
+        return counts
+
+    def _staged_state(self, connection: Connection, ids: list[int]) -> dict[int, tuple[str, bool]]:
+        result = connection.execute(
+            sa.text(
+                f"SELECT id, record_hash, deleted_at IS NOT NULL FROM {self.table} WHERE id IN :ids"
+            ).bindparams(sa.bindparam("ids", expanding=True)),
+            {"ids": ids},
+        )
+        return {int(row[0]): (row[1], bool(row[2])) for row in result}
+
+    def _upsert_sql(self, source: str) -> str:
+        columns = ", ".join(self.write_columns)
+        updates = ", ".join(
+            f"{column} = excluded.{column}"
+            for column in self.write_columns
+            if column not in ("id", "first_seen_at")
+        )
+        return (
+            f"INSERT INTO {self.table} ({columns}) {source} "
+            f"ON CONFLICT (id) DO UPDATE SET {updates}, deleted_at = NULL"
+        )
+
+    def _upsert_many(self, connection: Connection, rows: list[Row]) -> None:
+        placeholders = ", ".join(f":{column}" for column in self.write_columns)
+        statement = sa.text(self._upsert_sql(f"VALUES ({placeholders})"))
+        connection.execute(
+            statement,
+            [
+                {
+                    column: sql_value(row.get(column), postgres=False)
+                    for column in self.write_columns
+                }
+                for row in rows
+            ],
+        )
+
+    def _merge_with_copy(self, connection: Connection, rows: list[Row]) -> None:
+        temporary = f"_load_{self.table}"
+        connection.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {temporary} "
+            f"(LIKE {self.table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
+        columns = ", ".join(self.write_columns)
+        driver_connection = connection.connection.driver_connection
+        assert driver_connection is not None
+        with (
+            driver_connection.cursor() as cursor,
+            cursor.copy(f"COPY {temporary} ({columns}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row([row.get(column) for column in self.write_columns])
+        connection.exec_driver_sql(self._upsert_sql(f"SELECT {columns} FROM {temporary}"))
+        connection.exec_driver_sql(f"DELETE FROM {temporary}")
+
+
+def quarantine(
+    connection: Connection, entity: str, rejections: Iterable[Rejection], run_id: str
+) -> int:
+    """Record rejected records (one open row per record, latest reason wins); return count."""
+    postgres = is_postgres(connection.engine)
+    now = sql_value(utc_now(), postgres=postgres)
+    rows = [
+        {
+            "entity": entity,
+            "record_key": str(item.record_id)
+            if item.record_id is not None
+            else f"hash:{record_hash(item.payload)}",
+            "record_id": item.record_id,
+            "run_id": run_id,
+            "check_name": item.check,
+            "reason": item.reason,
+            "payload": item.payload,
+            "quarantined_at": now,
+        }
+        for item in rejections
+    ]
+    if not rows:
+        return 0
+    payload = "CAST(:payload AS JSONB)" if postgres else ":payload"
+    connection.execute(
+        sa.text(
+            "INSERT INTO meta_quarantine (entity, record_key, record_id, run_id, check_name, "
+            f"reason, payload, quarantined_at) VALUES (:entity, :record_key, :record_id, "
+            f":run_id, :check_name, :reason, {payload}, :quarantined_at) "
+            "ON CONFLICT (entity, record_key) DO UPDATE SET run_id = excluded.run_id, "
+            "check_name = excluded.check_name, reason = excluded.reason, "
+            "payload = excluded.payload, quarantined_at = excluded.quarantined_at, "
+            "resolved_at = NULL"
+        ),
+        rows,
+    )
+    return len(rows)
+
+
+def resolve_quarantine(connection: Connection, entity: str, record_ids: Iterable[int]) -> None:
+    """Mark open quarantine rows of records that have now loaded as resolved."""
+    keys = [str(record_id) for record_id in record_ids]
+    if not keys:
+        return
+    connection.execute(
+        sa.text(
+            "UPDATE meta_quarantine SET resolved_at = :now WHERE entity = :entity "
+            "AND resolved_at IS NULL AND record_key IN :keys"
+        ).bindparams(sa.bindparam("keys", expanding=True)),
+        {
+            "now": sql_value(utc_now(), postgres=is_postgres(connection.engine)),
+            "entity": entity,
+            "keys": keys,
+        },
+    )

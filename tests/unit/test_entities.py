@@ -1,0 +1,157 @@
+"""The entity registry: its order, its validation and its lookups."""
+
+from __future__ import annotations
+
+import graphlib
+
+import pytest
+
+from connectwise.entities import REGISTRY, Entity, Reference, Registry
+
+SEED_ORDER = [
+    "company_types",
+    "company_statuses",
+    "categories",
+    "subcategories",
+    "contacts",
+    "companies",
+    "manufacturers",
+    "product_types",
+    "catalog_items",
+    "members",
+    "opportunity_statuses",
+    "sales_stages",
+    "opportunities",
+    "agreements",
+]
+
+
+def make_entity(name: str, *depends_on: str, seed_order: int = 100, **fields: object) -> Entity:
+    """A minimal entity declaration for registry tests."""
+    return Entity(
+        name=name,
+        title=name.title(),
+        endpoint=f"test/{name}",
+        group="test",
+        depends_on=depends_on,
+        seed_order=seed_order,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def test_registry_order_is_the_seed_order() -> None:
+    assert REGISTRY.names() == SEED_ORDER
+
+
+def test_registry_iterates_in_dependency_order() -> None:
+    assert [entity.name for entity in REGISTRY] == REGISTRY.names()
+
+
+@pytest.mark.parametrize("entity", list(REGISTRY), ids=lambda entity: entity.name)
+def test_every_entity_comes_after_what_it_depends_on(entity: Entity) -> None:
+    order = REGISTRY.names()
+    assert all(order.index(needed) < order.index(entity.name) for needed in entity.depends_on)
+
+
+@pytest.mark.parametrize("entity", list(REGISTRY), ids=lambda entity: entity.name)
+def test_every_referenced_entity_syncs_first(entity: Entity) -> None:
+    order = REGISTRY.names()
+    for reference in entity.references:
+        assert order.index(reference.entity) < order.index(entity.name)
+
+
+def test_entity_derives_table_mapping_section_and_suite_from_its_name() -> None:
+    contacts = REGISTRY["contacts"]
+    assert (contacts.staging_table, contacts.mapping_section, contacts.quality_suite) == (
+        "stg_contacts",
+        "contacts",
+        "contacts",
+    )
+
+
+def test_registry_rejects_a_name_registered_twice() -> None:
+    with pytest.raises(ValueError, match="'things' is registered twice"):
+        Registry.of(make_entity("things"), make_entity("things"))
+
+
+def test_registry_rejects_an_unknown_dependency_and_suggests_the_close_name() -> None:
+    with pytest.raises(ValueError) as caught:
+        Registry.of(make_entity("company_types"), make_entity("contacts", "company_type"))
+    message = str(caught.value)
+    assert "'contacts' depends on 'company_type' which is not registered" in message
+    assert "did you mean 'company_types'?" in message
+
+
+def test_registry_rejects_an_unknown_dependency_without_a_hint_when_nothing_is_close() -> None:
+    with pytest.raises(ValueError, match="'zebras' which is not registered$"):
+        Registry.of(make_entity("contacts", "zebras"))
+
+
+def test_registry_rejects_a_reference_to_an_unregistered_entity() -> None:
+    orphan = make_entity("contacts", references=(Reference("company_id", "companies"),))
+    with pytest.raises(ValueError, match="depends on 'companies'"):
+        Registry.of(orphan)
+
+
+def test_registry_rejects_a_dependency_cycle() -> None:
+    with pytest.raises(graphlib.CycleError):
+        Registry.of(make_entity("a", "c"), make_entity("b", "a"), make_entity("c", "b"))
+
+
+def test_registry_orders_independent_entities_by_seed_order_not_declaration_order() -> None:
+    registry = Registry.of(
+        make_entity("late", seed_order=30), make_entity("early", seed_order=10)
+    )
+    assert registry.names() == ["early", "late"]
+
+
+def test_registry_puts_a_dependency_first_even_when_its_seed_order_is_higher() -> None:
+    registry = Registry.of(
+        make_entity("child", "parent", seed_order=1), make_entity("parent", seed_order=50)
+    )
+    assert registry.names() == ["parent", "child"]
+
+
+def test_with_dependencies_adds_everything_needed_in_dependency_order() -> None:
+    names = [entity.name for entity in REGISTRY.with_dependencies(["catalog_items"])]
+    assert names == ["categories", "subcategories", "manufacturers", "product_types", "catalog_items"]
+
+
+def test_with_dependencies_follows_dependencies_transitively() -> None:
+    names = [entity.name for entity in REGISTRY.with_dependencies(["opportunities"])]
+    assert names == [
+        "company_types",
+        "company_statuses",
+        "contacts",
+        "companies",
+        "members",
+        "opportunity_statuses",
+        "sales_stages",
+        "opportunities",
+    ]
+
+
+def test_with_dependencies_of_an_entity_without_dependencies_is_just_that_entity() -> None:
+    assert [entity.name for entity in REGISTRY.with_dependencies(["members"])] == ["members"]
+
+
+def test_lookup_of_an_unknown_name_suggests_a_close_name_and_lists_known_ones() -> None:
+    with pytest.raises(KeyError) as caught:
+        REGISTRY["contact"]
+    message = str(caught.value)
+    assert "Did you mean 'contacts'?" in message
+    assert all(name in message for name in SEED_ORDER)
+
+
+def test_with_dependencies_of_an_unknown_name_raises_the_lookup_error() -> None:
+    with pytest.raises(KeyError, match="Unknown entity 'tickets'"):
+        REGISTRY.with_dependencies(["tickets"])
+
+
+def test_by_callback_type_is_case_insensitive() -> None:
+    entity = REGISTRY.by_callback_type("ProductCatalog")
+    assert entity is not None and entity.name == "catalog_items"
+
+
+def test_by_callback_type_of_an_unsynced_type_is_none() -> None:
+    assert REGISTRY.by_callback_type("ticket") is None
