@@ -105,8 +105,10 @@ class ConnectWiseHook(HttpHook):
             )
         return self._site
 
-    def get_conn(  # noqa: ARG002 - keeps HttpHook's signature
-        self, headers: dict[Any, Any] | None = None, extra_options: dict[str, Any] | None = None
+    def get_conn(
+        self,
+        headers: dict[Any, Any] | None = None,  # noqa: ARG002 - HttpHook's signature
+        extra_options: dict[str, Any] | None = None,  # noqa: ARG002 - HttpHook's signature
     ) -> Session:
         """Return the pooled session, creating it on first use.
 
