@@ -1,5 +1,6 @@
 """The ``/_sim`` control API (not part of ConnectWise; no auth). Product tests depend on
-these exact shapes; see ``simulator/README.md``."""
+these exact shapes; see ``simulator/README.md``.
+"""
 
 from __future__ import annotations
 

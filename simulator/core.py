@@ -118,7 +118,7 @@ class Simulator:
         scope = Scope(REGISTRY["system/callbacks"])
         try:
             self.writer.set_fields(scope, entry_id, {"inactiveFlag": True}, "system")
-        except Exception:  # noqa: BLE001, S110 - the entry may have been deleted meanwhile
+        except Exception:  # noqa: S110 - the entry may have been deleted meanwhile
             pass
 
     def mutations_idle(self) -> bool:

@@ -166,7 +166,7 @@ def build_product_setup(gen: Gen, scale: Scale) -> None:
     categories = []
     for index, cat_id in enumerate(gen.ids(rng, scale.categories)):
         categories.append({
-            "id": cat_id, "name": names[index % len(names)], "inactiveFlag": rng.random() < 0.12,
+            "id": cat_id, "name": names[index % len(names)], "inactiveFlag": index == scale.categories - 1 or rng.random() < 0.12,
             "priceLevelXref": None, "integrationXref": None, "defaultFlag": index == 0,
             "_info": gen.info(rng, entered=False),
         })

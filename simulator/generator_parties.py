@@ -64,9 +64,11 @@ def build_companies(gen: Gen, count: int) -> None:
     for index, company_id in enumerate(gen.ids(rng, count, start=2)):
         record = REGISTRY["company/companies"].blank()
         name = "Acme IT Solutions" if index == 0 else _company_name(rng, index)
-        type_names = ("Owner",) if index == 0 else _weighted(rng, TYPE_MIX)
+        # A few fixed indexes guarantee every kind of mess even at scale "small".
+        type_names = (("Owner",) if index == 0 else ("Vendor", "Customer") if index == 5
+                      else _weighted(rng, TYPE_MIX))
         city, state, zip_code = gen.pick(rng, words.CITIES)
-        deleted = index > 0 and rng.random() < 0.02
+        deleted = index == 7 or (index > 0 and rng.random() < 0.02)
         record.update(
             id=company_id, identifier=_identifier(name, used), name=name,
             status=gen.ref("company/companies/statuses",
@@ -121,8 +123,10 @@ def _communication_items(
         items.append(item)
 
     roll = rng.random()
-    if roll < 0.02 and seen_emails:
-        add("Email", "Email", gen.pick(rng, seen_emails))  # shared inbox across companies
+    if (roll < 0.02 or len(seen_emails) == 20) and seen_emails:
+        shared = gen.pick(rng, seen_emails)  # one inbox used by contacts of two companies
+        add("Email", "Email", shared)
+        seen_emails.append(shared)
     elif roll < 0.90:
         local = "".join(ch for ch in f"{first}.{last}".lower() if ch.isascii() and (ch.isalnum() or ch == "."))
         domain = (f"{company['identifier'].lower()[:20]}.example" if company

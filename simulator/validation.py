@@ -13,6 +13,7 @@ callback URL) and ``ObjectExists``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from simulator.errors import bad_request, field_error, invalid_object
@@ -194,12 +195,17 @@ def _derive(store: Store, record: Record, problems: Problems) -> None:
         record[field] = make_ref(REGISTRY[target], default) if default else None
 
 
-def normalize(store: Store, resource: Resource, record: Record) -> Record:
+def normalize(
+    store: Store, resource: Resource, record: Record,
+    extra: Callable[[Store, Record, Problems], None] | None = None,
+) -> Record:
     """Validate a candidate record and resolve its references; raise 400 on any problem."""
     problems = Problems(resource)
     _check_values(record, problems)
     _resolve_refs(store, record, problems)
     _derive(store, record, problems)
     _check_unique(store, record, problems)
+    if extra is not None:
+        extra(store, record, problems)
     problems.raise_if_any()
     return record

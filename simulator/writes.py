@@ -18,7 +18,7 @@ from simulator.errors import record_missing
 from simulator.patch import apply_patch
 from simulator.resources import REGISTRY, Parent, Resource, make_ref
 from simulator.shapes import info
-from simulator.validation import CREATE_ONLY, Problems, copy_fields, merge_custom_fields, normalize
+from simulator.validation import CREATE_ONLY, copy_fields, merge_custom_fields, normalize
 
 if TYPE_CHECKING:
     from simulator.core import Simulator
@@ -87,11 +87,8 @@ class Writer:
                             if link in resource.refs else parent["id"])
         if resource.collection == "system/callbacks":
             self._callback_defaults(record, previous)
-        problems = Problems(resource)
-        if resource.collection == "system/callbacks":
-            callbacks.validate_entry(self.store, record, problems)
-        problems.raise_if_any()
-        normalize(self.store, resource, record)
+        extra = callbacks.validate_entry if resource.collection == "system/callbacks" else None
+        normalize(self.store, resource, record, extra)
         stamp = now_stamp()
         record["_info"] = info(stamp, actor)
         old_info = (previous or {}).get("_info") or {}

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from connectwise.mapping.apply import Rejection
-from connectwise.quality.checks import Check, CheckContext, References
+from connectwise.quality.checks import Check, CheckContext, DerivedCheck
 from connectwise.quality.suites import checks_for
 
 if TYPE_CHECKING:
@@ -72,14 +72,12 @@ class QualityGate:
         return passed, rejected
 
     def _frame(self, rows: list[Row]) -> pd.DataFrame:
-        columns = {check.column for check in self.checks if not isinstance(check, References)}
-        data: dict[str, list[Any]] = {
-            column: [row.get(column) for row in rows] for column in sorted(columns)
-        }
+        data: dict[str, list[Any]] = {}
         for check in self.checks:
-            if isinstance(check, References):
-                known = self.context.known_ids.get(check.entity, set())
-                data[check.reference_column] = [
-                    row.get(check.column) is None or row.get(check.column) in known for row in rows
+            if isinstance(check, DerivedCheck):
+                data[check.flag_column] = [
+                    check.passes(row.get(check.column), self.context) for row in rows
                 ]
+            else:
+                data[check.column] = [row.get(check.column) for row in rows]
         return pd.DataFrame(data)

@@ -1,0 +1,71 @@
+"""Helpers shared by the integration tests: read staging tables, compute expected truth."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+
+from connectwise.entities import REGISTRY, Entity
+
+
+def staged_rows(engine: sa.Engine, entity: Entity) -> dict[int, dict[str, Any]]:
+    """Every live row of an entity's staging table, keyed by id, with ``raw`` parsed."""
+    with engine.connect() as connection:
+        result = connection.execute(
+            sa.text(f"SELECT * FROM {entity.staging_table} WHERE deleted_at IS NULL")
+        )
+        rows = {}
+        for row in result.mappings():
+            record = dict(row)
+            raw = record["raw"]
+            record["raw"] = raw if isinstance(raw, dict) else json.loads(raw)
+            rows[int(record["id"])] = record
+    return rows
+
+
+def quarantined(engine: sa.Engine, entity: Entity) -> dict[int, str]:
+    """Open quarantine rows of an entity: record id → reason."""
+    with engine.connect() as connection:
+        result = connection.execute(
+            sa.text(
+                "SELECT record_id, reason FROM meta_quarantine "
+                "WHERE entity = :entity AND resolved_at IS NULL"
+            ),
+            {"entity": entity.name},
+        )
+        return {int(row[0]): row[1] for row in result if row[0] is not None}
+
+
+def expected_records(sim: Any, entity: Entity, contact_types: set[str] | None) -> dict[int, Any]:
+    """The simulator's truth for an entity, with the contact filter applied independently."""
+    truth = {int(record["id"]): record for record in sim.truth(entity.endpoint)}
+    if entity.name != "contacts" or contact_types is None:
+        return truth
+    allowed = {
+        int(company["id"])
+        for company in sim.truth("company/companies")
+        if {t["name"].casefold() for t in company.get("types") or []} & contact_types
+    }
+    return {
+        record_id: record
+        for record_id, record in truth.items()
+        if (record.get("company") or {}).get("id") in allowed
+    }
+
+
+def assert_matches_truth(engine: sa.Engine, sim: Any, contact_types: set[str] | None) -> None:
+    """Every staging table equals the simulator's truth, record by record, except
+    quarantined records, each of which has a reason."""
+    for entity in REGISTRY:
+        expected = expected_records(sim, entity, contact_types)
+        staged = staged_rows(engine, entity)
+        held = quarantined(engine, entity)
+        assert all(reason for reason in held.values()), f"{entity.name}: quarantine w/o reason"
+        missing = set(expected) - set(staged) - set(held)
+        extra = set(staged) - set(expected)
+        assert not missing, f"{entity.name}: {len(missing)} records missing, e.g. {sorted(missing)[:5]}"
+        assert not extra, f"{entity.name}: {len(extra)} unexpected rows, e.g. {sorted(extra)[:5]}"
+        for record_id, row in staged.items():
+            assert row["raw"] == expected[record_id], f"{entity.name} {record_id} differs"

@@ -1,0 +1,321 @@
+"""The quality gate with real Great Expectations: which rows pass and why the others do not.
+
+Building a gate is cheap but importing GX is not, so each entity's gate is built once per module
+and reused; a gate keeps no state between chunks.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from connectwise.entities import REGISTRY
+from connectwise.mapping.apply import RecordMapper
+from connectwise.mapping.load import Mapping
+from connectwise.quality.checks import CheckContext
+from connectwise.quality.gate import QualityGate
+
+Row = dict[str, Any]
+
+KNOWN_IDS = {
+    "categories": {1, 2},
+    "subcategories": {10},
+    "manufacturers": {20},
+    "product_types": {30},
+    "companies": {250},
+    "company_statuses": {1},
+    "opportunity_statuses": {1, 2},
+    "sales_stages": {5},
+}
+
+
+def make_gate(entity_name: str, mapping: Mapping) -> QualityGate:
+    return QualityGate(REGISTRY[entity_name], CheckContext(mapping.config, KNOWN_IDS))
+
+
+def map_rows(entity_name: str, mapping: Mapping, *records: dict[str, Any]) -> list[Row]:
+    rows, rejections = RecordMapper(REGISTRY[entity_name], mapping).map_records(records)
+    assert rejections == []
+    return rows
+
+
+def make_contact(record_id: int = 1, *, first_name: str | None = "Ada", email: str | None = None) -> dict[str, Any]:
+    items = [] if email is None else [{"communicationType": "Email", "value": email, "defaultFlag": True}]
+    return {
+        "id": record_id,
+        "firstName": first_name,
+        "company": {"id": 250},
+        "communicationItems": items,
+        "inactiveFlag": False,
+    }
+
+
+def make_catalog_item(
+    record_id: int = 1, *, price: float = 10.0, cost: float = 4.0, category_id: int = 1
+) -> dict[str, Any]:
+    return {
+        "id": record_id,
+        "identifier": f"SKU-{record_id}",
+        "description": "Widget",
+        "price": price,
+        "cost": cost,
+        "category": {"id": category_id, "name": "Hardware"},
+        "subcategory": {"id": 10},
+        "manufacturer": {"id": 20},
+        "type": {"id": 30, "name": "Non-Inventory"},
+        "inactiveFlag": False,
+    }
+
+
+def make_opportunity(record_id: int = 1, *, status: str = "Open", company_id: int = 250) -> dict[str, Any]:
+    return {
+        "id": record_id,
+        "name": f"Deal {record_id}",
+        "company": {"id": company_id},
+        "status": {"id": 1, "name": status},
+        "stage": {"id": 5, "name": "Quote"},
+    }
+
+
+@pytest.fixture(scope="module")
+def contacts_gate(shipped_mapping: Mapping) -> QualityGate:
+    return make_gate("contacts", shipped_mapping)
+
+
+@pytest.fixture(scope="module")
+def catalog_gate(shipped_mapping: Mapping) -> QualityGate:
+    return make_gate("catalog_items", shipped_mapping)
+
+
+@pytest.fixture(scope="module")
+def opportunities_gate(shipped_mapping: Mapping) -> QualityGate:
+    return make_gate("opportunities", shipped_mapping)
+
+
+def reasons(rejections: list[Any]) -> dict[int, str]:
+    return {rejection.record_id: rejection.reason for rejection in rejections}
+
+
+# --- passing rows ----------------------------------------------------------------------------
+
+
+def test_rows_that_pass_every_check_all_pass(contacts_gate: QualityGate, shipped_mapping: Mapping) -> None:
+    rows = map_rows(
+        "contacts",
+        shipped_mapping,
+        make_contact(1, email="ada@example.com"),
+        make_contact(2, email="grace.hopper@navy.example.org"),
+        make_contact(3, email=None),  # e-mail is checked only where present
+    )
+
+    passed, rejected = contacts_gate.split(rows)
+
+    assert passed == rows
+    assert rejected == []
+
+
+def test_empty_chunk_passes_trivially(contacts_gate: QualityGate) -> None:
+    assert contacts_gate.split([]) == ([], [])
+
+
+def test_catalog_items_that_pass_all_pass(catalog_gate: QualityGate, shipped_mapping: Mapping) -> None:
+    rows = map_rows("catalog_items", shipped_mapping, make_catalog_item(1), make_catalog_item(2, price=0))
+
+    assert catalog_gate.split(rows) == (rows, [])
+
+
+# --- single failures -------------------------------------------------------------------------
+
+
+def test_bad_email_is_rejected_naming_column_and_value(
+    contacts_gate: QualityGate, shipped_mapping: Mapping
+) -> None:
+    rows = map_rows("contacts", shipped_mapping, make_contact(7, email="ada at example"))
+
+    passed, [rejection] = contacts_gate.split(rows)
+
+    assert passed == []
+    assert rejection.record_id == 7
+    assert rejection.check == "format"
+    assert rejection.reason == "email 'ada at example' is not a valid e-mail address"
+
+
+def test_rejection_carries_the_raw_record_as_payload(
+    contacts_gate: QualityGate, shipped_mapping: Mapping
+) -> None:
+    record = make_contact(7, email="nope")
+    rows = map_rows("contacts", shipped_mapping, record)
+
+    _, [rejection] = contacts_gate.split(rows)
+
+    assert json.loads(rejection.payload) == record
+
+
+def test_null_required_column_is_rejected(contacts_gate: QualityGate, shipped_mapping: Mapping) -> None:
+    rows = map_rows("contacts", shipped_mapping, make_contact(8, first_name=None, email="a@b.co"))
+
+    _, rejected = contacts_gate.split(rows)
+
+    assert [(r.record_id, r.check, r.reason) for r in rejected] == [
+        (8, "not_null", "first_name is missing")
+    ]
+
+
+def test_negative_price_is_rejected(catalog_gate: QualityGate, shipped_mapping: Mapping) -> None:
+    rows = map_rows("catalog_items", shipped_mapping, make_catalog_item(3, price=-5.0))
+
+    _, rejected = catalog_gate.split(rows)
+
+    assert [(r.record_id, r.check, r.reason) for r in rejected] == [
+        (3, "non_negative", "price -5.0 is negative")
+    ]
+
+
+def test_duplicate_id_rejects_every_copy(contacts_gate: QualityGate, shipped_mapping: Mapping) -> None:
+    rows = map_rows(
+        "contacts",
+        shipped_mapping,
+        make_contact(4, email="a@example.com"),
+        make_contact(4, email="b@example.com"),
+        make_contact(5, email="c@example.com"),
+    )
+
+    passed, rejected = contacts_gate.split(rows)
+
+    assert [row["id"] for row in passed] == [5]
+    assert [(r.record_id, r.check, r.reason) for r in rejected] == [
+        (4, "unique", "id 4 appears more than once in the same page"),
+        (4, "unique", "id 4 appears more than once in the same page"),
+    ]
+
+
+def test_reference_to_an_unknown_id_is_rejected(catalog_gate: QualityGate, shipped_mapping: Mapping) -> None:
+    rows = map_rows("catalog_items", shipped_mapping, make_catalog_item(6, category_id=99))
+
+    _, rejected = catalog_gate.split(rows)
+
+    assert [(r.record_id, r.check, r.reason) for r in rejected] == [
+        (6, "reference", "category_id 99 does not match any staged categories record")
+    ]
+
+
+def test_missing_reference_is_not_a_reference_failure(
+    catalog_gate: QualityGate, shipped_mapping: Mapping
+) -> None:
+    record = make_catalog_item(6)
+    record["manufacturer"] = None
+
+    rows = map_rows("catalog_items", shipped_mapping, record)
+
+    assert catalog_gate.split(rows) == (rows, [])
+
+
+def test_reference_to_an_unknown_company_rejects_an_opportunity(
+    opportunities_gate: QualityGate, shipped_mapping: Mapping
+) -> None:
+    rows = map_rows("opportunities", shipped_mapping, make_opportunity(9, company_id=404))
+
+    _, rejected = opportunities_gate.split(rows)
+
+    assert reasons(rejected) == {9: "company_id 404 does not match any staged companies record"}
+
+
+def test_opportunity_status_outside_open_won_lost_is_rejected(
+    opportunities_gate: QualityGate, shipped_mapping: Mapping
+) -> None:
+    [row] = map_rows("opportunities", shipped_mapping, make_opportunity(10))
+    row["opportunity_status"] = "Pending"
+
+    _, rejected = opportunities_gate.split([row])
+
+    assert [(r.check, r.reason) for r in rejected] == [
+        ("mapped_value", "opportunity_status 'Pending' is not a value of opportunity_status_map")
+    ]
+
+
+def test_unmapped_opportunity_status_is_rejected(
+    opportunities_gate: QualityGate, shipped_mapping: Mapping
+) -> None:
+    rows = map_rows("opportunities", shipped_mapping, make_opportunity(11, status="Pending"))
+    assert rows[0]["opportunity_status"] is None
+
+    passed, rejected = opportunities_gate.split(rows)
+
+    assert passed == []
+    assert [(r.check, r.reason) for r in rejected] == [
+        (
+            "mapped_value",
+            "opportunity_status has no mapped value: add the ConnectWise value to "
+            "opportunity_status_map",
+        )
+    ]
+
+
+def test_product_status_outside_the_mapped_labels_is_rejected(
+    catalog_gate: QualityGate, shipped_mapping: Mapping
+) -> None:
+    [row] = map_rows("catalog_items", shipped_mapping, make_catalog_item(12))
+    row["product_status"] = "Discontinued"
+
+    _, rejected = catalog_gate.split([row])
+
+    assert reasons(rejected) == {
+        12: "product_status 'Discontinued' is not a value of product_status_map"
+    }
+
+
+# --- several failures and mixed chunks -------------------------------------------------------
+
+
+def test_row_failing_two_checks_gets_both_reasons(
+    contacts_gate: QualityGate, shipped_mapping: Mapping
+) -> None:
+    rows = map_rows("contacts", shipped_mapping, make_contact(13, first_name=None, email="bad"))
+
+    _, [rejection] = contacts_gate.split(rows)
+
+    assert rejection.check == "not_null,format"
+    assert rejection.reason == "first_name is missing; email 'bad' is not a valid e-mail address"
+
+
+def test_row_failing_two_checks_of_the_same_kind_lists_the_check_once(
+    catalog_gate: QualityGate, shipped_mapping: Mapping
+) -> None:
+    rows = map_rows("catalog_items", shipped_mapping, make_catalog_item(14, price=-1.0, cost=-2.0))
+
+    _, [rejection] = catalog_gate.split(rows)
+
+    assert rejection.check == "non_negative"
+    assert rejection.reason == "price -1.0 is negative; cost -2.0 is negative"
+
+
+def test_good_rows_in_a_failing_chunk_still_pass(
+    catalog_gate: QualityGate, shipped_mapping: Mapping
+) -> None:
+    rows = map_rows(
+        "catalog_items",
+        shipped_mapping,
+        make_catalog_item(1),
+        make_catalog_item(2, price=-3.0),
+        make_catalog_item(3),
+        make_catalog_item(4, category_id=77),
+        make_catalog_item(5),
+    )
+
+    passed, rejected = catalog_gate.split(rows)
+
+    assert [row["id"] for row in passed] == [1, 3, 5]
+    assert passed == [rows[0], rows[2], rows[4]]  # rows pass unchanged
+    assert [rejection.record_id for rejection in rejected] == [2, 4]
+
+
+def test_gate_keeps_no_state_between_chunks(
+    contacts_gate: QualityGate, shipped_mapping: Mapping
+) -> None:
+    contacts_gate.split(map_rows("contacts", shipped_mapping, make_contact(20, email="bad")))
+
+    rows = map_rows("contacts", shipped_mapping, make_contact(20, email="good@example.com"))
+
+    assert contacts_gate.split(rows) == (rows, [])
