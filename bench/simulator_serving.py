@@ -83,7 +83,8 @@ def measure(label: str, run: Callable[[], int]) -> tuple[str, int, float]:
 
 
 def write_readme(results: list[tuple[str, int, float]]) -> None:
-    machine = f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    machine = (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
+               f"Python {platform.python_version()}")
     lines = [
         "## Serving rate", "",
         f"Measured {dt.date.today().isoformat()} by `bench/simulator_serving.py` on {machine}: "
@@ -95,7 +96,8 @@ def write_readme(results: list[tuple[str, int, float]]) -> None:
     text = README.read_text() if README.exists() else "# ConnectWise simulator\n"
     section = "\n".join(lines)
     if "## Serving rate" in text:
-        text = re.sub(r"## Serving rate\n.*?(?=\n## |\Z)", section.rstrip() + "\n", text, flags=re.S)
+        pattern = r"## Serving rate\n.*?(?=\n## |\Z)"
+        text = re.sub(pattern, section.rstrip() + "\n", text, flags=re.S)
     else:
         text = text.rstrip() + "\n\n" + section
     README.write_text(text)
@@ -106,14 +108,15 @@ def main() -> None:
         session = _session(sim)
         url = f"{sim.api_url}/{ENTITY}"
         since = {"conditions": "lastUpdated > [2024-01-01T00:00:00Z]"}
+        ids_only = {"fields": "id"}
         results = [
             measure("page-number paging", lambda: page_number(session, url, {})),
             measure("keyset paging (id > last, orderBy id asc)", lambda: keyset(session, url, {})),
             measure("keyset paging + lastUpdated > [...]", lambda: keyset(session, url, since)),
             measure("forward-only (pageId)", lambda: forward_only(session, url, {})),
-            measure("page-number paging, fields=id", lambda: page_number(session, url, {"fields": "id"})),
-            measure("keyset paging, fields=id", lambda: keyset(session, url, {"fields": "id"})),
-            measure("forward-only, fields=id", lambda: forward_only(session, url, {"fields": "id"})),
+            measure("page-number paging, fields=id", lambda: page_number(session, url, ids_only)),
+            measure("keyset paging, fields=id", lambda: keyset(session, url, ids_only)),
+            measure("forward-only, fields=id", lambda: forward_only(session, url, ids_only)),
         ]
     write_readme(results)
 

@@ -108,7 +108,7 @@ class Api:
 
     def _dispatch(self, request: ApiRequest, found: Match) -> ApiResponse:
         handlers: dict[tuple[str, str], Callable[[ApiRequest, Match], ApiResponse]] = {
-            ("info", "GET"): lambda r, m: json_response(200, documents.system_info()),
+            ("info", "GET"): lambda _r, _m: json_response(200, documents.system_info()),
             ("my_security", "GET"): self._my_security,
             ("role_settings", "GET"): self._role_settings,
             ("list", "GET"): self._list,
@@ -138,13 +138,13 @@ class Api:
             raise record_missing(resource.label, key)
         return record["id"]
 
-    def _my_security(self, request: ApiRequest, found: Match) -> ApiResponse:
+    def _my_security(self, _request: ApiRequest, _found: Match) -> ApiResponse:
         member = self.sim.store.find_by("system/members", "identifier",
                                         self.sim.api_member_identifier)
         ref = {"id": member["id"], "identifier": member["identifier"]} if member else None
         return json_response(200, documents.security_settings(self.sim.auth.denied_modules, ref))
 
-    def _role_settings(self, request: ApiRequest, found: Match) -> ApiResponse:
+    def _role_settings(self, _request: ApiRequest, found: Match) -> ApiResponse:
         role = self.sim.store["system/securityroles"].get(int(found.record_key or 0))
         if role is None:
             raise record_missing("SecurityRole", found.record_key)

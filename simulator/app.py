@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 Scope = dict[str, Any]
 CODEBASES = ("v2025_1", "v4_6_release")
+JSON_TYPE = b"application/json; charset=utf-8"
 _ABORT_MESSAGE = "ASGI callable returned without completing response."
 
 
@@ -60,13 +61,14 @@ class SimulatorApp:
         logging.getLogger("uvicorn.error").addFilter(_DropIntentionalAborts())
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        """Route one ASGI event to the control app, discovery, signing keys or the API."""
         if scope["type"] != "http" or scope["path"].startswith("/_sim"):
             await self.control(scope, receive, send)
             return
         segments = [s for s in scope["path"].split("/") if s]
         lowered = [s.lower() for s in segments]
         if lowered[:2] == ["login", "companyinfo"] and len(segments) == 3:
-            await self._company_info(scope, send, segments[2])
+            await self._company_info(send, segments[2])
         elif lowered[:1] and lowered[0] in CODEBASES and lowered[1:3] == ["apis", "3.0"]:
             await self._api(scope, receive, send, segments[3:])
         elif lowered[:1] and lowered[0] in CODEBASES and lowered[1:] == [
@@ -78,16 +80,17 @@ class SimulatorApp:
             await self._send(send, error.status, encode(error.body), [])
 
     async def _send(self, send: Any, status: int, body: bytes,
-                    headers: list[tuple[bytes, bytes]], content_type: bytes = b"application/json; charset=utf-8") -> None:
+                    headers: list[tuple[bytes, bytes]], content_type: bytes = JSON_TYPE) -> None:
         await send({"type": "http.response.start", "status": status, "headers": [
             (b"content-type", content_type), (b"content-length", str(len(body)).encode()),
             *headers]})
         await send({"type": "http.response.body", "body": body})
 
-    async def _company_info(self, scope: Scope, send: Any, company: str) -> None:
+    async def _company_info(self, send: Any, company: str) -> None:
         # Unknown company → JSON null with 200 (DJCW: "CW returns None if company ID is unknown").
         known = company.lower() == self.sim.auth.company_id.lower()
-        value = documents.company_info(self.sim.auth.company_id, self.sim.codebase) if known else None
+        value = (documents.company_info(self.sim.auth.company_id, self.sim.codebase)
+                 if known else None)
         self.sim.stats.add_request("GET login/companyinfo/{id}", 200)
         await self._send(send, 200, encode(value), [])
 
@@ -103,11 +106,12 @@ class SimulatorApp:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         raw_query = scope.get("query_string", b"").decode("latin-1")
         host = headers.get("host", "127.0.0.1")
+        path = scope.get("raw_path", scope["path"].encode()).decode("latin-1")
         return api.ApiRequest(
             method=scope["method"], segments=segments,
             params=dict(parse_qsl(raw_query, keep_blank_values=True)), raw_query=raw_query,
             headers=headers, body=body,
-            base_url=f"{scope.get('scheme', 'http')}://{host}{scope.get('raw_path', scope['path'].encode()).decode('latin-1')}",
+            base_url=f"{scope.get('scheme', 'http')}://{host}{path}",
         )
 
     async def _api(self, scope: Scope, receive: Any, send: Any, segments: list[str]) -> None:
@@ -120,7 +124,8 @@ class SimulatorApp:
         response = await self._faulty_answer(request)
         if response is None:
             response = self.api.handle(request)
-            if request.method == "GET" and response.status == 200 and faults.roll(sim, settings.truncate_rate):
+            is_page = request.method == "GET" and response.status == 200
+            if is_page and faults.roll(sim, settings.truncate_rate):
                 sim.stats.add_fault("truncated")
                 response.body = faults.truncate(sim, response.body)
             elif (request.method in faults.LOST_WRITE_METHODS and response.status < 300
@@ -128,8 +133,9 @@ class SimulatorApp:
                 settings.lost_write_responses -= 1
                 sim.stats.add_fault("lost_write")
                 sim.stats.add_request(endpoint, response.status)
+                length = str(len(response.body) + 1).encode()
                 await send({"type": "http.response.start", "status": response.status,
-                            "headers": [(b"content-length", str(len(response.body) + 1).encode())]})
+                            "headers": [(b"content-length", length)]})
                 return  # uvicorn closes the connection: the client never gets the answer
         sim.stats.add_request(endpoint, response.status)
         headers = [(k.encode(), v.encode()) for k, v in response.headers.items()

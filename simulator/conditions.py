@@ -55,6 +55,8 @@ class DateLit:
 
 @dataclass(frozen=True, slots=True)
 class Token:
+    """One lexical token with its position in the conditions string."""
+
     kind: str
     value: Any
     pos: int
@@ -62,6 +64,8 @@ class Token:
 
 @dataclass(frozen=True, slots=True)
 class Compare:
+    """``path op value``; ``negate`` for ``not contains/like/in``."""
+
     path: str
     op: str
     value: Any
@@ -70,12 +74,16 @@ class Compare:
 
 @dataclass(frozen=True, slots=True)
 class BoolOp:
+    """``and``/``or`` over two or more nodes."""
+
     op: str  # "and" | "or"
     items: tuple[Any, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Not:
+    """A negated node."""
+
     item: Any
 
 

@@ -1,5 +1,6 @@
-"""The ``/_sim`` control API (not part of ConnectWise; no auth). Product tests depend on
-these exact shapes; see ``simulator/README.md``.
+"""The ``/_sim`` control API: not part of ConnectWise, no auth.
+
+Product tests depend on these exact shapes; see ``simulator/README.md``.
 """
 
 from __future__ import annotations
@@ -95,12 +96,12 @@ def build_control_app(sim: Simulator) -> FastAPI:
                   openapi_url="/_sim/openapi.json", redoc_url=None)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         details = [f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors()]
         return JSONResponse({"error": "invalid request", "details": details}, status_code=400)
 
     @app.exception_handler(ApiError)
-    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(exc.body, status_code=exc.status)
 
     @app.get("/_sim/health")

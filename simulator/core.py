@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import random
 import threading
@@ -10,6 +11,7 @@ from collections import Counter
 from typing import Any
 
 from simulator.callbacks import Dispatcher
+from simulator.errors import ApiError
 from simulator.faults import Throttle
 from simulator.generator import API_MEMBER_IDENTIFIER, generate
 from simulator.resources import REGISTRY
@@ -116,10 +118,9 @@ class Simulator:
     def disable_callback(self, entry_id: int) -> None:
         """Mark a failing callback entry inactive (stand-in for CW's 3 days of failures)."""
         scope = Scope(REGISTRY["system/callbacks"])
-        try:
+        # The entry may have been deleted meanwhile; then there is nothing to disable.
+        with contextlib.suppress(ApiError):
             self.writer.set_fields(scope, entry_id, {"inactiveFlag": True}, "system")
-        except Exception:  # noqa: S110 - the entry may have been deleted meanwhile
-            pass
 
     def mutations_idle(self) -> bool:
         """Return True when no background mutation is still running."""

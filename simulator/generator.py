@@ -133,11 +133,13 @@ def build_members(gen: Gen, count: int) -> None:
     for index, member_id in enumerate(gen.ids(rng, count, start=170)):
         record = REGISTRY["system/members"].blank()
         if index == 0:
-            first, last, ident, lic, role = "API", "Integration", API_MEMBER_IDENTIFIER, "A", "API Integration"
+            first, last, ident = "API", "Integration", API_MEMBER_IDENTIFIER
+            lic, role = "A", "API Integration"
         elif index == 1:
             first, last, ident, lic, role = "Admin", "User", "admin", "F", "Admin"
         else:
-            first, last = gen.pick(rng, words.FIRST_NAMES[:54]), gen.pick(rng, words.LAST_NAMES[:35])
+            first = gen.pick(rng, words.FIRST_NAMES[:54])
+            last = gen.pick(rng, words.LAST_NAMES[:35])
             ident = (first[0] + last)[:13]
             while ident.lower() in used:
                 ident = ident[:12] + str(rng.randint(10, 99))
@@ -145,7 +147,7 @@ def build_members(gen: Gen, count: int) -> None:
         used.add(ident.lower())
         record.update(
             id=member_id, identifier=ident, firstName=first, lastName=last,
-            title=None if index < 2 else gen.pick(rng, ("Account Manager", "Sales Rep", "Engineer")),
+            title=None if index < 2 else gen.pick(rng, ("Account Manager", "Engineer")),
             officeEmail=f"{ident.lower()}@acme-it.example", licenseClass=lic,
             inactiveFlag=index > 3 and rng.random() < 0.12, adminFlag=index == 1,
             securityRole=gen.ref("system/securityroles", roles[role]),
@@ -166,7 +168,8 @@ def build_product_setup(gen: Gen, scale: Scale) -> None:
     categories = []
     for index, cat_id in enumerate(gen.ids(rng, scale.categories)):
         categories.append({
-            "id": cat_id, "name": names[index % len(names)], "inactiveFlag": index == scale.categories - 1 or rng.random() < 0.12,
+            "id": cat_id, "name": names[index % len(names)],
+            "inactiveFlag": index == scale.categories - 1 or rng.random() < 0.12,
             "priceLevelXref": None, "integrationXref": None, "defaultFlag": index == 0,
             "_info": gen.info(rng, entered=False),
         })

@@ -128,7 +128,8 @@ def _communication_items(
         add("Email", "Email", shared)
         seen_emails.append(shared)
     elif roll < 0.90:
-        local = "".join(ch for ch in f"{first}.{last}".lower() if ch.isascii() and (ch.isalnum() or ch == "."))
+        local = "".join(ch for ch in f"{first}.{last}".lower()
+                        if ch.isascii() and (ch.isalnum() or ch == "."))
         domain = (f"{company['identifier'].lower()[:20]}.example" if company
                   else gen.pick(rng, words.EMAIL_DOMAINS))
         email = f"{local or 'contact'}{rng.randint(1, 99) if rng.random() < 0.2 else ''}@{domain}"
@@ -154,8 +155,8 @@ def build_contacts(gen: Gen, count: int) -> None:
     for contact_id in gen.ids(rng, count, start=2):
         record = REGISTRY["company/contacts"].blank()
         company = gen.pick(rng, companies) if rng.random() < 0.97 else None
-        first = gen.pick(rng, words.FIRST_NAMES) if rng.random() < 0.99 else gen.pick(rng, words.LONG_FIRST_NAMES)
-        last = gen.pick(rng, words.LAST_NAMES) if rng.random() < 0.98 else gen.pick(rng, words.LONG_LAST_NAMES)
+        first = gen.pick(rng, words.FIRST_NAMES if rng.random() < 0.99 else words.LONG_FIRST_NAMES)
+        last = gen.pick(rng, words.LAST_NAMES if rng.random() < 0.98 else words.LONG_LAST_NAMES)
         if rng.random() < 0.02:
             last = None  # real tenants have contacts with a first name only
         items = _communication_items(gen, rng, first, last or "", company, seen_emails, next_item)

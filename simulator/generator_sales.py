@@ -56,10 +56,12 @@ def build_catalog(gen: Gen, count: int) -> None:
             productClass="Service" if service else gen.pick(rng, ("Inventory", "NonInventory")),
             unitOfMeasure=gen.ref("procurement/unitOfMeasures",
                                   units[1] if service else units[3] if recurring else units[0]),
-            price=price, cost=None if rng.random() < 0.03 else round(price * rng.uniform(0.5, 0.9), 2),
+            price=price,
+            cost=None if rng.random() < 0.03 else round(price * rng.uniform(0.5, 0.9), 2),
             taxableFlag=not service, customerDescription=f"{product} by {maker['name']}",
             manufacturer=gen.ref("procurement/manufacturers", maker),
-            manufacturerPartNumber=f"{code}{rng.randint(10000, 99999)}" if rng.random() < 0.8 else None,
+            manufacturerPartNumber=(f"{code}{rng.randint(10000, 99999)}"
+                                    if rng.random() < 0.8 else None),
             vendor=gen.ref("company/companies", gen.pick(rng, vendors))
             if vendors and rng.random() < 0.5 else None,
             recurringFlag=recurring, recurringRevenue=price if recurring else 0.0,
@@ -76,13 +78,13 @@ def _open_status(status: Record) -> bool:
 
 
 def build_opportunities(gen: Gen, count: int) -> None:
-    """Add opportunities and 0–3 forecast items each."""
+    """Add opportunities and 0-3 forecast items each."""
     rng = gen.rng("sales/opportunities")
     statuses = gen.data["sales/opportunities/statuses"]
     stages, types = gen.data["sales/stages"], gen.data["sales/opportunities/types"]
     probabilities = gen.data["sales/probabilities"]
     reps = [m for m in gen.data["system/members"] if m["licenseClass"] == "F"]
-    companies = [c for c in gen.data["company/companies"] if c["id"] != gen.data["company/companies"][0]["id"]]
+    companies = gen.data["company/companies"][1:]  # not the owner company
     contacts = _company_contacts(gen)
     opportunities = []
     for opp_id in gen.ids(rng, count, start=2):
@@ -198,7 +200,7 @@ def _addition(gen: Gen, rng: random.Random, record_id: int, agreement: Record) -
 
 
 def build_agreements(gen: Gen, count: int) -> None:
-    """Add agreements (a few cancelled) and 1–4 additions each."""
+    """Add agreements (a few cancelled) and 1-4 additions each."""
     rng = gen.rng("finance/agreements")
     types = gen.data["finance/agreements/types"]
     cycles = gen.data["finance/billingCycles"]
@@ -220,7 +222,8 @@ def build_agreements(gen: Gen, count: int) -> None:
             cancelledFlag=cancelled, billingCycle=gen.ref("finance/billingCycles", cycles[1]),
             billAmount=float(rng.choice((0, 500, 1000, 2500, 10000))),
             compHourlyRate=float(rng.choice((0, 125, 150))),
-            agreementStatus="Cancelled" if cancelled else rng.choice(("Active",) * 9 + ("Expired",)),
+            agreementStatus=("Cancelled" if cancelled
+                             else rng.choice(("Active",) * 9 + ("Expired",))),
             _info=gen.info(rng),
         )
         if not record["noEndingDateFlag"]:

@@ -55,34 +55,34 @@ def _new_agreement(store: Any, rng: random.Random, new_id: int) -> Record:
 FACTORIES: dict[str, tuple[Callable[[Any, random.Random, int], Record],
                            Callable[[random.Random, Record], Record]]] = {
     "company/companies": (
-        lambda s, r, i: {"identifier": f"Mutation{i}", "name": f"Mutation Company {i}",
+        lambda _s, _r, i: {"identifier": f"Mutation{i}", "name": f"Mutation Company {i}",
                          "addressLine1": f"{i} Main St", "types": [{"id": 7}],
                          "status": {"id": 1}},
-        lambda r, rec: {"phoneNumber": f"813555{r.randint(1000, 9999)}"}),
+        lambda r, _rec: {"phoneNumber": f"813555{r.randint(1000, 9999)}"}),
     "company/contacts": (_new_contact,
-                         lambda r, rec: {"title": r.choice(words.TITLES)}),
+                         lambda r, _rec: {"title": r.choice(words.TITLES)}),
     "procurement/catalog": (
         lambda s, r, i: {"identifier": f"MUT-{i}", "description": f"Mutation product {i}",
                          "subcategory": {"id": _pick(s, "procurement/subcategories", r)["id"]},
                          "type": {"id": 2}, "customerDescription": "Created by a mutation",
                          "price": float(r.randint(1, 500))},
-        lambda r, rec: {"price": round(r.uniform(1, 999), 2)}),
+        lambda r, _rec: {"price": round(r.uniform(1, 999), 2)}),
     "sales/opportunities": (_new_opportunity,
-                            lambda r, rec: {"notes": f"Updated note {r.randint(1, 10**6)}"}),
+                            lambda r, _rec: {"notes": f"Updated note {r.randint(1, 10**6)}"}),
     "finance/agreements": (_new_agreement,
-                           lambda r, rec: {"billAmount": float(r.randint(0, 20000))}),
+                           lambda r, _rec: {"billAmount": float(r.randint(0, 20000))}),
     "sales/activities": (
-        lambda s, r, i: {"name": f"Mutation call {i}", "assignTo": {"identifier": "admin"}},
-        lambda r, rec: {"notes": f"Updated note {r.randint(1, 10**6)}"}),
+        lambda _s, _r, i: {"name": f"Mutation call {i}", "assignTo": {"identifier": "admin"}},
+        lambda r, _rec: {"notes": f"Updated note {r.randint(1, 10**6)}"}),
     "procurement/manufacturers": (
-        lambda s, r, i: {"name": f"Mutation Maker {i}"},
-        lambda r, rec: {"inactiveFlag": not rec["inactiveFlag"]}),
+        lambda _s, _r, i: {"name": f"Mutation Maker {i}"},
+        lambda _r, rec: {"inactiveFlag": not rec["inactiveFlag"]}),
     "procurement/categories": (
-        lambda s, r, i: {"name": f"Mutation Category {i}"},
-        lambda r, rec: {"inactiveFlag": not rec["inactiveFlag"]}),
+        lambda _s, _r, i: {"name": f"Mutation Category {i}"},
+        lambda _r, rec: {"inactiveFlag": not rec["inactiveFlag"]}),
     "company/companies/types": (
-        lambda s, r, i: {"name": f"Mutation Type {i}"},
-        lambda r, rec: {"serviceAlertMessage": f"Note {r.randint(1, 999)}",
+        lambda _s, _r, i: {"name": f"Mutation Type {i}"},
+        lambda r, _rec: {"serviceAlertMessage": f"Note {r.randint(1, 999)}",
                         "serviceAlertFlag": True}),
 }
 SUPPORTED_PATHS = tuple(FACTORIES)

@@ -28,7 +28,8 @@ def parse_order(order_by: str, schema: FieldSchema) -> list[tuple[tuple[str, ...
     keys = []
     for part in order_by.split(","):
         words = part.split()
-        if not words or len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
+        bad_direction = len(words) == 2 and words[1].lower() not in ("asc", "desc")
+        if not words or len(words) > 2 or bad_direction:
             raise bad_request(f"Invalid orderBy {order_by!r}; use 'field asc' or 'field desc'.")
         try:
             path = schema.resolve(words[0])
@@ -89,7 +90,8 @@ def select(
     if query.forward_only:
         # Forward-only: pageId is an extra "id > pageId" condition, id order (facts §3).
         bounds.narrow(">", query.page_id or 0)
-        return Page(_matching(collection, bounds.slice(collection.ids), predicate, query.page_size), None)
+        candidates = bounds.slice(collection.ids)
+        return Page(_matching(collection, candidates, predicate, query.page_size), None)
     order = parse_order(query.order_by, schema) if query.order_by else []
     if len(order) == 1 and order[0][0] == ("id",):
         descending = order[0][1]

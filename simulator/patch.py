@@ -15,11 +15,12 @@ def _tokens(path: Any, index: int) -> list[str]:
     if not isinstance(path, str) or not path.strip("/"):
         raise bad_request(f"Patch operation {index}: 'path' must name a field, e.g. 'name'.")
     # Paths come with or without the leading "/" (DJCW "firstName", AMP "/communicationItems/1").
+    # JSON Pointer escapes: "~1" is "/", "~0" is "~".
     return [t.replace("~1", "/").replace("~0", "~") for t in path.strip("/").split("/")]
 
 
 def _list_index(token: str, items: list[Any], op: str, index: int) -> int:
-    if op == "add" and token == "-":
+    if op == "add" and token == "-":  # noqa: S105 - JSON Patch "append" marker, not a secret
         return len(items)
     if not token.isdigit():
         raise bad_request(f"Patch operation {index}: {token!r} is not an array index.")

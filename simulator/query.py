@@ -62,7 +62,8 @@ class FieldSchema:
                 return ("_info", "lastUpdated")
         elif parts and ("/".join(p.lower() for p in parts[:1])) in self.paths:
             # A reference that is null in every sample (e.g. parentCompany/id) is still valid.
-            return (self.paths[parts[0].lower()][0], *(self.names.get(p.lower(), p) for p in parts[1:]))
+            rest = (self.names.get(p.lower(), p) for p in parts[1:])
+            return (self.paths[parts[0].lower()][0], *rest)
         raise cond.ConditionError(f"Unknown field '{path.strip()}'")
 
 
@@ -188,7 +189,8 @@ def element_predicate(
 
     def predicate(record: Record) -> bool:
         lists = [record.get(name) or () for name in names]
-        return any(test(dict(zip(names, combo, strict=True))) for combo in itertools.product(*lists))
+        combos = itertools.product(*lists)
+        return any(test(dict(zip(names, combo, strict=True))) for combo in combos)
 
     return predicate
 
@@ -214,7 +216,9 @@ def _custom_resolve(path: str) -> tuple[str, ...]:
     raise cond.ConditionError(f"Unknown custom field property '{path.strip()}'")
 
 
-def build_predicate(query: ListQuery, schema: FieldSchema, bounds: IdBounds) -> Callable[[Record], bool] | None:
+def build_predicate(
+    query: ListQuery, schema: FieldSchema, bounds: IdBounds
+) -> Callable[[Record], bool] | None:
     """Compile conditions, childConditions and customFieldConditions into one predicate."""
     parts: list[Callable[[Record], bool]] = []
     stage = "conditions"

@@ -175,7 +175,8 @@ STATIC_TABLES: tuple[StaticTable, ...] = (
     StaticTable(
         "procurement/warehouseBins",
         ("name", "inactiveFlag", "defaultFlag"),
-        ((1, "Main Bin", False, True), (2, "Receiving", False, False), (3, "Staging", False, False)),
+        ((1, "Main Bin", False, True), (2, "Receiving", False, False),
+         (3, "Staging", False, False)),
     ),
     StaticTable(
         "finance/billingCycles",

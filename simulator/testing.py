@@ -130,7 +130,9 @@ class SimulatorHandle:
         self._http.close()
 
 
-def _split_settings(settings: dict[str, Any]) -> tuple[FaultSettings, AuthSettings, CallbackSettings]:
+def _split_settings(
+    settings: dict[str, Any],
+) -> tuple[FaultSettings, AuthSettings, CallbackSettings]:
     groups = (FaultSettings, AuthSettings, CallbackSettings)
     values: list[dict[str, Any]] = [{}, {}, {}]
     for name, value in settings.items():
@@ -144,7 +146,9 @@ def _split_settings(settings: dict[str, Any]) -> tuple[FaultSettings, AuthSettin
 
 
 @contextlib.contextmanager
-def running_simulator(scale: str = "small", seed: int = 1, **settings: Any) -> Iterator[SimulatorHandle]:
+def running_simulator(
+    scale: str = "small", seed: int = 1, **settings: Any
+) -> Iterator[SimulatorHandle]:
     """Serve a simulator on a free loopback port in a daemon thread; stop it on exit.
 
     ``settings`` are any fault, auth or callback settings, e.g. ``latency_ms=5``.

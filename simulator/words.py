@@ -40,7 +40,8 @@ COMPANY_SUFFIXES = ("Inc", "LLC", "Ltd", "Corp", "Group", "Partners", "Co", "PLL
 UNICODE_COMPANIES = (
     "Café Müller GmbH", "Société Générale de Réseaux", "Ølstad & Sønner AS", "株式会社サクラ",
     "Łódź Logistyka Sp. z o.o.", "Årets Bästa Bageri AB", "Niño & Hijos S.A. de C.V.",
-    "Δέλτα Τεχνολογίες ΑΕ", "Zürich Präzision AG", "Crème de la Crème Pâtisserie",
+    "Δέλτα Τεχνολογίες Α.Ε.",  # noqa: RUF001 - Greek on purpose
+    "Zürich Präzision AG", "Crème de la Crème Pâtisserie",
 )
 LONG_COMPANY = (
     "The Greater Metropolitan Regional Association of Independent Veterinary Practitioners "

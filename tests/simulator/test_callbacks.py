@@ -94,7 +94,8 @@ def test_signed_delivery_for_api_write(api, sim, receiver):
 def test_delete_delivery_has_null_entity_and_order_is_kept(api, receiver):
     subscribe(api, f"{receiver.url}/cw")
     contact = api.post("company/contacts", {"firstName": "Short"}).json()
-    api.patch(f"company/contacts/{contact['id']}", [{"op": "replace", "path": "title", "value": "A"}])
+    change = [{"op": "replace", "path": "title", "value": "A"}]
+    api.patch(f"company/contacts/{contact['id']}", change)
     api.delete(f"company/contacts/{contact['id']}")
     wait_for(lambda: len(receiver.deliveries) >= 3)
     actions = [d["json"]["Action"] for d in receiver.deliveries]

@@ -38,7 +38,8 @@ def test_strings_contains_like_and_quotes(api):
     like = [r["id"] for r in rows if r["lastName"] and r["lastName"].lower().startswith("s")]
     assert ids(api, "company/contacts", 'lastName like "S%"') == like
     assert ids(api, "company/contacts", 'lastName like "s*"') == like
-    not_like = [r["id"] for r in rows if r["lastName"] and not r["lastName"].lower().startswith("s")]
+    not_like = [r["id"] for r in rows
+                if r["lastName"] and not r["lastName"].lower().startswith("s")]
     assert ids(api, "company/contacts", 'lastName not like "S%"') == not_like
     not_contains = [r["id"] for r in rows if r["lastName"] and "son" not in r["lastName"].lower()]
     assert ids(api, "company/contacts", 'lastName not contains "son"') == not_contains
@@ -80,7 +81,8 @@ def test_reference_paths_and_decimals(api):
     catalog = all_rows(api, "procurement/catalog")
     cheap = [r["id"] for r in catalog if r["price"] < 100.5]
     assert ids(api, "procurement/catalog", "price < 100.5") == cheap
-    active = [r["id"] for r in all_rows(api, "company/companies") if r["status"]["name"] == "Active"]
+    companies = all_rows(api, "company/companies")
+    active = [r["id"] for r in companies if r["status"]["name"] == "Active"]
     assert ids(api, "company/companies", 'status/name = "Active"') == active
 
 

@@ -61,7 +61,8 @@ def test_realistic_mess_is_present():
     assert any(c["deletedFlag"] for c in companies)
     assert any(len(c["types"]) > 1 for c in companies)
     categories = {c["id"]: c for c in SMALL["procurement/categories"]}
-    assert any(categories[i["category"]["id"]]["inactiveFlag"] for i in SMALL["procurement/catalog"])
+    catalog = SMALL["procurement/catalog"]
+    assert any(categories[i["category"]["id"]]["inactiveFlag"] for i in catalog)
     assert all(i["price"] >= 0 for i in SMALL["procurement/catalog"])
     assert all(len(c["firstName"]) <= 30 for c in contacts)
     assert all(len(c["name"]) <= 156 for c in companies)
@@ -70,4 +71,5 @@ def test_realistic_mess_is_present():
 def test_seeded_timestamps_do_not_use_the_wall_clock():
     stamps = [c["_info"]["lastUpdated"] for c in SMALL["company/contacts"]]
     assert max(stamps) < "2025-01-02T00:00:00Z"
-    assert all(c["_info"]["dateEntered"] <= c["_info"]["lastUpdated"] for c in SMALL["company/contacts"])
+    infos = [c["_info"] for c in SMALL["company/contacts"]]
+    assert all(i["dateEntered"] <= i["lastUpdated"] for i in infos)

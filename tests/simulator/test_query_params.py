@@ -65,7 +65,8 @@ def test_child_conditions_do_not_mix_elements(api):
         i["communicationType"] == "Phone" for i in c["communicationItems"]))
     phone = next(i["value"] for i in phone_owner["communicationItems"]
                  if i["communicationType"] == "Phone")
-    condition = f'communicationItems/value = "{phone}" AND communicationItems/communicationType = "Email"'
+    condition = (f'communicationItems/value = "{phone}" AND '
+                 'communicationItems/communicationType = "Email"')
     rows = api.rows("company/contacts", childConditions=condition)
     assert phone_owner["id"] not in [r["id"] for r in rows]
 

@@ -39,7 +39,8 @@ def test_create_get_patch_put_delete(api, path):
     assert record["id"] > 0 and record["_info"]["dateEntered"]
     assert api.rows(f"{path}/{record['id']}") == record
     field, value = CHANGE[path]
-    patched = api.patch(f"{path}/{record['id']}", [{"op": "replace", "path": field, "value": value}])
+    change = [{"op": "replace", "path": field, "value": value}]
+    patched = api.patch(f"{path}/{record['id']}", change)
     assert patched.status_code == 200, patched.text
     assert patched.json()[field] == value
     replaced = api.put(f"{path}/{record['id']}", NEW_BODIES[path])
@@ -120,7 +121,8 @@ def test_malformed_patch_is_400(api, bad):
 
 def test_last_updated_moves_on_every_write(api):
     before = api.rows("company/contacts/2")["_info"]["lastUpdated"]
-    after = api.patch("company/contacts/2", [{"op": "replace", "path": "title", "value": "X"}]).json()
+    change = [{"op": "replace", "path": "title", "value": "X"}]
+    after = api.patch("company/contacts/2", change).json()
     assert after["_info"]["lastUpdated"] > before
     assert after["_info"]["updatedBy"] == "SyncAPI"
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 5))
@@ -188,7 +190,8 @@ def test_forecast_items_crud(api):
     item = forecast["forecastItems"][0]
     assert item["opportunity"]["id"] == opportunity["id"]
     assert forecast["forecastRevenueTotals"]["revenue"] == 100.0
-    patched = api.patch(f"{base}/{item['id']}", [{"op": "replace", "path": "revenue", "value": 5.0}])
+    change = [{"op": "replace", "path": "revenue", "value": 5.0}]
+    patched = api.patch(f"{base}/{item['id']}", change)
     assert patched.json()["revenue"] == 5.0
     assert api.post(base, {"status": {"id": 1}, "forecastType": "Bogus"}).status_code == 400
     assert api.delete(f"{base}/{item['id']}").status_code == 204

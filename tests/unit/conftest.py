@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from connectwise.mapping.load import Mapping, load_mapping
 
 SHIPPED_MAPPING = Path(__file__).resolve().parents[2] / "include" / "mappings" / "connectwise.yaml"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-
 from connectwise.conditions import all_of, changed_since, is_in, literal, parse_datetime
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import graphlib
 
 import pytest
-
 from connectwise.entities import REGISTRY, Entity, Reference, Registry
 
 SEED_ORDER = [
@@ -83,7 +82,7 @@ def test_registry_rejects_an_unknown_dependency_and_suggests_the_close_name() ->
 
 
 def test_registry_rejects_an_unknown_dependency_without_a_hint_when_nothing_is_close() -> None:
-    with pytest.raises(ValueError, match="'zebras' which is not registered$"):
+    with pytest.raises(ValueError, match=r"'zebras' which is not registered$"):
         Registry.of(make_entity("contacts", "zebras"))
 
 
@@ -99,9 +98,7 @@ def test_registry_rejects_a_dependency_cycle() -> None:
 
 
 def test_registry_orders_independent_entities_by_seed_order_not_declaration_order() -> None:
-    registry = Registry.of(
-        make_entity("late", seed_order=30), make_entity("early", seed_order=10)
-    )
+    registry = Registry.of(make_entity("late", seed_order=30), make_entity("early", seed_order=10))
     assert registry.names() == ["early", "late"]
 
 
@@ -114,7 +111,13 @@ def test_registry_puts_a_dependency_first_even_when_its_seed_order_is_higher() -
 
 def test_with_dependencies_adds_everything_needed_in_dependency_order() -> None:
     names = [entity.name for entity in REGISTRY.with_dependencies(["catalog_items"])]
-    assert names == ["categories", "subcategories", "manufacturers", "product_types", "catalog_items"]
+    assert names == [
+        "categories",
+        "subcategories",
+        "manufacturers",
+        "product_types",
+        "catalog_items",
+    ]
 
 
 def test_with_dependencies_follows_dependencies_transitively() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from connectwise.paging import id_windows
 
 
@@ -17,7 +16,9 @@ def ids_in(window: tuple[int, int | None], beyond: int) -> set[int]:
     ("first", "last", "parts"),
     [(1, 10, 3), (1, 1000, 4), (17, 9_999, 7), (5, 5, 3), (1, 2, 4), (100, 200, 1)],
 )
-def test_id_windows_cover_the_range_without_gaps_or_overlap(first: int, last: int, parts: int) -> None:
+def test_id_windows_cover_the_range_without_gaps_or_overlap(
+    first: int, last: int, parts: int
+) -> None:
     windows = id_windows(first, last, parts)
     beyond = last + 50  # records created while reading
 

@@ -6,7 +6,6 @@ import random
 from dataclasses import dataclass, field
 
 import pytest
-
 from connectwise.retry import (
     DEFAULT_RETRY_AFTER,
     RETRY_POLICY,

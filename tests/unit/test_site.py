@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from connectwise.errors import ConnectWiseConnectionError
 from connectwise.site import EXTRA_KEYS, site_from_connection, validate_site
 
@@ -21,7 +20,9 @@ def make_site(
 ):
     """Build a site from connection fields; ``extra`` overrides the valid defaults."""
     fields: dict[str, Any] = {"company_id": "acme", "client_id": CLIENT_ID, **extra}
-    return site_from_connection(host, login, password, {k: v for k, v in fields.items() if v is not None})
+    return site_from_connection(
+        host, login, password, {k: v for k, v in fields.items() if v is not None}
+    )
 
 
 # --- validate_site ---------------------------------------------------------------------------
@@ -63,7 +64,9 @@ def test_validate_site_rejects_an_empty_site(host: str | None) -> None:
         validate_site(host)
 
 
-@pytest.mark.parametrize("host", ["na myconnectwise.net", "cw example", "-cw.example.com", "cw_1.example"])
+@pytest.mark.parametrize(
+    "host", ["na myconnectwise.net", "cw example", "-cw.example.com", "cw_1.example"]
+)
 def test_validate_site_rejects_a_value_that_is_not_a_hostname(host: str) -> None:
     with pytest.raises(ConnectWiseConnectionError, match="is not a hostname"):
         validate_site(host)
@@ -108,17 +111,19 @@ def test_site_from_connection_rejects_unknown_extra_keys_and_lists_allowed_ones(
 
 
 def test_site_from_connection_rejects_a_scheme_other_than_http_or_https() -> None:
-    with pytest.raises(ConnectWiseConnectionError, match="'ftp'.*'https'.*'http'"):
+    with pytest.raises(ConnectWiseConnectionError, match=r"'ftp'.*'https'.*'http'"):
         make_site(scheme="ftp")
 
 
 def test_site_from_connection_accepts_http_for_on_premise_servers() -> None:
-    assert make_site(host="cw.example.com:8080", scheme="HTTP").origin == "http://cw.example.com:8080"
+    assert (
+        make_site(host="cw.example.com:8080", scheme="HTTP").origin == "http://cw.example.com:8080"
+    )
 
 
 @pytest.mark.parametrize("page_size", [0, 1001, -5, "ten", "10.5"])
 def test_site_from_connection_rejects_page_size_outside_1_to_1000(page_size: object) -> None:
-    with pytest.raises(ConnectWiseConnectionError, match="'page_size'.*from 1 to 1000"):
+    with pytest.raises(ConnectWiseConnectionError, match=r"'page_size'.*from 1 to 1000"):
         make_site(page_size=page_size)
 
 
@@ -158,7 +163,7 @@ def test_site_from_connection_normalises_the_codebase_to_one_trailing_slash() ->
 
 
 def test_site_from_connection_rejects_verify_ssl_that_is_not_a_boolean() -> None:
-    with pytest.raises(ConnectWiseConnectionError, match="'verify_ssl'.*true or false"):
+    with pytest.raises(ConnectWiseConnectionError, match=r"'verify_ssl'.*true or false"):
         make_site(verify_ssl="maybe")
 
 
@@ -178,7 +183,9 @@ def test_api_host_maps_a_cloud_ui_host_to_its_api_host(host: str, api_host: str)
     assert make_site(host=host).api_host == api_host
 
 
-@pytest.mark.parametrize("host", ["cw.example.com", "cw.example.com:8443", "api-na.myconnectwise.net"])
+@pytest.mark.parametrize(
+    "host", ["cw.example.com", "cw.example.com:8443", "api-na.myconnectwise.net"]
+)
 def test_api_host_leaves_an_on_premise_or_api_host_unchanged(host: str) -> None:
     assert make_site(host=host).api_host == host
 

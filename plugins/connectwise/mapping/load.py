@@ -135,6 +135,8 @@ def _describe(error: Any) -> str:
 def _location(loc: tuple[Any, ...]) -> str:
     text = ""
     for part in loc:
+        if part == "[key]":  # pydantic marks an invalid dict key this way
+            continue
         if isinstance(part, int):
             text += f"[{part}]"
         elif text and _is_dict_key(text):

@@ -104,7 +104,7 @@ def _unknown(uses: Iterable[tuple[str, str]], known: list[str], setting: NamedSe
     folded = {name.casefold() for name in known}
     listing = ", ".join(sorted(known)) or "none"
     return [
-        f"{key}: {name!r} is not a {setting.what} in ConnectWise (known {setting.key}: {listing})"
+        f"{key}: {name!r} is not one of the {setting.key} in ConnectWise (known: {listing})"
         for key, name in uses
         if name.casefold() not in folded
     ]

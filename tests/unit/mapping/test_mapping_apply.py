@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from connectwise.entities import REGISTRY
 from connectwise.mapping.apply import (
     CoercionError,
@@ -107,9 +106,7 @@ def test_path_through_a_non_object_maps_to_none(companies: RecordMapper) -> None
 
 
 def test_custom_field_is_found_by_caption_case_insensitively(companies: RecordMapper) -> None:
-    record = make_company(
-        customFields=[{"id": 99, "caption": "ANNUAL revenue", "value": "10.5"}]
-    )
+    record = make_company(customFields=[{"id": 99, "caption": "ANNUAL revenue", "value": "10.5"}])
     assert map_one(companies, record)["revenue"] == 10.5
 
 
@@ -343,4 +340,3 @@ def test_mapper_for_the_shipped_mapping_maps_a_contact(shipped_mapping: Mapping)
         "ada@example.com",
         False,
     )
-

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from connectwise.entities import REGISTRY
 from connectwise.errors import ConnectWiseMappingError
 from connectwise.mapping.load import Mapping, load_mapping
@@ -28,7 +27,9 @@ def load_error(path: Path) -> str:
 # --- the shipped file and its version ---------------------------------------------------------
 
 
-def test_shipped_mapping_has_a_section_for_every_registered_entity(shipped_mapping: Mapping) -> None:
+def test_shipped_mapping_has_a_section_for_every_registered_entity(
+    shipped_mapping: Mapping,
+) -> None:
     assert set(shipped_mapping.config.entities) == set(REGISTRY.entities)
 
 

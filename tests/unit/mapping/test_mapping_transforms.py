@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from connectwise.mapping.models import MappingConfig
 from connectwise.mapping.transforms import (
     TRANSFORMS,
@@ -28,7 +27,12 @@ def make_config(**settings: Any) -> MappingConfig:
 
 def make_item(kind: str, value: str, *, default: bool = False) -> dict[str, Any]:
     """One ConnectWise communication item."""
-    return {"communicationType": kind, "value": value, "defaultFlag": default, "type": {"name": kind}}
+    return {
+        "communicationType": kind,
+        "value": value,
+        "defaultFlag": default,
+        "type": {"name": kind},
+    }
 
 
 def make_company(*types: str) -> dict[str, Any]:
@@ -183,7 +187,9 @@ def test_sales_stage_keeps_the_name_of_an_unmapped_stage() -> None:
 # --- products --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("flag", "status"), [(True, "Inactive"), (False, "Active"), (None, "Active")])
+@pytest.mark.parametrize(
+    ("flag", "status"), [(True, "Inactive"), (False, "Active"), (None, "Active")]
+)
 def test_product_status_follows_the_inactive_flag(flag: bool | None, status: str) -> None:
     assert product_status({"inactiveFlag": flag}, make_config()) == status
 

@@ -10,7 +10,6 @@ import json
 from typing import Any
 
 import pytest
-
 from connectwise.entities import REGISTRY
 from connectwise.mapping.apply import RecordMapper
 from connectwise.mapping.load import Mapping
@@ -41,8 +40,14 @@ def map_rows(entity_name: str, mapping: Mapping, *records: dict[str, Any]) -> li
     return rows
 
 
-def make_contact(record_id: int = 1, *, first_name: str | None = "Ada", email: str | None = None) -> dict[str, Any]:
-    items = [] if email is None else [{"communicationType": "Email", "value": email, "defaultFlag": True}]
+def make_contact(
+    record_id: int = 1, *, first_name: str | None = "Ada", email: str | None = None
+) -> dict[str, Any]:
+    items = (
+        []
+        if email is None
+        else [{"communicationType": "Email", "value": email, "defaultFlag": True}]
+    )
     return {
         "id": record_id,
         "firstName": first_name,
@@ -69,7 +74,9 @@ def make_catalog_item(
     }
 
 
-def make_opportunity(record_id: int = 1, *, status: str = "Open", company_id: int = 250) -> dict[str, Any]:
+def make_opportunity(
+    record_id: int = 1, *, status: str = "Open", company_id: int = 250
+) -> dict[str, Any]:
     return {
         "id": record_id,
         "name": f"Deal {record_id}",
@@ -101,7 +108,9 @@ def reasons(rejections: list[Any]) -> dict[int, str]:
 # --- passing rows ----------------------------------------------------------------------------
 
 
-def test_rows_that_pass_every_check_all_pass(contacts_gate: QualityGate, shipped_mapping: Mapping) -> None:
+def test_rows_that_pass_every_check_all_pass(
+    contacts_gate: QualityGate, shipped_mapping: Mapping
+) -> None:
     rows = map_rows(
         "contacts",
         shipped_mapping,
@@ -120,8 +129,12 @@ def test_empty_chunk_passes_trivially(contacts_gate: QualityGate) -> None:
     assert contacts_gate.split([]) == ([], [])
 
 
-def test_catalog_items_that_pass_all_pass(catalog_gate: QualityGate, shipped_mapping: Mapping) -> None:
-    rows = map_rows("catalog_items", shipped_mapping, make_catalog_item(1), make_catalog_item(2, price=0))
+def test_catalog_items_that_pass_all_pass(
+    catalog_gate: QualityGate, shipped_mapping: Mapping
+) -> None:
+    rows = map_rows(
+        "catalog_items", shipped_mapping, make_catalog_item(1), make_catalog_item(2, price=0)
+    )
 
     assert catalog_gate.split(rows) == (rows, [])
 
@@ -153,7 +166,9 @@ def test_rejection_carries_the_raw_record_as_payload(
     assert json.loads(rejection.payload) == record
 
 
-def test_null_required_column_is_rejected(contacts_gate: QualityGate, shipped_mapping: Mapping) -> None:
+def test_null_required_column_is_rejected(
+    contacts_gate: QualityGate, shipped_mapping: Mapping
+) -> None:
     rows = map_rows("contacts", shipped_mapping, make_contact(8, first_name=None, email="a@b.co"))
 
     _, rejected = contacts_gate.split(rows)
@@ -173,7 +188,9 @@ def test_negative_price_is_rejected(catalog_gate: QualityGate, shipped_mapping: 
     ]
 
 
-def test_duplicate_id_rejects_every_copy(contacts_gate: QualityGate, shipped_mapping: Mapping) -> None:
+def test_duplicate_id_rejects_every_copy(
+    contacts_gate: QualityGate, shipped_mapping: Mapping
+) -> None:
     rows = map_rows(
         "contacts",
         shipped_mapping,
@@ -191,7 +208,9 @@ def test_duplicate_id_rejects_every_copy(contacts_gate: QualityGate, shipped_map
     ]
 
 
-def test_reference_to_an_unknown_id_is_rejected(catalog_gate: QualityGate, shipped_mapping: Mapping) -> None:
+def test_reference_to_an_unknown_id_is_rejected(
+    catalog_gate: QualityGate, shipped_mapping: Mapping
+) -> None:
     rows = map_rows("catalog_items", shipped_mapping, make_catalog_item(6, category_id=99))
 
     _, rejected = catalog_gate.split(rows)

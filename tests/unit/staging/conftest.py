@@ -6,10 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
-
 from connectwise.staging.database import create_staging_engine
 from connectwise.staging.migrations import migrate
+from sqlalchemy.engine import Engine
 
 
 @pytest.fixture

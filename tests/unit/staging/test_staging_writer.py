@@ -7,13 +7,12 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
-
 from connectwise.entities import REGISTRY
 from connectwise.mapping.apply import RecordMapper, Rejection, canonical_json
 from connectwise.mapping.load import Mapping
 from connectwise.staging.history import as_datetime
 from connectwise.staging.writer import LoadCounts, StagingWriter, quarantine, resolve_quarantine
+from sqlalchemy.engine import Engine
 
 Row = dict[str, Any]
 OLD = "2020-01-01T00:00:00Z"
@@ -26,7 +25,11 @@ def make_contact(record_id: int, **fields: Any) -> dict[str, Any]:
         "lastName": "Example",
         "company": {"id": 250, "identifier": "Acme"},
         "communicationItems": [
-            {"communicationType": "Email", "value": f"c{record_id}@example.com", "defaultFlag": True}
+            {
+                "communicationType": "Email",
+                "value": f"c{record_id}@example.com",
+                "defaultFlag": True,
+            }
         ],
         "inactiveFlag": False,
         "_info": {"lastUpdated": "2024-05-06T07:08:09Z"},
@@ -54,7 +57,9 @@ def writer(engine: Engine, shipped_mapping: Mapping) -> StagingWriter:
     return StagingWriter(engine, "stg_contacts", columns)
 
 
-def load(engine: Engine, writer: StagingWriter, rows: list[Row], run_id: str = "run-1") -> LoadCounts:
+def load(
+    engine: Engine, writer: StagingWriter, rows: list[Row], run_id: str = "run-1"
+) -> LoadCounts:
     with engine.begin() as connection:
         return writer.load(connection, rows, run_id)
 
@@ -65,7 +70,9 @@ def counts(inserted: int = 0, updated: int = 0, unchanged: int = 0) -> LoadCount
 
 def staged(engine: Engine, table: str = "stg_contacts") -> list[tuple[Any, ...]]:
     with engine.connect() as connection:
-        return [tuple(row) for row in connection.execute(sa.text(f"SELECT * FROM {table} ORDER BY id"))]
+        return [
+            tuple(row) for row in connection.execute(sa.text(f"SELECT * FROM {table} ORDER BY id"))
+        ]
 
 
 def staged_row(engine: Engine, record_id: int) -> dict[str, Any]:
@@ -73,7 +80,9 @@ def staged_row(engine: Engine, record_id: int) -> dict[str, Any]:
         return dict(
             connection.execute(
                 sa.text("SELECT * FROM stg_contacts WHERE id = :id"), {"id": record_id}
-            ).mappings().one()
+            )
+            .mappings()
+            .one()
         )
 
 
@@ -86,7 +95,9 @@ def execute(engine: Engine, sql: str, **params: Any) -> None:
 
 
 def test_first_load_inserts_every_row(engine: Engine, writer: StagingWriter, contact_rows) -> None:
-    assert load(engine, writer, contact_rows(make_contact(1), make_contact(2))) == counts(inserted=2)
+    assert load(engine, writer, contact_rows(make_contact(1), make_contact(2))) == counts(
+        inserted=2
+    )
     assert [row[0] for row in staged(engine)] == [1, 2]
 
 
@@ -199,7 +210,6 @@ def test_load_into_a_table_with_an_evolved_column(
     assert staged_row(engine, 1)["nickname"] == "Ace"
 
 
-
 @pytest.mark.xfail(
     strict=True,
     reason="bug: writer._merge_with_copy reuses the session's temporary table "
@@ -216,7 +226,11 @@ def test_load_after_adding_a_column_on_the_same_engine(
     try:
         migrate(database)
         columns = list(RecordMapper(REGISTRY["contacts"], shipped_mapping).columns)
-        load(database, StagingWriter(database, "stg_contacts", columns), contact_rows(make_contact(1)))
+        load(
+            database,
+            StagingWriter(database, "stg_contacts", columns),
+            contact_rows(make_contact(1)),
+        )
         execute(database, "ALTER TABLE stg_contacts ADD COLUMN nickname TEXT")
         evolved = StagingWriter(database, "stg_contacts", [*columns, "nickname"])
         rows = [{**row, "nickname": "Ace"} for row in contact_rows(make_contact(2))]
@@ -227,10 +241,13 @@ def test_load_after_adding_a_column_on_the_same_engine(
     finally:
         database.dispose()
 
+
 # --- quarantine ------------------------------------------------------------------------------
 
 
-def make_rejection(record_id: int | None, reason: str = "email 'x' is not valid", check: str = "format") -> Rejection:
+def make_rejection(
+    record_id: int | None, reason: str = "email 'x' is not valid", check: str = "format"
+) -> Rejection:
     record = {"id": record_id, "firstName": "X"} if record_id is not None else {"firstName": "X"}
     return Rejection(record_id, check, reason, canonical_json(record))
 
