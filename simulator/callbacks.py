@@ -190,7 +190,7 @@ class Dispatcher:
         self.sim.stats.add_callback("attempts")
         try:
             status = self.client.post(url, content=body, headers=headers).status_code
-        except httpx.HTTPError:
+        except (httpx.HTTPError, RuntimeError):  # RuntimeError: client closed by a reset
             return None
         if 200 <= status < 300:
             return True
@@ -203,6 +203,8 @@ class Dispatcher:
                 break
             time.sleep(delay * self.sim.callback_settings.retry_delay_scale)
             outcome = self._attempt(url, body)
+        if self._closed:
+            return  # the simulator was reset: this delivery belongs to the old tenant
         with self._lock:
             failures = 0 if outcome else self._failures.get(entry_id, 0) + 1
             self._failures[entry_id] = failures

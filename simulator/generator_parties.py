@@ -6,7 +6,7 @@ import random
 from typing import Any
 
 from simulator import words
-from simulator.generator import Gen, stamp
+from simulator.generator_base import Gen, stamp
 from simulator.resources import REGISTRY
 
 Record = dict[str, Any]

@@ -6,7 +6,7 @@ import random
 from typing import Any
 
 from simulator import words
-from simulator.generator import SPAN, Gen, stamp
+from simulator.generator_base import SPAN, Gen, stamp
 from simulator.generator_parties import pick_date
 from simulator.resources import REGISTRY
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulator import conditions as cond
+from simulator import predicates
 from simulator.errors import bad_request
 from simulator.query import FieldSchema, IdBounds, ListQuery, build_predicate
 from simulator.store import Collection, encode
@@ -40,13 +41,13 @@ def parse_order(order_by: str, schema: FieldSchema) -> list[tuple[tuple[str, ...
 
 
 def _sort_key(path: tuple[str, ...]) -> Callable[[Record], tuple[Any, ...]]:
-    getter = cond.make_getter(path)
+    getter = predicates.make_getter(path)
 
     def key(record: Record) -> tuple[Any, ...]:
         value = getter(record)
-        if value is None or (isinstance(value, cond.Multi) and not value):
+        if value is None or (isinstance(value, predicates.Multi) and not value):
             return (0, 0)  # SQL Server sorts NULL first
-        if isinstance(value, cond.Multi):
+        if isinstance(value, predicates.Multi):
             value = value[0]
         if isinstance(value, str):
             return (2, value.casefold())
@@ -57,20 +58,9 @@ def _sort_key(path: tuple[str, ...]) -> Callable[[Record], tuple[Any, ...]]:
     return key
 
 
-def _matching(
-    collection: Collection, candidates: list[int], predicate: Callable[[Record], bool] | None,
-    limit: int | None,
-) -> list[int]:
-    if predicate is None:
-        return candidates if limit is None else candidates[:limit]
+def _matching(collection: Collection, predicate: Callable[[Record], bool]) -> list[int]:
     rows = collection.rows
-    found = []
-    for record_id in candidates:
-        if predicate(rows[record_id]):
-            found.append(record_id)
-            if limit is not None and len(found) >= limit:
-                break
-    return found
+    return [record_id for record_id in collection.ids if predicate(rows[record_id])]
 
 
 def select(
@@ -80,41 +70,51 @@ def select(
     """Return the page of ids a list request asks for, plus the total match count.
 
     ``id`` bounds at the top level of ``conditions`` (and forward-only ``pageId``) narrow the
-    sorted id list by bisection; only the rest is evaluated per record.
+    sorted id list by bisection. The ids matching the rest of the filter are computed once per
+    collection version and cached in id order, so keyset paging (``id > last and ...``) costs
+    a bisection per page instead of a scan.
     """
     bounds = IdBounds()
-    predicate = build_predicate(query, schema, bounds)
+    predicate, predicate_key = build_predicate(query, schema, bounds)
     if extra is not None:
         base = predicate
         predicate = extra if base is None else (lambda r: extra(r) and base(r))
     if query.forward_only:
         # Forward-only: pageId is an extra "id > pageId" condition, id order (facts §3).
         bounds.narrow(">", query.page_id or 0)
-        candidates = bounds.slice(collection.ids)
-        return Page(_matching(collection, candidates, predicate, query.page_size), None)
+    matched = collection.ids
+    if predicate is not None:
+        key = (cache_key, predicate_key)
+        cached = collection.cached_query(key)
+        if cached is None:
+            cached = _matching(collection, predicate)
+            collection.remember_query(key, cached)
+        matched = cached
+    ids = bounds.slice(matched)
+    if query.forward_only:
+        return Page(ids[: query.page_size], None)
     order = parse_order(query.order_by, schema) if query.order_by else []
     if len(order) == 1 and order[0][0] == ("id",):
-        descending = order[0][1]
-        order = []
-    else:
-        descending = False
-    key = (cache_key, query.conditions, query.child_conditions, query.custom_field_conditions,
-           query.order_by)
-    ids = collection.cached_query(key)
-    if ids is None:
-        ids = _matching(collection, bounds.slice(collection.ids), predicate, None)
-        if order:
-            rows = collection.rows
-            ids = list(ids)
-            for path, desc in reversed(order):
-                sort_key = _sort_key(path)
-                ids.sort(key=lambda i, k=sort_key: k(rows[i]), reverse=desc)
-        if predicate is not None or order:
-            collection.remember_query(key, ids)
-    if descending:
-        ids = ids[::-1]
+        if order[0][1]:
+            ids = ids[::-1]
+    elif order:
+        ids = _sorted(collection, ids, order, (cache_key, predicate_key, repr(bounds),
+                                               query.order_by))
     start = (query.page - 1) * query.page_size
     return Page(ids[start:start + query.page_size], len(ids))
+
+
+def _sorted(collection: Collection, ids: list[int],
+            order: list[tuple[tuple[str, ...], bool]], key: tuple[Any, ...]) -> list[int]:
+    cached = collection.cached_query(key)
+    if cached is None:
+        rows = collection.rows
+        cached = list(ids)
+        for path, desc in reversed(order):
+            sort_key = _sort_key(path)
+            cached.sort(key=lambda i, k=sort_key: k(rows[i]), reverse=desc)
+        collection.remember_query(key, cached)
+    return cached
 
 
 def count(collection: Collection, schema: FieldSchema, query: ListQuery,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulator import conditions as cond
+from simulator import predicates
 from simulator.errors import bad_request
 from simulator.store import Collection
 
@@ -185,7 +186,7 @@ def element_predicate(
     """Compile conditions that must hold for one element of each named array."""
     node = cond.parse(text)
     names = arrays(cond.referenced_paths(node))
-    test = cond.compile_node(node, resolve, allow_in=allow_in)
+    test = predicates.compile_node(node, resolve, allow_in=allow_in)
 
     def predicate(record: Record) -> bool:
         lists = [record.get(name) or () for name in names]
@@ -218,15 +219,21 @@ def _custom_resolve(path: str) -> tuple[str, ...]:
 
 def build_predicate(
     query: ListQuery, schema: FieldSchema, bounds: IdBounds
-) -> Callable[[Record], bool] | None:
-    """Compile conditions, childConditions and customFieldConditions into one predicate."""
+) -> tuple[Callable[[Record], bool] | None, str]:
+    """Compile conditions, childConditions and customFieldConditions into one predicate.
+
+    Returns the predicate (None when only ``id`` bounds remain) and a key naming it, so the
+    records it matches can be cached independently of the ``id`` bounds of each page.
+    """
     parts: list[Callable[[Record], bool]] = []
+    key = repr((query.child_conditions, query.custom_field_conditions))
     stage = "conditions"
     try:
         if query.conditions:
             rest = split_id_bounds(cond.parse(query.conditions), schema, bounds)
             if rest is not None:
-                parts.append(cond.compile_node(rest, schema.resolve))
+                parts.append(predicates.compile_node(rest, schema.resolve))
+                key += repr(rest)
         stage = "childConditions"
         if query.child_conditions:
             parts.append(element_predicate(
@@ -239,7 +246,7 @@ def build_predicate(
     except cond.ConditionError as exc:
         raise bad_request(f"Invalid {stage}: {exc}") from exc
     if not parts:
-        return None
+        return None, key
     if len(parts) == 1:
-        return parts[0]
-    return lambda record: all(p(record) for p in parts)
+        return parts[0], key
+    return (lambda record: all(p(record) for p in parts)), key

@@ -65,7 +65,9 @@ def assert_matches_truth(engine: sa.Engine, sim: Any, contact_types: set[str] | 
         assert all(reason for reason in held.values()), f"{entity.name}: quarantine w/o reason"
         missing = set(expected) - set(staged) - set(held)
         extra = set(staged) - set(expected)
-        assert not missing, f"{entity.name}: {len(missing)} records missing, e.g. {sorted(missing)[:5]}"
+        assert not missing, (
+            f"{entity.name}: {len(missing)} records missing, e.g. {sorted(missing)[:5]}"
+        )
         assert not extra, f"{entity.name}: {len(extra)} unexpected rows, e.g. {sorted(extra)[:5]}"
         for record_id, row in staged.items():
             assert row["raw"] == expected[record_id], f"{entity.name} {record_id} differs"

@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 
 Mode = Literal["full", "incremental"]
 Row = dict[str, Any]
-DEFAULT_CHUNK_ROWS = 5000  # rows checked and loaded together: bounds memory, amortises GX
 
 
 @dataclass(frozen=True)
@@ -56,14 +55,14 @@ class EntitySync:
         mapping: Mapping,
         registry: Registry,
         *,
-        chunk_rows: int = DEFAULT_CHUNK_ROWS,
         progress_seconds: float = 5.0,
     ) -> None:
         self.hook = hook
         self.engine = engine
         self.mapping = mapping
         self.registry = registry
-        self.chunk_rows = chunk_rows
+        # Rows checked and loaded per transaction: bounds memory and amortises GX's overhead.
+        self.chunk_rows = mapping.config.settings.load_chunk_rows
         self.progress_seconds = progress_seconds
 
     def run(self, request: SyncRequest) -> dict[str, Any]:

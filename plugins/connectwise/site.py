@@ -7,6 +7,7 @@ The Airflow connection holds: ``host`` = the site (a hostname, optionally with a
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -198,7 +199,7 @@ def _positive_float(
         number = float(raw)
     except (TypeError, ValueError):
         number = -1.0
-    if number < 0 or (number == 0 and not allow_zero):
+    if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
         raise ConnectWiseConnectionError(f"extra {key!r} is {raw!r}; use a positive number.")
     return number
 

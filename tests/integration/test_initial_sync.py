@@ -37,9 +37,7 @@ def mapping_variant(tmp_path: Path, *replacements: tuple[str, str]) -> str:
     return str(path)
 
 
-def test_initial_sync_matches_truth_record_by_record(
-    shared_simulator, cw_connection, staging_url
-):
+def test_initial_sync_matches_truth_record_by_record(shared_simulator, cw_connection, staging_url):
     cw_connection(shared_simulator)
     engine = create_staging_engine(staging_url)
     figures = initial_sync(engine, "run-1")
@@ -101,7 +99,8 @@ def test_invalid_records_are_quarantined_with_reasons_and_the_rest_load(
 
     hook = ConnectWiseHook()
     customer = next(
-        c for c in simulator.truth("company/companies")
+        c
+        for c in simulator.truth("company/companies")
         if any(t["name"] == "Customer" for t in c.get("types") or [])
     )
     bad = hook.post(
@@ -111,8 +110,12 @@ def test_invalid_records_are_quarantined_with_reasons_and_the_rest_load(
             "lastName": "Email",
             "company": {"id": customer["id"]},
             "communicationItems": [
-                {"type": {"id": 1}, "value": "not-an-email", "defaultFlag": True,
-                 "communicationType": "Email"}
+                {
+                    "type": {"id": 1},
+                    "value": "not-an-email",
+                    "defaultFlag": True,
+                    "communicationType": "Email",
+                }
             ],
         },
     )
@@ -129,7 +132,8 @@ def test_invalid_records_are_quarantined_with_reasons_and_the_rest_load(
     assert "email 'not-an-email' is not a valid e-mail address" in held_contacts[bad["id"]]
     assert bad["id"] not in staged_rows(engine, REGISTRY["contacts"])
     undecided = {
-        o["id"] for o in simulator.truth("sales/opportunities")
+        o["id"]
+        for o in simulator.truth("sales/opportunities")
         if o["status"]["name"] == "No Decision"
     }
     held = quarantined(engine, REGISTRY["opportunities"])

@@ -38,7 +38,11 @@ def variant(tmp_path: Path, old: str, new: str, *more: tuple[str, str]) -> str:
             "  Retired: Inactive\n",
             "product_status_map['Retired']: 'Retired' is not allowed (use one of: Active or Inactive)",
         ),
-        ("sync_interval: 15m", "sync_interval: 10m", "settings.sync_interval: '10m' is not allowed"),
+        (
+            "sync_interval: 15m",
+            "sync_interval: 10m",
+            "settings.sync_interval: '10m' is not allowed",
+        ),
         ("      email: {transform: default_email}\n", "", "missing column 'email'"),
         ("{transform: default_email}", "{transform: main_email}", "'main_email' is not allowed"),
         ("entities:\n", "entities:\n  tickets: {fields: {name: name}}\n", "unknown entity"),
@@ -80,7 +84,10 @@ def test_company_type_unknown_to_connectwise_fails_before_any_record_is_read(
     with pytest.raises(ConnectWiseMappingError) as failure:
         jobs.run_preflight(job)
     message = str(failure.value)
-    assert "contact_filter.company_types: 'Custmer' is not one of the company types in ConnectWise" in message
+    assert (
+        "contact_filter.company_types: 'Custmer' is not one of the company types in ConnectWise"
+        in message
+    )
     assert "(known: Competition, Customer," in message
     read = simulator.stats()["by_endpoint"]
     data_endpoints = [key for key in read if "company/contacts" in key or "catalog" in key]
@@ -101,5 +108,8 @@ def test_unknown_status_and_category_names_are_all_listed(
     with pytest.raises(ConnectWiseMappingError) as failure:
         jobs.run_preflight(job)
     message = str(failure.value)
-    assert "opportunity_status_map['Opened']: 'Opened' is not one of the opportunity statuses" in message
+    assert (
+        "opportunity_status_map['Opened']: 'Opened' is not one of the opportunity statuses"
+        in message
+    )
     assert "category_map['Gadgets']: 'Gadgets' is not one of the categories" in message

@@ -35,9 +35,20 @@ class CoercionError(ValueError):
 
 def canonical_json(record: Any) -> str:
     """Serialise a record the same way every time (for storage and change detection)."""
-    text = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    # PostgreSQL's JSONB refuses \u0000; django-connectwise strips NUL too (API facts §10).
-    return text.replace("\\u0000", "")
+    return json.dumps(
+        _without_nul(record), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+
+
+def _without_nul(value: Any) -> Any:
+    # PostgreSQL refuses NUL in text and JSONB; django-connectwise strips it too (API facts §10).
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {key: _without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    return value
 
 
 def record_hash(raw_json: str) -> str:
@@ -83,7 +94,7 @@ class RecordMapper:
             "id": record_id,
             "raw": raw,
             "record_hash": record_hash(raw),
-            "last_updated": parse_datetime(value_at(record, "_info/lastUpdated")),
+            "last_updated": _last_updated(record),
             "mapping_version": self.mapping.version,
         }
         for column, column_type, getter in self._getters:
@@ -118,11 +129,21 @@ def custom_field_value(record: Record, wanted: str | int) -> Any:
 
 
 def _record_id(record: Any) -> int | None:
-    try:
-        value = record.get("id") if isinstance(record, dict) else None
-        return int(value) if value is not None and not isinstance(value, bool) else None
-    except (TypeError, ValueError):
+    value = record.get("id") if isinstance(record, dict) else None
+    if value is None:
         return None
+    try:
+        return _integer(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _last_updated(record: Record) -> datetime | None:
+    value = value_at(record, "_info/lastUpdated")
+    try:
+        return parse_datetime(value) if value is not None else None
+    except (TypeError, ValueError, AttributeError):
+        raise CoercionError(f"_info/lastUpdated {value!r} is not a valid timestamp") from None
 
 
 def coerce(value: Any, column_type: ColumnType) -> Any:
@@ -151,9 +172,11 @@ def _text(value: Any) -> str:
 def _integer(value: Any) -> int:
     if isinstance(value, bool):
         raise TypeError("boolean")
+    if isinstance(value, str) and not value.strip().lstrip("+-").isdigit():
+        value = float(value)  # "12.0" is an integer written as a decimal; "1.5" is not
     if isinstance(value, float) and not value.is_integer():
         raise ValueError("fraction")
-    number = int(float(value)) if isinstance(value, str) and "." in value else int(value)
+    number = int(value)
     if abs(number) > 2**63 - 1:
         raise OverflowError("too large")
     return number

@@ -67,7 +67,7 @@ def load_mapping(path: Path | str | None = None, registry: Registry = REGISTRY) 
     if not isinstance(document, dict):
         raise ConnectWiseMappingError(
             f"{file}: the top level must be a mapping of keys (version_label, settings, "
-            "entities, ...), not {type(document).__name__}."
+            f"entities, ...), not {type(document).__name__}."
         )
     try:
         config = MappingConfig.model_validate(document)

@@ -150,6 +150,7 @@ class SyncSettings(BaseModel):
     sync_interval: SyncInterval = "15m"
     max_quarantine_ratio: float = Field(default=0.05, ge=0, le=1)
     watermark_overlap_seconds: int = Field(default=60, ge=0, le=86_400)
+    load_chunk_rows: int = Field(default=5000, ge=1, le=100_000)
 
     @property
     def incremental_schedule(self) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,7 +41,8 @@ class LoadCounts:
 def sql_value(value: Any, *, postgres: bool) -> Any:
     """Adapt a Python value for the driver: SQLite stores timestamps as ISO-8601 UTC text."""
     if isinstance(value, datetime) and not postgres:
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return value
 
 
@@ -121,9 +122,11 @@ class StagingWriter:
 
     def _merge_with_copy(self, connection: Connection, rows: list[Row]) -> None:
         temporary = f"_load_{self.table}"
+        # Created per load (and dropped at commit) so it always has the table's current columns.
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS pg_temp.{temporary}")
         connection.exec_driver_sql(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {temporary} "
-            f"(LIKE {self.table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+            f"CREATE TEMPORARY TABLE {temporary} "
+            f"(LIKE {self.table} INCLUDING DEFAULTS) ON COMMIT DROP"
         )
         columns = ", ".join(self.write_columns)
         driver_connection = connection.connection.driver_connection
@@ -135,7 +138,6 @@ class StagingWriter:
             for row in rows:
                 copy.write_row([row.get(column) for column in self.write_columns])
         connection.exec_driver_sql(self._upsert_sql(f"SELECT {columns} FROM {temporary}"))
-        connection.exec_driver_sql(f"DELETE FROM {temporary}")
 
 
 def quarantine(

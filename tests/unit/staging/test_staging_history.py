@@ -219,14 +219,7 @@ def test_incremental_watermark_keeps_the_last_full_sync_time(engine: Engine) -> 
 @pytest.mark.parametrize(
     "backend",
     [
-        pytest.param(
-            "sqlite",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="bug: writer.sql_value formats an aware datetime with strftime(...'Z') "
-                "without converting to UTC first, so SQLite stores local time labelled as UTC",
-            ),
-        ),
+        "sqlite",
         "postgres",
     ],
 )

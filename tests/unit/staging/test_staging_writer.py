@@ -210,12 +210,6 @@ def test_load_into_a_table_with_an_evolved_column(
     assert staged_row(engine, 1)["nickname"] == "Ace"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: writer._merge_with_copy reuses the session's temporary table "
-    "(CREATE TEMPORARY TABLE IF NOT EXISTS ... LIKE), so after a column is added the pooled "
-    "PostgreSQL connection's copy lacks it and COPY fails with UndefinedColumn",
-)
 def test_load_after_adding_a_column_on_the_same_engine(
     postgres_url: str, shipped_mapping: Mapping, contact_rows
 ) -> None:
