@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import sqlalchemy as sa
-
 from connectwise.entities import REGISTRY, Entity
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from connectwise.hook import ConnectWiseHook
+
 from tests.conftest import connection_json
 
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
 from connectwise import jobs
 from connectwise.entities import REGISTRY
 from connectwise.errors import QualityGateError
 from connectwise.staging.database import create_staging_engine
+
 from tests.support import assert_matches_truth, quarantined, staged_rows
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -193,7 +193,7 @@ def test_quarantine_ratio_above_limit_fails_the_entity_and_keeps_the_watermark(
     job = jobs.open_job(mapping_path=mapping, engine=engine)
     for entity in REGISTRY.with_dependencies(["opportunities"])[:-1]:
         jobs.run_sync(job, entity.name, mode="full", run_id="r")
-    with pytest.raises(QualityGateError, match="above max_quarantine_ratio 5.0%"):
+    with pytest.raises(QualityGateError, match=r"above max_quarantine_ratio 5\.0%"):
         jobs.run_sync(job, "opportunities", mode="full", run_id="r")
     with engine.connect() as connection:
         status, error = connection.execute(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from connectwise import jobs
 from connectwise.errors import ConnectWiseMappingError
 from connectwise.staging.database import create_staging_engine
@@ -31,12 +30,14 @@ def variant(tmp_path: Path, old: str, new: str, *more: tuple[str, str]) -> str:
         (
             "  Won: Won\n",
             "  Won: Victory\n",
-            "opportunity_status_map['Won']: 'Victory' is not allowed (use one of: Open, Won or Lost)",
+            "opportunity_status_map['Won']: 'Victory' is not allowed "
+            "(use one of: Open, Won or Lost)",
         ),
         (
             "  Inactive: Inactive\n",
             "  Retired: Inactive\n",
-            "product_status_map['Retired']: 'Retired' is not allowed (use one of: Active or Inactive)",
+            "product_status_map['Retired']: 'Retired' is not allowed "
+            "(use one of: Active or Inactive)",
         ),
         (
             "sync_interval: 15m",

@@ -11,10 +11,10 @@ import time
 from pathlib import Path
 
 import sqlalchemy as sa
-
 from connectwise import jobs
 from connectwise.entities import REGISTRY
 from connectwise.staging.database import create_staging_engine
+
 from tests.support import assert_matches_truth, staged_rows
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,7 +97,7 @@ def test_sync_killed_mid_entity_converges_on_rerun(simulator, cw_connection, sta
     deadline = time.monotonic() + 120
     try:
         while time.monotonic() < deadline and process.poll() is None:
-            if 20 <= len(staged_rows(engine, contacts)):
+            if len(staged_rows(engine, contacts)) >= 20:
                 break
             time.sleep(0.05)
         assert process.poll() is None, "the sync finished before it could be killed"
@@ -105,7 +105,7 @@ def test_sync_killed_mid_entity_converges_on_rerun(simulator, cw_connection, sta
     finally:
         process.wait()
     partial = len(staged_rows(engine, contacts))
-    assert 20 <= partial
+    assert partial >= 20
     with engine.connect() as connection:
         status = connection.execute(
             sa.text("SELECT status FROM meta_sync_runs WHERE entity = 'contacts'")
