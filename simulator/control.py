@@ -104,6 +104,14 @@ def build_control_app(sim: Simulator) -> FastAPI:
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(exc.body, status_code=exc.status)
 
+    _register_settings(app, sim)
+    _register_data(app, sim)
+    return app
+
+
+def _register_settings(app: FastAPI, sim: Simulator) -> None:
+    """Add health, statistics and the settings endpoints."""
+
     @app.get("/_sim/health")
     async def health() -> dict[str, Any]:
         return {"ok": True, "scale": sim.scale, "codebase": sim.codebase}
@@ -149,6 +157,10 @@ def build_control_app(sim: Simulator) -> FastAPI:
         _apply(sim.callback_settings, update)
         return to_dict(sim.callback_settings)
 
+
+def _register_data(app: FastAPI, sim: Simulator) -> None:
+    """Add mutation, truth and reset endpoints."""
+
     @app.post("/_sim/mutate")
     def mutate(body: MutationRequest) -> dict[str, list[int]]:
         return mutations.mutate(sim, body.path, body.create, body.update, body.delete,
@@ -172,5 +184,3 @@ def build_control_app(sim: Simulator) -> FastAPI:
     def reset() -> dict[str, Any]:
         sim.reset()
         return {"ok": True}
-
-    return app

@@ -105,6 +105,7 @@ class Simulator:
         self.dispatcher = Dispatcher(self)
         self.writer = Writer(self)
         self.mutation_threads: list[threading.Thread] = []
+        self.generation = 0  # bumped by reset(); background work of an older one stops
 
     def key_url(self) -> str:
         """Return the signing-key URL put in deliveries (real form: ``v2025_1//system/...``)."""
@@ -129,6 +130,7 @@ class Simulator:
 
     def reset(self) -> None:
         """Regenerate data from the seed; restore start-up faults, auth and callback settings."""
+        self.generation += 1
         self.dispatcher.close()
         faults, auth, callback_settings = self._initial
         self.faults = copy.deepcopy(faults)

@@ -62,47 +62,55 @@ def build_companies(gen: Gen, count: int) -> None:
     used: set[str] = set()
     companies = []
     for index, company_id in enumerate(gen.ids(rng, count, start=2)):
-        record = REGISTRY["company/companies"].blank()
-        name = "Acme IT Solutions" if index == 0 else _company_name(rng, index)
-        # A few fixed indexes guarantee every kind of mess even at scale "small".
-        type_names = (("Owner",) if index == 0 else ("Vendor", "Customer") if index == 5
-                      else _weighted(rng, TYPE_MIX))
-        city, state, zip_code = gen.pick(rng, words.CITIES)
-        deleted = index == 7 or (index > 0 and rng.random() < 0.02)
-        record.update(
-            id=company_id, identifier=_identifier(name, used), name=name,
-            status=gen.ref("company/companies/statuses",
-                           statuses["Active" if index == 0 else _weighted(rng, STATUS_MIX)]),
-            types=[gen.ref("company/companies/types", types[t]) for t in type_names],
-            addressLine1=f"{rng.randint(1, 9999)} {gen.pick(rng, words.STREETS)}",
-            addressLine2=f"Suite {rng.randint(100, 900)}" if rng.random() < 0.2 else None,
-            city=city, state=state, zip=zip_code,
-            country=gen.ref("company/countries", countries[0] if rng.random() < 0.9
-                            else gen.pick(rng, countries)),
-            phoneNumber=f"{rng.randint(200, 989)}555{rng.randint(1000, 9999)}"
-            if rng.random() < 0.9 else "",
-            faxNumber=f"{rng.randint(200, 989)}555{rng.randint(1000, 9999)}"
-            if rng.random() < 0.15 else "",
-            website=f"www.{company_id}.example" if rng.random() < 0.7 else None,
-            territory=gen.ref("system/locations", gen.pick(rng, locations)),
-            market=gen.ref("company/marketDescriptions", gen.pick(rng, markets))
-            if rng.random() < 0.85 else None,
-            numberOfEmployees=rng.choice((None, 1, 5, 12, 25, 40, 80, 150, 400, 1200)),
-            annualRevenue=float(rng.randint(1, 500) * 10000) if rng.random() < 0.4 else None,
-            leadFlag="Prospect" in type_names or "Suspect" in type_names,
-            isVendorFlag="Vendor" in type_names, _info=gen.info(rng),
-        )
-        record["leadSource"] = gen.pick(rng, words.SOURCES) if record["leadFlag"] else None
-        if deleted:
-            record.update(deletedFlag=True, dateDeleted=record["_info"]["lastUpdated"],
-                          deletedBy=record["_info"]["updatedBy"])
-        _set_custom(record, {
-            3: gen.pick(rng, ("Gold", "Silver", "Bronze")) if rng.random() < 0.4 else None,
-            4: rng.randint(100000, 999999) if rng.random() < 0.3 else None,
-            5: rng.random() < 0.5 if rng.random() < 0.6 else None,
-        })
+        record = _company(gen, rng, index, company_id, used, (types, statuses, markets,
+                                                               locations, countries))
         companies.append(record)
     gen.data["company/companies"] = companies
+
+
+def _company(gen: Gen, rng: random.Random, index: int, company_id: int, used: set[str],
+             lookups: tuple[Any, ...]) -> Record:
+    types, statuses, markets, locations, countries = lookups
+    record = REGISTRY["company/companies"].blank()
+    name = "Acme IT Solutions" if index == 0 else _company_name(rng, index)
+    # A few fixed indexes guarantee every kind of mess even at scale "small".
+    type_names = (("Owner",) if index == 0 else ("Vendor", "Customer") if index == 5
+                  else _weighted(rng, TYPE_MIX))
+    city, state, zip_code = gen.pick(rng, words.CITIES)
+    deleted = index == 7 or (index > 0 and rng.random() < 0.02)
+    record.update(
+        id=company_id, identifier=_identifier(name, used), name=name,
+        status=gen.ref("company/companies/statuses",
+                       statuses["Active" if index == 0 else _weighted(rng, STATUS_MIX)]),
+        types=[gen.ref("company/companies/types", types[t]) for t in type_names],
+        addressLine1=f"{rng.randint(1, 9999)} {gen.pick(rng, words.STREETS)}",
+        addressLine2=f"Suite {rng.randint(100, 900)}" if rng.random() < 0.2 else None,
+        city=city, state=state, zip=zip_code,
+        country=gen.ref("company/countries", countries[0] if rng.random() < 0.9
+                        else gen.pick(rng, countries)),
+        phoneNumber=f"{rng.randint(200, 989)}555{rng.randint(1000, 9999)}"
+        if rng.random() < 0.9 else "",
+        faxNumber=f"{rng.randint(200, 989)}555{rng.randint(1000, 9999)}"
+        if rng.random() < 0.15 else "",
+        website=f"www.{company_id}.example" if rng.random() < 0.7 else None,
+        territory=gen.ref("system/locations", gen.pick(rng, locations)),
+        market=gen.ref("company/marketDescriptions", gen.pick(rng, markets))
+        if rng.random() < 0.85 else None,
+        numberOfEmployees=rng.choice((None, 1, 5, 12, 25, 40, 80, 150, 400, 1200)),
+        annualRevenue=float(rng.randint(1, 500) * 10000) if rng.random() < 0.4 else None,
+        leadFlag="Prospect" in type_names or "Suspect" in type_names,
+        isVendorFlag="Vendor" in type_names, _info=gen.info(rng),
+    )
+    record["leadSource"] = gen.pick(rng, words.SOURCES) if record["leadFlag"] else None
+    if deleted:
+        record.update(deletedFlag=True, dateDeleted=record["_info"]["lastUpdated"],
+                      deletedBy=record["_info"]["updatedBy"])
+    _set_custom(record, {
+        3: gen.pick(rng, ("Gold", "Silver", "Bronze")) if rng.random() < 0.4 else None,
+        4: rng.randint(100000, 999999) if rng.random() < 0.3 else None,
+        5: rng.random() < 0.5 if rng.random() < 0.6 else None,
+    })
+    return record
 
 
 def _communication_items(

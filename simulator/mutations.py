@@ -127,9 +127,12 @@ def _apply(sim: Simulator, path: str, steps: list[tuple[str, int]], rng: random.
            pause: float) -> None:
     scope = Scope(REGISTRY[path])
     make_body, make_changes = FACTORIES[path]
+    generation = sim.generation
     for action, record_id in steps:
         if pause:
             time.sleep(pause)
+        if sim.generation != generation:
+            return  # the simulator was reset; these ids belong to the old data
         try:
             if action == "create":
                 sim.writer.create(scope, make_body(sim.store, rng, record_id), ACTOR, record_id)

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import uvicorn
@@ -31,6 +31,9 @@ from simulator.settings import (
     FaultSettings,
     field_names,
 )
+
+if TYPE_CHECKING:
+    from simulator.core import Simulator
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,6 +57,8 @@ class SimulatorHandle:
         self.public_key = DEFAULT_PUBLIC_KEY
         self.private_key = DEFAULT_PRIVATE_KEY
         self.client_id: str | None = DEFAULT_CLIENT_ID
+        # The Simulator object itself when it runs in this process (white-box tests).
+        self.sim: Simulator | None = None
 
     @property
     def api_url(self) -> str:
@@ -171,7 +176,7 @@ def running_simulator(
             raise RuntimeError("The simulator did not start")
         time.sleep(0.01)
     handle = SimulatorHandle(port, sim.codebase)
-    handle.sim = sim  # type: ignore[attr-defined]  # in-process access for white-box tests
+    handle.sim = sim
     handle.refresh_auth()
     try:
         yield handle

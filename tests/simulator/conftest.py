@@ -84,8 +84,13 @@ class Receiver:
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver.lock:
                     receiver.deliveries.append(
-                        {"path": self.path, "headers": dict(self.headers), "raw": raw,
-                         "json": json.loads(raw)})
+                        {
+                            "path": self.path,
+                            "headers": dict(self.headers),
+                            "raw": raw,
+                            "json": json.loads(raw),
+                        }
+                    )
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
                 self.send_header("Content-Length", "0")

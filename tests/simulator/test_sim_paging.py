@@ -61,8 +61,9 @@ def test_bad_page_parameter_is_400(api):
 
 
 def _forward(api, **params):
-    return api.request("GET", "company/contacts", params=params,
-                       headers={"pagination-type": "forward-only"})
+    return api.request(
+        "GET", "company/contacts", params=params, headers={"pagination-type": "forward-only"}
+    )
 
 
 def test_forward_only_orders_by_id_and_links_next_page_id(api):
@@ -81,8 +82,9 @@ def test_forward_only_page_id_means_id_greater_than(api):
 def test_forward_only_walk_ends_without_link(api):
     url, total, params = api.url("company/contacts"), 0, {"pageSize": 100}
     while True:
-        response = api.session.get(url, params=params, timeout=10,
-                                   headers={"pagination-type": "forward-only"})
+        response = api.session.get(
+            url, params=params, timeout=10, headers={"pagination-type": "forward-only"}
+        )
         total += len(response.json())
         url, params = links(response).get("next"), None
         if not url:

@@ -29,16 +29,23 @@ def test_client_id_header_name_is_case_insensitive(sim):
 
 
 def test_wrong_private_key_is_401(sim):
-    response = _get(sim, "system/info", (f"acme+{sim.public_key}", "nope"),
-                    {"clientId": sim.client_id})
+    response = _get(
+        sim, "system/info", (f"acme+{sim.public_key}", "nope"), {"clientId": sim.client_id}
+    )
     assert response.status_code == 401
-    assert response.json() == {"code": "Unauthorized",
-                               "message": "The supplied authentication is incorrect"}
+    assert response.json() == {
+        "code": "Unauthorized",
+        "message": "The supplied authentication is incorrect",
+    }
 
 
 def test_wrong_company_is_401(sim):
-    response = _get(sim, "system/info", (f"other+{sim.public_key}", sim.private_key),
-                    {"clientId": sim.client_id})
+    response = _get(
+        sim,
+        "system/info",
+        (f"other+{sim.public_key}", sim.private_key),
+        {"clientId": sim.client_id},
+    )
     assert response.status_code == 401
 
 
@@ -69,9 +76,14 @@ def test_configured_credentials_can_change(sim):
 
 def test_company_info_for_known_company(sim):
     body = requests.get(f"{sim.base_url}/login/companyinfo/acme", timeout=10).json()
-    assert body == {"CompanyName": "Acme IT Solutions", "Codebase": "v2025_1/",
-                    "VersionCode": "v2025.1", "VersionNumber": body["VersionNumber"],
-                    "CompanyID": "acme", "IsCloud": True}
+    assert body == {
+        "CompanyName": "Acme IT Solutions",
+        "Codebase": "v2025_1/",
+        "VersionCode": "v2025.1",
+        "VersionNumber": body["VersionNumber"],
+        "CompanyID": "acme",
+        "IsCloud": True,
+    }
     assert body["VersionNumber"].startswith("v4.6.")
 
 
@@ -84,15 +96,21 @@ def test_company_info_for_unknown_company_is_json_null(sim):
 def test_both_codebases_and_double_slash_are_served(sim):
     headers = {"clientId": sim.client_id}
     for base in ("v2025_1/apis/3.0", "v4_6_release/apis/3.0", "v2025_1//apis/3.0"):
-        response = requests.get(f"{sim.base_url}/{base}/company/companies/count",
-                                auth=_good_auth(sim), headers=headers, timeout=10)
+        response = requests.get(
+            f"{sim.base_url}/{base}/company/companies/count",
+            auth=_good_auth(sim),
+            headers=headers,
+            timeout=10,
+        )
         assert response.status_code == 200, base
         assert response.json() == {"count": 50}
 
 
 def test_unknown_codebase_and_path_are_endpoint_missing(sim, api):
-    assert requests.get(f"{sim.base_url}/v1999_1/apis/3.0/company/companies",
-                        timeout=10).status_code == 404
+    assert (
+        requests.get(f"{sim.base_url}/v1999_1/apis/3.0/company/companies", timeout=10).status_code
+        == 404
+    )
     response = api.get("company/nothingHere")
     assert response.status_code == 404
     assert response.json() == {"code": "ConnectWiseApi", "message": "The endpoint does not exist."}
@@ -108,10 +126,16 @@ def test_denied_module_answers_403_for_its_endpoints_only(sim, api):
 
 
 def test_every_module_can_be_denied(sim, api):
-    probes = {"Companies": "company/companies", "Finance": "expense/paymentTypes",
-              "Marketing": "marketing/groups", "Procurement": "procurement/catalog",
-              "Project": "project/projects", "Sales": "sales/activities",
-              "Service Desk": "service/boards", "System": "system/members"}
+    probes = {
+        "Companies": "company/companies",
+        "Finance": "expense/paymentTypes",
+        "Marketing": "marketing/groups",
+        "Procurement": "procurement/catalog",
+        "Project": "project/projects",
+        "Sales": "sales/activities",
+        "Service Desk": "service/boards",
+        "System": "system/members",
+    }
     for module, path in probes.items():
         sim.set_auth(denied_modules=[module])
         assert api.get(path).status_code == 403, module

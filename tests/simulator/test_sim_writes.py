@@ -7,28 +7,64 @@ import time
 import pytest
 
 NEW_BODIES = {
-    "company/contacts": {"firstName": "Estella", "lastName": "Mcdowell", "company": {"id": 3},
-                         "communicationItems": [{"type": {"id": 1}, "value": "e@x.example",
-                                                 "defaultFlag": True,
-                                                 "communicationType": "Email"}]},
-    "company/companies": {"identifier": "NEWCO", "name": "New Co", "addressLine1": "1 Main St",
-                          "status": {"id": 1}, "types": [{"id": 2}, {"id": 11}]},
-    "sales/activities": {"name": "Call back", "assignTo": {"identifier": "admin"},
-                         "type": {"id": 1}, "company": {"id": 3}},
-    "sales/opportunities": {"name": "New deal", "primarySalesRep": {"identifier": "admin"},
-                            "company": {"id": 3}, "contact": {"id": 2},
-                            "expectedCloseDate": "2024-03-31T00:00:00Z"},
-    "finance/agreements": {"name": "Gold", "type": {"id": 1}, "company": {"id": 3},
-                           "contact": {"id": 2}},
-    "procurement/catalog": {"identifier": "LIC-M365", "description": "M365 Business Premium",
-                            "subcategory": {"id": 1}, "type": {"id": 2},
-                            "customerDescription": "per user/month", "price": 22.0},
+    "company/contacts": {
+        "firstName": "Estella",
+        "lastName": "Mcdowell",
+        "company": {"id": 3},
+        "communicationItems": [
+            {
+                "type": {"id": 1},
+                "value": "e@x.example",
+                "defaultFlag": True,
+                "communicationType": "Email",
+            }
+        ],
+    },
+    "company/companies": {
+        "identifier": "NEWCO",
+        "name": "New Co",
+        "addressLine1": "1 Main St",
+        "status": {"id": 1},
+        "types": [{"id": 2}, {"id": 11}],
+    },
+    "sales/activities": {
+        "name": "Call back",
+        "assignTo": {"identifier": "admin"},
+        "type": {"id": 1},
+        "company": {"id": 3},
+    },
+    "sales/opportunities": {
+        "name": "New deal",
+        "primarySalesRep": {"identifier": "admin"},
+        "company": {"id": 3},
+        "contact": {"id": 2},
+        "expectedCloseDate": "2024-03-31T00:00:00Z",
+    },
+    "finance/agreements": {
+        "name": "Gold",
+        "type": {"id": 1},
+        "company": {"id": 3},
+        "contact": {"id": 2},
+    },
+    "procurement/catalog": {
+        "identifier": "LIC-M365",
+        "description": "M365 Business Premium",
+        "subcategory": {"id": 1},
+        "type": {"id": 2},
+        "customerDescription": "per user/month",
+        "price": 22.0,
+    },
     "procurement/manufacturers": {"name": "New Maker"},
 }
-CHANGE = {"company/contacts": ("title", "CTO"), "company/companies": ("phoneNumber", "8135550000"),
-          "sales/activities": ("notes", "Spoke"), "sales/opportunities": ("notes", "Hot"),
-          "finance/agreements": ("billAmount", 99.0), "procurement/catalog": ("price", 9.5),
-          "procurement/manufacturers": ("inactiveFlag", True)}
+CHANGE = {
+    "company/contacts": ("title", "CTO"),
+    "company/companies": ("phoneNumber", "8135550000"),
+    "sales/activities": ("notes", "Spoke"),
+    "sales/opportunities": ("notes", "Hot"),
+    "finance/agreements": ("billAmount", 99.0),
+    "procurement/catalog": ("price", 9.5),
+    "procurement/manufacturers": ("inactiveFlag", True),
+}
 
 
 @pytest.mark.parametrize("path", list(NEW_BODIES))
@@ -75,8 +111,11 @@ def test_patch_paths_with_and_without_slash_and_indexes(api):
     path = f"company/contacts/{record['id']}"
     ops = [
         {"op": "replace", "path": "/communicationItems/0/value", "value": "new@x.example"},
-        {"op": "add", "path": "/communicationItems/1",
-         "value": {"type": {"id": 2}, "value": "8135551234", "communicationType": "Phone"}},
+        {
+            "op": "add",
+            "path": "/communicationItems/1",
+            "value": {"type": {"id": 2}, "value": "8135551234", "communicationType": "Phone"},
+        },
         {"op": "replace", "path": "lastName", "value": "Renamed"},
         {"op": "remove", "path": "title"},
     ]
@@ -91,29 +130,36 @@ def test_patch_paths_with_and_without_slash_and_indexes(api):
 def test_patch_reference_by_id(api):
     activity = api.post("sales/activities", NEW_BODIES["sales/activities"]).json()
     assert activity["status"]["name"] == "Open"
-    closed = api.patch(f"sales/activities/{activity['id']}",
-                       [{"op": "replace", "path": "status", "value": {"id": 2}}]).json()
+    closed = api.patch(
+        f"sales/activities/{activity['id']}",
+        [{"op": "replace", "path": "status", "value": {"id": 2}}],
+    ).json()
     assert closed["status"]["name"] == "Closed"
 
 
 def test_patch_custom_fields_merges_by_id(api):
     contact = api.rows("company/contacts/2")
-    patched = api.patch("company/contacts/2", [
-        {"op": "replace", "path": "customFields", "value": [{"id": 17, "value": "Patty"}]}]).json()
+    patched = api.patch(
+        "company/contacts/2",
+        [{"op": "replace", "path": "customFields", "value": [{"id": 17, "value": "Patty"}]}],
+    ).json()
     values = {f["id"]: f["value"] for f in patched["customFields"]}
     assert values[17] == "Patty"
     assert values[15] == next(f["value"] for f in contact["customFields"] if f["id"] == 15)
 
 
-@pytest.mark.parametrize("bad", [
-    {"op": "replace", "path": "lastName", "value": "x"},  # not an array
-    [{"op": "move", "path": "lastName", "value": "x"}],
-    [{"op": "replace", "path": "LASTNAME", "value": "x"}],  # paths are case-sensitive
-    [{"op": "replace", "path": "/communicationItems/99/value", "value": "x"}],
-    [{"op": "replace", "path": "lastName"}],
-    [],
-    ["not an object"],
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"op": "replace", "path": "lastName", "value": "x"},  # not an array
+        [{"op": "move", "path": "lastName", "value": "x"}],
+        [{"op": "replace", "path": "LASTNAME", "value": "x"}],  # paths are case-sensitive
+        [{"op": "replace", "path": "/communicationItems/99/value", "value": "x"}],
+        [{"op": "replace", "path": "lastName"}],
+        [],
+        ["not an object"],
+    ],
+)
 def test_malformed_patch_is_400(api, bad):
     response = api.patch("company/contacts/2", bad)
     assert response.status_code == 400, bad
@@ -133,20 +179,34 @@ def test_missing_required_field_is_the_real_error_body(api):
     response = api.post("company/contacts", {"lastName": "NoFirst"})
     assert response.status_code == 400
     assert response.json() == {
-        "code": "InvalidObject", "message": "contact object is invalid",
-        "errors": [{"code": "MissingRequiredField", "message": "The firstName field is required.",
-                    "resource": "contact", "field": "firstName"}]}
+        "code": "InvalidObject",
+        "message": "contact object is invalid",
+        "errors": [
+            {
+                "code": "MissingRequiredField",
+                "message": "The firstName field is required.",
+                "resource": "contact",
+                "field": "firstName",
+            }
+        ],
+    }
 
 
-@pytest.mark.parametrize(("path", "body", "field"), [
-    ("company/companies", {"identifier": "A", "name": "B"}, "addressLine1"),
-    ("company/companies", {"name": "B", "city": "Tampa"}, "identifier"),
-    ("sales/activities", {"name": "x"}, "assignTo"),
-    ("sales/opportunities", {"name": "x", "company": {"id": 3}, "contact": {"id": 2}},
-     "primarySalesRep"),
-    ("finance/agreements", {"name": "x", "company": {"id": 3}, "contact": {"id": 2}}, "type"),
-    ("procurement/catalog", {"identifier": "x", "description": "y"}, "subcategory"),
-])
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("company/companies", {"identifier": "A", "name": "B"}, "addressLine1"),
+        ("company/companies", {"name": "B", "city": "Tampa"}, "identifier"),
+        ("sales/activities", {"name": "x"}, "assignTo"),
+        (
+            "sales/opportunities",
+            {"name": "x", "company": {"id": 3}, "contact": {"id": 2}},
+            "primarySalesRep",
+        ),
+        ("finance/agreements", {"name": "x", "company": {"id": 3}, "contact": {"id": 2}}, "type"),
+        ("procurement/catalog", {"identifier": "x", "description": "y"}, "subcategory"),
+    ],
+)
 def test_required_fields_per_entity(api, path, body, field):
     response = api.post(path, body)
     assert response.status_code == 400
@@ -183,8 +243,16 @@ def test_duplicate_company_identifier_is_rejected(api):
 def test_forecast_items_crud(api):
     opportunity = api.post("sales/opportunities", NEW_BODIES["sales/opportunities"]).json()
     base = f"sales/opportunities/{opportunity['id']}/forecast"
-    created = api.post(base, {"forecastDescription": "Licences", "status": {"id": 1},
-                              "forecastType": "Product", "revenue": 100.0, "cost": 60.0})
+    created = api.post(
+        base,
+        {
+            "forecastDescription": "Licences",
+            "status": {"id": 1},
+            "forecastType": "Product",
+            "revenue": 100.0,
+            "cost": 60.0,
+        },
+    )
     assert created.status_code == 201, created.text
     forecast = created.json()
     item = forecast["forecastItems"][0]
@@ -202,16 +270,28 @@ def test_agreement_additions_crud_and_cascade(api):
     agreement = api.post("finance/agreements", NEW_BODIES["finance/agreements"]).json()
     base = f"finance/agreements/{agreement['id']}/additions"
     product = api.rows("procurement/catalog")[0]
-    created = api.post(base, {"product": {"id": product["id"]}, "billCustomer": "Billable",
-                              "quantity": 5, "unitPrice": 22.0})
+    created = api.post(
+        base,
+        {
+            "product": {"id": product["id"]},
+            "billCustomer": "Billable",
+            "quantity": 5,
+            "unitPrice": 22.0,
+        },
+    )
     assert created.status_code == 201, created.text
     addition = created.json()
     assert addition["agreementId"] == agreement["id"]
     assert addition["product"]["identifier"] == product["identifier"]
     missing = api.post(base, {"quantity": 1})
     assert {e["field"] for e in missing.json()["errors"]} == {"product", "billCustomer"}
-    assert api.put(f"{base}/{addition['id']}", {"product": {"id": product["id"]},
-                                                "billCustomer": "NoCharge"}).status_code == 200
+    assert (
+        api.put(
+            f"{base}/{addition['id']}",
+            {"product": {"id": product["id"]}, "billCustomer": "NoCharge"},
+        ).status_code
+        == 200
+    )
     assert api.delete(f"finance/agreements/{agreement['id']}").status_code == 204
     assert api.get(f"{base}/{addition['id']}").status_code == 404
 
@@ -222,8 +302,9 @@ def test_writes_on_read_only_entities_are_405(api):
 
 
 def test_invalid_json_body_is_400(api):
-    response = api.request("POST", "company/contacts", data=b"{not json",
-                           headers={"Content-Type": "application/json"})
+    response = api.request(
+        "POST", "company/contacts", data=b"{not json", headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400
 
 

@@ -49,8 +49,10 @@ def test_throttle_answers_429_with_retry_after(sim, api):
     assert statuses == [200, 200, 200, 429, 429]
     response = api.get("company/companies/count")
     assert response.headers["Retry-After"] == "7"
-    assert response.json() == {"error": "ConnectWiseAPI",
-                               "message": "Too many requests. Please try again in 7 seconds."}
+    assert response.json() == {
+        "error": "ConnectWiseAPI",
+        "message": "Too many requests. Please try again in 7 seconds.",
+    }
     assert sim.stats()["throttled"] == 3
 
 
@@ -58,8 +60,12 @@ def test_throttle_is_per_credentials(sim, api):
     sim.set_faults(throttle_per_minute=1)
     assert api.get("company/companies/count").status_code == 200
     assert api.get("company/companies/count").status_code == 429
-    other = requests.get(api.url("company/companies/count"), auth=("acme+x", "y"),
-                         headers={"clientId": sim.client_id}, timeout=10)
+    other = requests.get(
+        api.url("company/companies/count"),
+        auth=("acme+x", "y"),
+        headers={"clientId": sim.client_id},
+        timeout=10,
+    )
     assert other.status_code == 401  # counted separately, so not throttled
 
 

@@ -9,16 +9,31 @@ from simulator.testing import SimulatorProcess, running_simulator
 
 
 def _get(handle, path: str) -> requests.Response:
-    return requests.get(f"{handle.api_url}/{path}", timeout=10,
-                        auth=(f"{handle.company_id}+{handle.public_key}", handle.private_key),
-                        headers={"clientId": handle.client_id or ""})
+    return requests.get(
+        f"{handle.api_url}/{path}",
+        timeout=10,
+        auth=(f"{handle.company_id}+{handle.public_key}", handle.private_key),
+        headers={"clientId": handle.client_id or ""},
+    )
 
 
 def test_cli_subprocess_serves_with_flags():
-    with SimulatorProcess(scale="small", seed=3, extra_args=[
-        "--deny-module", "Service Desk", "--company-id", "globex", "--public-key", "gpub",
-        "--private-key", "gpriv", "--latency-ms", "1",
-    ]) as handle:
+    with SimulatorProcess(
+        scale="small",
+        seed=3,
+        extra_args=[
+            "--deny-module",
+            "Service Desk",
+            "--company-id",
+            "globex",
+            "--public-key",
+            "gpub",
+            "--private-key",
+            "gpriv",
+            "--latency-ms",
+            "1",
+        ],
+    ) as handle:
         assert handle.health() == {"ok": True, "scale": "small", "codebase": "v2025_1/"}
         assert handle.company_id == "globex" and handle.public_key == "gpub"
         assert _get(handle, "company/companies/count").json() == {"count": 50}
@@ -40,7 +55,8 @@ def test_running_simulator_takes_settings_and_exposes_the_handle():
 
 
 def test_running_simulator_rejects_unknown_settings():
-    with pytest.raises(TypeError, match="Unknown simulator setting"), running_simulator(
-        colour="red"
+    with (
+        pytest.raises(TypeError, match="Unknown simulator setting"),
+        running_simulator(colour="red"),
     ):
         pass

@@ -51,22 +51,32 @@ def test_child_conditions_apply_to_one_array_element(api):
     target = next(c for c in contacts if _emails(c))
     email = _emails(target)[0]["value"]
     prefix = email.split("@")[0][:4]
-    condition = (f'communicationItems/value like "{prefix}%" AND '
-                 f'communicationItems/communicationType="Email"')
+    condition = (
+        f'communicationItems/value like "{prefix}%" AND '
+        f'communicationItems/communicationType="Email"'
+    )
     rows = api.rows("company/contacts", childConditions=condition, pageSize=1000)
-    expected = [c["id"] for c in contacts
-                if any(i["value"].lower().startswith(prefix.lower()) for i in _emails(c))]
+    expected = [
+        c["id"]
+        for c in contacts
+        if any(i["value"].lower().startswith(prefix.lower()) for i in _emails(c))
+    ]
     assert [r["id"] for r in rows] == expected and target["id"] in expected
 
 
 def test_child_conditions_do_not_mix_elements(api):
     contacts = api.rows("company/contacts", pageSize=1000)
-    phone_owner = next(c for c in contacts if _emails(c) and any(
-        i["communicationType"] == "Phone" for i in c["communicationItems"]))
-    phone = next(i["value"] for i in phone_owner["communicationItems"]
-                 if i["communicationType"] == "Phone")
-    condition = (f'communicationItems/value = "{phone}" AND '
-                 'communicationItems/communicationType = "Email"')
+    phone_owner = next(
+        c
+        for c in contacts
+        if _emails(c) and any(i["communicationType"] == "Phone" for i in c["communicationItems"])
+    )
+    phone = next(
+        i["value"] for i in phone_owner["communicationItems"] if i["communicationType"] == "Phone"
+    )
+    condition = (
+        f'communicationItems/value = "{phone}" AND communicationItems/communicationType = "Email"'
+    )
     rows = api.rows("company/contacts", childConditions=condition)
     assert phone_owner["id"] not in [r["id"] for r in rows]
 
@@ -83,19 +93,29 @@ def test_custom_field_conditions(api):
         return next(f["value"] for f in contact["customFields"] if f["caption"] == caption)
 
     with_id = [c["id"] for c in contacts if value(c, "hubspot_contact_id") is not None]
-    rows = api.rows("company/contacts", pageSize=1000,
-                    customFieldConditions='caption="hubspot_contact_id" AND value != null')
+    rows = api.rows(
+        "company/contacts",
+        pageSize=1000,
+        customFieldConditions='caption="hubspot_contact_id" AND value != null',
+    )
     assert [r["id"] for r in rows] == with_id and with_id
     one = next(c for c in contacts if c["id"] == with_id[0])
     wanted = value(one, "hubspot_contact_id")
-    rows = api.rows("company/contacts",
-                    customFieldConditions=f'caption = "hubspot_contact_id" AND value = {wanted}')
+    rows = api.rows(
+        "company/contacts",
+        customFieldConditions=f'caption = "hubspot_contact_id" AND value = {wanted}',
+    )
     assert one["id"] in [r["id"] for r in rows]
 
 
 def test_custom_field_conditions_on_checkbox(api):
-    rows = api.rows("company/contacts", pageSize=1000,
-                    customFieldConditions='caption="Newsletter" AND value = true')
+    rows = api.rows(
+        "company/contacts",
+        pageSize=1000,
+        customFieldConditions='caption="Newsletter" AND value = true',
+    )
     assert rows
-    assert all(any(f["caption"] == "Newsletter" and f["value"] is True for f in r["customFields"])
-               for r in rows)
+    assert all(
+        any(f["caption"] == "Newsletter" and f["value"] is True for f in r["customFields"])
+        for r in rows
+    )

@@ -21,10 +21,20 @@ def wait_for(predicate, timeout: float = 10.0):
     raise AssertionError("condition not met in time")
 
 
-def subscribe(api, url: str, kind: str = "contact", level: str = "owner", object_id: int = 0,
-              **extra):
-    response = api.post("system/callbacks", {"url": url, "objectId": object_id, "type": kind,
-                                             "level": level, "description": "test", **extra})
+def subscribe(
+    api, url: str, kind: str = "contact", level: str = "owner", object_id: int = 0, **extra
+):
+    response = api.post(
+        "system/callbacks",
+        {
+            "url": url,
+            "objectId": object_id,
+            "type": kind,
+            "level": level,
+            "description": "test",
+            **extra,
+        },
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -43,8 +53,10 @@ def test_callback_crud_and_owner_object_id(api):
     assert entry["objectId"] == 1 and entry["memberId"] and entry["connectWiseID"]
     assert entry["inactiveFlag"] is False
     assert api.rows(f"system/callbacks/{entry['id']}") == entry
-    patched = api.patch(f"system/callbacks/{entry['id']}",
-                        [{"op": "replace", "path": "description", "value": "renamed"}])
+    patched = api.patch(
+        f"system/callbacks/{entry['id']}",
+        [{"op": "replace", "path": "description", "value": "renamed"}],
+    )
     assert patched.json()["description"] == "renamed"
     assert api.get("system/callbacks/count").json() == {"count": 1}
     assert api.delete(f"system/callbacks/{entry['id']}").status_code == 204
@@ -53,8 +65,10 @@ def test_callback_crud_and_owner_object_id(api):
 
 def test_duplicate_callback_is_object_exists(api):
     subscribe(api, "https://example.com/hook")
-    response = api.post("system/callbacks", {"url": "https://example.com/hook", "objectId": 1,
-                                             "type": "contact", "level": "owner"})
+    response = api.post(
+        "system/callbacks",
+        {"url": "https://example.com/hook", "objectId": 1, "type": "contact", "level": "owner"},
+    )
     assert response.status_code == 400
     body = response.json()
     assert body["message"] == "callbackEntry object is invalid"
@@ -63,8 +77,10 @@ def test_duplicate_callback_is_object_exists(api):
 
 
 def test_bad_level_and_bad_url(api):
-    response = api.post("system/callbacks", {"url": "not a url", "objectId": 1,
-                                             "type": "agreement", "level": "status"})
+    response = api.post(
+        "system/callbacks",
+        {"url": "not a url", "objectId": 1, "type": "agreement", "level": "status"},
+    )
     assert response.status_code == 400
     errors = {e["field"]: e for e in response.json()["errors"]}
     assert errors["url"]["code"] == "InvalidField" and errors["url"]["message"] == "Invalid URL"
@@ -167,11 +183,18 @@ def test_self_suppressed_callback_skips_own_api_writes(sim, api, receiver):
 
 
 def test_signing_key_endpoint_on_both_slash_forms(sim):
-    plain = requests.get(f"{sim.base_url}/v2025_1/system/callbackkey/index.rails",
-                         params={"companyName": "acme", "id": sim.sim.signing_key_id}, timeout=10)
-    double = requests.get(f"{sim.base_url}/v2025_1//system/callbackkey/index.rails",
-                          params={"companyName": "acme", "id": sim.sim.signing_key_id}, timeout=10)
+    plain = requests.get(
+        f"{sim.base_url}/v2025_1/system/callbackkey/index.rails",
+        params={"companyName": "acme", "id": sim.sim.signing_key_id},
+        timeout=10,
+    )
+    double = requests.get(
+        f"{sim.base_url}/v2025_1//system/callbackkey/index.rails",
+        params={"companyName": "acme", "id": sim.sim.signing_key_id},
+        timeout=10,
+    )
     assert plain.json() == double.json() and "signing_key" in plain.json()
-    wrong = requests.get(f"{sim.base_url}/v2025_1/system/callbackkey/index.rails",
-                         params={"id": "nope"}, timeout=10)
+    wrong = requests.get(
+        f"{sim.base_url}/v2025_1/system/callbackkey/index.rails", params={"id": "nope"}, timeout=10
+    )
     assert wrong.status_code == 404

@@ -37,10 +37,16 @@ def test_medium_sizes():
 
 def test_large_sizes():
     data = generate("large", 1)
-    expected = {"company/companies": 5000, "company/contacts": 25000,
-                "procurement/catalog": 20000, "procurement/manufacturers": 300,
-                "procurement/categories": 60, "procurement/subcategories": 300,
-                "sales/opportunities": 8000, "finance/agreements": 2000}
+    expected = {
+        "company/companies": 5000,
+        "company/contacts": 25000,
+        "procurement/catalog": 20000,
+        "procurement/manufacturers": 300,
+        "procurement/categories": 60,
+        "procurement/subcategories": 300,
+        "sales/opportunities": 8000,
+        "finance/agreements": 2000,
+    }
     assert {k: len(data[k]) for k in expected} == expected
 
 
@@ -51,11 +57,17 @@ def test_ids_have_gaps_and_are_sorted():
 
 def test_realistic_mess_is_present():
     contacts, companies = SMALL["company/contacts"], SMALL["company/companies"]
-    emails = [i["value"] for c in contacts for i in c["communicationItems"]
-              if i["communicationType"] == "Email"]
+    emails = [
+        i["value"]
+        for c in contacts
+        for i in c["communicationItems"]
+        if i["communicationType"] == "Email"
+    ]
     assert len(emails) > len(set(emails))  # duplicate e-mails across companies
-    assert any(not any(i["communicationType"] == "Email" for i in c["communicationItems"])
-               for c in contacts)
+    assert any(
+        not any(i["communicationType"] == "Email" for i in c["communicationItems"])
+        for c in contacts
+    )
     assert any(not (c["firstName"] or "").isascii() for c in contacts)
     assert any(c["inactiveFlag"] for c in contacts)
     assert any(c["deletedFlag"] for c in companies)

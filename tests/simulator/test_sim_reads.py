@@ -8,14 +8,31 @@ import pytest
 
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 ENTITIES = [
-    "company/companies/types", "company/companies/statuses", "company/marketDescriptions",
-    "system/locations", "company/companies", "company/contacts", "company/contacts/types",
-    "company/communicationTypes", "procurement/categories", "procurement/subcategories",
-    "procurement/manufacturers", "procurement/types", "procurement/catalog",
-    "sales/opportunities", "sales/opportunities/statuses", "sales/opportunities/types",
-    "sales/stages", "sales/probabilities", "sales/activities", "sales/activities/statuses",
-    "sales/activities/types", "finance/agreements", "finance/agreements/types",
-    "system/members", "system/securityroles",
+    "company/companies/types",
+    "company/companies/statuses",
+    "company/marketDescriptions",
+    "system/locations",
+    "company/companies",
+    "company/contacts",
+    "company/contacts/types",
+    "company/communicationTypes",
+    "procurement/categories",
+    "procurement/subcategories",
+    "procurement/manufacturers",
+    "procurement/types",
+    "procurement/catalog",
+    "sales/opportunities",
+    "sales/opportunities/statuses",
+    "sales/opportunities/types",
+    "sales/stages",
+    "sales/probabilities",
+    "sales/activities",
+    "sales/activities/statuses",
+    "sales/activities/types",
+    "finance/agreements",
+    "finance/agreements/types",
+    "system/members",
+    "system/securityroles",
 ]
 
 
@@ -35,14 +52,32 @@ def test_entity_list_by_id_count_and_404(api, path):
 
 def test_contact_404_message_matches_the_real_one(api):
     assert api.get("company/contacts/57919").json() == {
-        "code": "NotFound", "message": "Contact 57919 not found"}
+        "code": "NotFound",
+        "message": "Contact 57919 not found",
+    }
 
 
 def test_company_shape(api):
     company = api.rows("company/companies/3")
-    for key in ("identifier", "name", "types", "status", "market", "territory",
-                "numberOfEmployees", "phoneNumber", "faxNumber", "website", "deletedFlag",
-                "dateDeleted", "deletedBy", "addressLine1", "city", "zip", "customFields"):
+    for key in (
+        "identifier",
+        "name",
+        "types",
+        "status",
+        "market",
+        "territory",
+        "numberOfEmployees",
+        "phoneNumber",
+        "faxNumber",
+        "website",
+        "deletedFlag",
+        "dateDeleted",
+        "deletedBy",
+        "addressLine1",
+        "city",
+        "zip",
+        "customFields",
+    ):
         assert key in company
     status = company["status"]
     assert set(status) == {"id", "name", "_info"}
@@ -71,8 +106,17 @@ def test_contact_shape(api):
 
 def test_company_types_include_the_seed_static_ones(api):
     names = {t["name"] for t in api.rows("company/companies/types")}
-    assert names == {"Competition", "Customer", "Not-A-Fit", "Owner", "Partner", "Prospect",
-                     "Suspect", "Unknown", "Vendor"}
+    assert names == {
+        "Competition",
+        "Customer",
+        "Not-A-Fit",
+        "Owner",
+        "Partner",
+        "Prospect",
+        "Suspect",
+        "Unknown",
+        "Vendor",
+    }
 
 
 def test_opportunity_statuses_flags(api):
@@ -92,15 +136,32 @@ def test_activity_statuses(api):
 
 def test_catalog_item_shape(api):
     item = api.rows("procurement/catalog")[0]
-    for key in ("identifier", "description", "customerDescription", "price", "cost",
-                "inactiveFlag", "category", "subcategory", "type", "manufacturer",
-                "productClass", "unitOfMeasure", "recurringFlag", "taxableFlag", "vendor"):
+    for key in (
+        "identifier",
+        "description",
+        "customerDescription",
+        "price",
+        "cost",
+        "inactiveFlag",
+        "category",
+        "subcategory",
+        "type",
+        "manufacturer",
+        "productClass",
+        "unitOfMeasure",
+        "recurringFlag",
+        "taxableFlag",
+        "vendor",
+    ):
         assert key in item
 
 
 def test_forecast_is_an_array_of_forecasts_with_items(api):
-    opportunity = next(o for o in api.rows("sales/opportunities", pageSize=1000)
-                       if api.rows(f"sales/opportunities/{o['id']}/forecast")[0]["forecastItems"])
+    opportunity = next(
+        o
+        for o in api.rows("sales/opportunities", pageSize=1000)
+        if api.rows(f"sales/opportunities/{o['id']}/forecast")[0]["forecastItems"]
+    )
     forecast = api.rows(f"sales/opportunities/{opportunity['id']}/forecast")
     assert isinstance(forecast, list) and len(forecast) == 1
     items = forecast[0]["forecastItems"]

@@ -39,8 +39,9 @@ def test_strings_contains_like_and_quotes(api):
     like = [r["id"] for r in rows if r["lastName"] and r["lastName"].lower().startswith("s")]
     assert ids(api, "company/contacts", 'lastName like "S%"') == like
     assert ids(api, "company/contacts", 'lastName like "s*"') == like
-    not_like = [r["id"] for r in rows
-                if r["lastName"] and not r["lastName"].lower().startswith("s")]
+    not_like = [
+        r["id"] for r in rows if r["lastName"] and not r["lastName"].lower().startswith("s")
+    ]
     assert ids(api, "company/contacts", 'lastName not like "S%"') == not_like
     not_contains = [r["id"] for r in rows if r["lastName"] and "son" not in r["lastName"].lower()]
     assert ids(api, "company/contacts", 'lastName not contains "son"') == not_contains
@@ -94,16 +95,17 @@ def test_datetimes_and_bare_last_updated(api):
     assert ids(api, "company/contacts", f"lastUpdated > [{pivot}]") == expected
     assert ids(api, "company/contacts", f"_info/lastUpdated > [{pivot}]") == expected
     assert ids(api, "company/contacts", f"LastUpdated > [{pivot}]") == expected
-    both = ids(api, "company/contacts",
-               f"lastUpdated >= [{pivot}] AND lastUpdated <= [{pivot}]")
+    both = ids(api, "company/contacts", f"lastUpdated >= [{pivot}] AND lastUpdated <= [{pivot}]")
     assert both == [r["id"] for r in rows if r["_info"]["lastUpdated"] == pivot]
 
 
 def test_count_uses_the_same_conditions(api):
     assert api.rows("company/contacts/count", conditions="inactiveFlag = true") == {
-        "count": len(ids(api, "company/contacts", "inactiveFlag = true"))}
+        "count": len(ids(api, "company/contacts", "inactiveFlag = true"))
+    }
     assert api.rows("company/contacts/count", conditions="id > 100") == {
-        "count": len(ids(api, "company/contacts", "id > 100"))}
+        "count": len(ids(api, "company/contacts", "id > 100"))
+    }
 
 
 def test_keyset_condition_with_order(api):
@@ -116,14 +118,31 @@ def test_deleted_flag_condition_on_companies(api):
     rows = all_rows(api, "company/companies")
     assert any(r["deletedFlag"] for r in rows)
     assert ids(api, "company/companies", "deletedFlag=False") == [
-        r["id"] for r in rows if not r["deletedFlag"]]
+        r["id"] for r in rows if not r["deletedFlag"]
+    ]
 
 
-@pytest.mark.parametrize("bad", [
-    "name =", "id > ", "(id > 1", "id > 1)", 'name = "open', "id >> 3", "name is 3",
-    "id in 1,2", "id in (1,", "lastUpdated > [not-a-date]", "nosuchfield = 1", "and id = 1",
-    "id = 1 and", "flag = true = false", "id = 1 xor id = 2", "inactiveFlag > true",
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "name =",
+        "id > ",
+        "(id > 1",
+        "id > 1)",
+        'name = "open',
+        "id >> 3",
+        "name is 3",
+        "id in 1,2",
+        "id in (1,",
+        "lastUpdated > [not-a-date]",
+        "nosuchfield = 1",
+        "and id = 1",
+        "id = 1 and",
+        "flag = true = false",
+        "id = 1 xor id = 2",
+        "inactiveFlag > true",
+    ],
+)
 def test_malformed_conditions_are_400(api, bad):
     response = api.get("company/contacts", conditions=bad)
     assert response.status_code == 400, bad

@@ -20,10 +20,19 @@ def test_stats_shape_and_endpoint_keys(sim, api):
     api.get("company/contacts/count")
     api.get("company/contacts/999999")
     stats = sim.stats()
-    assert set(stats) == {"requests_total", "by_endpoint", "by_status", "throttled", "faults",
-                          "callbacks"}
-    assert stats["by_endpoint"] == {"GET company/contacts": 1, "GET company/contacts/{id}": 2,
-                                    "GET company/contacts/count": 1}
+    assert set(stats) == {
+        "requests_total",
+        "by_endpoint",
+        "by_status",
+        "throttled",
+        "faults",
+        "callbacks",
+    }
+    assert stats["by_endpoint"] == {
+        "GET company/contacts": 1,
+        "GET company/contacts/{id}": 2,
+        "GET company/contacts/count": 1,
+    }
     assert stats["by_status"] == {"200": 3, "404": 1}
     assert stats["requests_total"] == 4
     assert stats["faults"] == {"5xx": 0, "truncated": 0, "hang": 0, "lost_write": 0}
@@ -40,9 +49,17 @@ def test_child_endpoint_keys(sim, api):
 
 def test_faults_get_put_and_validation(sim):
     faults = requests.get(f"{sim.base_url}/_sim/faults", timeout=10).json()
-    assert faults == {"latency_ms": 0, "error_rate": 0.0, "throttle_per_minute": None,
-                      "retry_after_seconds": 1, "truncate_rate": 0.0, "hang_rate": 0.0,
-                      "hang_seconds": 30.0, "lost_write_responses": 0, "seed": 1}
+    assert faults == {
+        "latency_ms": 0,
+        "error_rate": 0.0,
+        "throttle_per_minute": None,
+        "retry_after_seconds": 1,
+        "truncate_rate": 0.0,
+        "hang_rate": 0.0,
+        "hang_seconds": 30.0,
+        "lost_write_responses": 0,
+        "seed": 1,
+    }
     assert _put(sim, "/_sim/faults", {"latency_ms": 5}).json()["latency_ms"] == 5
     assert _put(sim, "/_sim/faults", {"bogus": 1}).status_code == 400
     assert _put(sim, "/_sim/faults", {"error_rate": 2}).status_code == 400
@@ -81,8 +98,9 @@ def test_mutate_now_updates_truth_and_api(sim, api):
 
 
 def test_mutate_spread_runs_in_background(sim):
-    plan = sim.mutate("procurement/catalog", create=4, update=4, delete=2, spread_seconds=0.5,
-                      seed=4)
+    plan = sim.mutate(
+        "procurement/catalog", create=4, update=4, delete=2, spread_seconds=0.5, seed=4
+    )
     assert sim.mutations_idle() is False
     sim.wait_mutations_idle(10)
     truth = {r["id"] for r in sim.truth("procurement/catalog")}
@@ -90,9 +108,17 @@ def test_mutate_spread_runs_in_background(sim):
 
 
 def test_mutate_supported_paths(sim):
-    for path in ("company/companies", "company/contacts", "procurement/catalog",
-                 "sales/opportunities", "finance/agreements", "sales/activities",
-                 "procurement/manufacturers", "procurement/categories", "company/companies/types"):
+    for path in (
+        "company/companies",
+        "company/contacts",
+        "procurement/catalog",
+        "sales/opportunities",
+        "finance/agreements",
+        "sales/activities",
+        "procurement/manufacturers",
+        "procurement/categories",
+        "company/companies/types",
+    ):
         plan = sim.mutate(path, create=1, update=1, delete=1, seed=1)
         assert len(plan["created"]) == 1, path
 
@@ -107,23 +133,33 @@ def test_mutate_validation(sim):
     url = f"{sim.base_url}/_sim/mutate"
     unknown = requests.post(url, json={"path": "nope/nope", "create": 1}, timeout=10)
     assert unknown.status_code == 400
-    assert requests.post(url, json={"path": "company/contacts", "create": -1},
-                         timeout=10).status_code == 400
-    assert requests.post(url, json={"path": "company/contacts", "delete": 10**6},
-                         timeout=10).status_code == 400
+    assert (
+        requests.post(url, json={"path": "company/contacts", "create": -1}, timeout=10).status_code
+        == 400
+    )
+    assert (
+        requests.post(
+            url, json={"path": "company/contacts", "delete": 10**6}, timeout=10
+        ).status_code
+        == 400
+    )
 
 
 def test_truth_includes_soft_deleted_companies(sim):
     rows = sim.truth("company/companies")
     assert len(rows) == 50 and any(r["deletedFlag"] for r in rows)
     assert [r["id"] for r in rows] == sorted(r["id"] for r in rows)
-    assert requests.get(f"{sim.base_url}/_sim/truth", params={"path": "x"},
-                        timeout=10).status_code == 400
+    assert (
+        requests.get(f"{sim.base_url}/_sim/truth", params={"path": "x"}, timeout=10).status_code
+        == 400
+    )
 
 
 def test_reset_restores_data_faults_and_callbacks(sim, api):
-    api.post("system/callbacks", {"url": "https://e.example/h", "objectId": 1, "type": "contact",
-                                  "level": "owner"})
+    api.post(
+        "system/callbacks",
+        {"url": "https://e.example/h", "objectId": 1, "type": "contact", "level": "owner"},
+    )
     sim.mutate("company/contacts", create=5, seed=1)
     sim.set_faults(latency_ms=3)
     sim.set_auth(denied_modules=["Sales"])
