@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 
@@ -18,7 +19,7 @@ def test_initial_sync_runs_preflight_then_entities_in_seed_order_then_checks(dag
     order = [task.task_id for task in dag.topological_sort()]
     expected = ["preflight", *(f"sync_{name}" for name in REGISTRY.names())]
     assert order == [*expected, "check_integrity", "summarize"]
-    for upstream, downstream in zip(order, order[1:], strict=False):
+    for upstream, downstream in itertools.pairwise(order):
         assert upstream in dag.get_task(downstream).upstream_task_ids
     assert dag.schedule is None and dag.max_active_runs == 1
 
