@@ -30,6 +30,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--latency-ms", type=int, default=0)
     parser.add_argument("--error-rate", type=float, default=0.0)
     parser.add_argument("--throttle-per-minute", type=int, default=None)
+    parser.add_argument("--throttle-window-seconds", type=float, default=60.0)
     parser.add_argument("--retry-after-seconds", type=int, default=1)
     parser.add_argument("--truncate-rate", type=float, default=0.0)
     parser.add_argument("--hang-rate", type=float, default=0.0)
@@ -52,6 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     faults = FaultSettings(
         latency_ms=args.latency_ms, error_rate=args.error_rate,
         throttle_per_minute=args.throttle_per_minute,
+        throttle_window_seconds=args.throttle_window_seconds,
         retry_after_seconds=args.retry_after_seconds, truncate_rate=args.truncate_rate,
         hang_rate=args.hang_rate, hang_seconds=args.hang_seconds, seed=args.seed,
     )

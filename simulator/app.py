@@ -147,7 +147,8 @@ class SimulatorApp:
     async def _faulty_answer(self, request: api.ApiRequest) -> api.ApiResponse | None:
         sim, settings = self.sim, self.sim.faults
         if settings.throttle_per_minute and sim.throttle.over_limit(
-            credentials_key(request.headers), settings.throttle_per_minute
+            credentials_key(request.headers), settings.throttle_per_minute,
+            settings.throttle_window_seconds,
         ):
             status, headers, body = faults.throttled_response(settings.retry_after_seconds)
             return api.ApiResponse(status, body, headers)

@@ -31,6 +31,7 @@ class FaultsUpdate(_Strict):
     latency_ms: int = Field(0, ge=0)
     error_rate: float = Field(0.0, ge=0, le=1)
     throttle_per_minute: int | None = Field(None, ge=1)
+    throttle_window_seconds: float = Field(60.0, gt=0)
     retry_after_seconds: int = Field(1, ge=0)
     truncate_rate: float = Field(0.0, ge=0, le=1)
     hang_rate: float = Field(0.0, ge=0, le=1)
@@ -135,7 +136,7 @@ def _register_settings(app: FastAPI, sim: Simulator) -> None:
         _apply(sim.faults, update)
         if "seed" in fields:
             sim.reseed_faults()
-        if "throttle_per_minute" in fields:
+        if "throttle_per_minute" in fields or "throttle_window_seconds" in fields:
             sim.throttle.clear()
         return to_dict(sim.faults)
 

@@ -15,7 +15,6 @@ from simulator.store import encode
 if TYPE_CHECKING:
     from simulator.core import Simulator
 
-WINDOW_SECONDS = 60.0
 # A lost write response ends the TCP connection after the change is committed (uvicorn closes
 # the transport when the app stops mid-response), so the client sees a dropped connection.
 LOST_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -28,7 +27,7 @@ _HTML_5XX = {
 
 
 class Throttle:
-    """Sliding one-minute window of request times per set of credentials."""
+    """Sliding window (one minute unless configured) of request times per credentials."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -39,12 +38,12 @@ class Throttle:
         with self._lock:
             self._windows.clear()
 
-    def over_limit(self, key: str, per_minute: int) -> bool:
-        """Record a request; return True when it exceeds ``per_minute`` in the last minute."""
+    def over_limit(self, key: str, limit: int, window_seconds: float = 60.0) -> bool:
+        """Record a request; return True when it exceeds ``limit`` within the window."""
         now = time.monotonic()
         with self._lock:
             window = self._windows.setdefault(key, deque())
-            while window and now - window[0] >= WINDOW_SECONDS:
+            while window and now - window[0] >= window_seconds:
                 window.popleft()
             if len(window) >= per_minute:
                 return True

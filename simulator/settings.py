@@ -29,6 +29,8 @@ class FaultSettings:
     latency_ms: int = 0
     error_rate: float = 0.0
     throttle_per_minute: int | None = None
+    # Length of the throttle window; 60 s is the real "per minute", tests shorten it.
+    throttle_window_seconds: float = 60.0
     retry_after_seconds: int = 1
     truncate_rate: float = 0.0
     hang_rate: float = 0.0
