@@ -45,7 +45,7 @@ class Throttle:
             window = self._windows.setdefault(key, deque())
             while window and now - window[0] >= window_seconds:
                 window.popleft()
-            if len(window) >= per_minute:
+            if len(window) >= limit:
                 return True
             window.append(now)
             return False

@@ -15,7 +15,7 @@ from connectwise.conditions import changed_since, parse_datetime
 from connectwise.errors import QualityGateError
 from connectwise.filters import record_filter_for
 from connectwise.mapping.apply import RecordMapper, Rejection
-from connectwise.paging import read_pages
+from connectwise.paging import prefetch, read_pages
 from connectwise.quality.checks import CheckContext
 from connectwise.quality.gate import QualityGate
 from connectwise.staging import history
@@ -152,13 +152,14 @@ class EntitySync:
         newest: datetime | None = None
         pending: list[Row] = []
         rejected: list[Rejection] = []
-        for page in read_pages(
+        pages = read_pages(
             self.hook,
             entity.endpoint,
             conditions=conditions,
             parallelism=self.hook.site.max_parallel_requests,
             expected=expected,
-        ):
+        )
+        for page in prefetch(pages):
             figures.pages += 1
             figures.fetched += len(page)
             kept = [record for record in page if record_filter.keep(record)]

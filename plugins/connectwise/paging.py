@@ -98,3 +98,42 @@ def _drain(pages: queue.Queue[Any], finished: int, readers: int) -> None:
     while finished < readers:
         if pages.get() is _DONE:
             finished += 1
+
+
+def prefetch(pages: Iterator[list[Record]], depth: int = 2) -> Iterator[list[Record]]:
+    """Yield from ``pages`` while a background thread already fetches the next ``depth``.
+
+    Waiting on the network then overlaps with mapping, checking and loading the current page.
+    Errors of the reader are re-raised in the consumer; closing the consumer stops the reader.
+    """
+    buffer: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for page in pages:
+                if stop.is_set():
+                    return
+                buffer.put(page)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            buffer.put(exc)
+        finally:
+            buffer.put(_DONE)
+
+    reader = threading.Thread(target=read, name="cw-prefetch", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = buffer.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while reader.is_alive():  # unblock a reader waiting on a full buffer
+            try:
+                buffer.get(timeout=0.05)
+            except queue.Empty:
+                continue

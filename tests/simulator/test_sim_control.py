@@ -53,6 +53,7 @@ def test_faults_get_put_and_validation(sim):
         "latency_ms": 0,
         "error_rate": 0.0,
         "throttle_per_minute": None,
+        "throttle_window_seconds": 60.0,
         "retry_after_seconds": 1,
         "truncate_rate": 0.0,
         "hang_rate": 0.0,

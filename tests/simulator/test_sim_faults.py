@@ -56,6 +56,14 @@ def test_throttle_answers_429_with_retry_after(sim, api):
     assert sim.stats()["throttled"] == 3
 
 
+def test_throttle_window_can_be_shortened(sim, api):
+    sim.set_faults(throttle_per_minute=2, throttle_window_seconds=0.3)
+    statuses = [api.get("company/companies/count").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    time.sleep(0.35)
+    assert api.get("company/companies/count").status_code == 200
+
+
 def test_throttle_is_per_credentials(sim, api):
     sim.set_faults(throttle_per_minute=1)
     assert api.get("company/companies/count").status_code == 200

@@ -35,9 +35,12 @@ class CoercionError(ValueError):
 
 def canonical_json(record: Any) -> str:
     """Serialise a record the same way every time (for storage and change detection)."""
-    return json.dumps(
-        _without_nul(record), sort_keys=True, ensure_ascii=False, separators=(",", ":")
-    )
+    text = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    if "\\u0000" in text:  # rare: only then pay for a walk over the record
+        text = json.dumps(
+            _without_nul(record), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+        )
+    return text
 
 
 def _without_nul(value: Any) -> Any:
