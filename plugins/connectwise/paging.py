@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -55,63 +54,35 @@ def read_pages(
     if first is None or last is None:
         return
     windows = id_windows(first, last, parallelism)
-    pages: queue.Queue[Any] = queue.Queue(maxsize=2 * parallelism)
-    stop = threading.Event()
-
-    def read(window: tuple[int, int | None]) -> None:
-        try:
-            for page in hook.paginate(
-                endpoint,
-                conditions=conditions,
-                fields=fields,
-                start_after=window[0],
-                stop_at=window[1],
-            ):
-                if stop.is_set():
-                    return
-                pages.put(page)
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            pages.put(exc)
-        finally:
-            pages.put(_DONE)
-
-    with ThreadPoolExecutor(max_workers=len(windows), thread_name_prefix="cw-page") as pool:
-        for window in windows:
-            pool.submit(read, window)
-        finished = 0
-        try:
-            while finished < len(windows):
-                item = pages.get()
-                if item is _DONE:
-                    finished += 1
-                elif isinstance(item, BaseException):
-                    raise item
-                else:
-                    yield item
-        finally:
-            stop.set()
-            _drain(pages, finished, len(windows))
+    readers = [
+        hook.paginate(
+            endpoint, conditions=conditions, fields=fields, start_after=after, stop_at=up_to
+        )
+        for after, up_to in windows
+    ]
+    yield from interleave(readers, depth=2 * parallelism)
 
 
-def _drain(pages: queue.Queue[Any], finished: int, readers: int) -> None:
-    # Unblock readers stuck on a full queue so the pool can shut down after an error.
-    while finished < readers:
-        if pages.get() is _DONE:
-            finished += 1
-
-
-def prefetch(pages: Iterator[list[Record]], depth: int = 2) -> Iterator[list[Record]]:
+def prefetch(pages: Iterable[list[Record]], depth: int = 2) -> Iterator[list[Record]]:
     """Yield from ``pages`` while a background thread already fetches the next ``depth``.
 
     Waiting on the network then overlaps with mapping, checking and loading the current page.
-    Errors of the reader are re-raised in the consumer; closing the consumer stops the reader.
+    """
+    return interleave([pages], depth=depth)
+
+
+def interleave(sources: Sequence[Iterable[list[Record]]], depth: int) -> Iterator[list[Record]]:
+    """Yield the pages of ``sources``, each read in its own thread, as they arrive.
+
+    At most ``depth`` pages wait in memory. A reader's error is re-raised in the consumer;
+    when the consumer stops early, the readers stop after their current page.
     """
     buffer: queue.Queue[Any] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
-    def read() -> None:
+    def read(source: Iterable[list[Record]]) -> None:
         try:
-            for page in pages:
+            for page in source:
                 if stop.is_set():
                     return
                 buffer.put(page)
@@ -120,20 +91,24 @@ def prefetch(pages: Iterator[list[Record]], depth: int = 2) -> Iterator[list[Rec
         finally:
             buffer.put(_DONE)
 
-    reader = threading.Thread(target=read, name="cw-prefetch", daemon=True)
-    reader.start()
+    threads = [
+        threading.Thread(target=read, args=(source,), name=f"cw-pages-{index}", daemon=True)
+        for index, source in enumerate(sources)
+    ]
+    for thread in threads:
+        thread.start()
+    finished = 0
     try:
-        while True:
+        while finished < len(threads):
             item = buffer.get()
             if item is _DONE:
-                return
-            if isinstance(item, BaseException):
+                finished += 1
+            elif isinstance(item, BaseException):
                 raise item
-            yield item
+            else:
+                yield item
     finally:
         stop.set()
-        while reader.is_alive():  # unblock a reader waiting on a full buffer
-            try:
-                buffer.get(timeout=0.05)
-            except queue.Empty:
-                continue
+        while finished < len(threads):  # unblock readers waiting on a full buffer
+            if buffer.get() is _DONE:
+                finished += 1

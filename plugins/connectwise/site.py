@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectwise.errors import ConnectWiseConnectionError
+from connectwise.values import parse_boolean
 
 MAX_PAGE_SIZE = 1000  # ConnectWise's hard limit since 2016.2 (API facts §3)
 DEFAULT_API_VERSION = "2025.1"
@@ -205,11 +206,9 @@ def _positive_float(
 
 
 def _boolean(value: Any, key: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "1", "yes"):
-        return True
-    if text in ("false", "0", "no"):
-        return False
-    raise ConnectWiseConnectionError(f"extra {key!r} is {value!r}; use true or false.")
+    try:
+        return parse_boolean(value)
+    except ValueError:
+        raise ConnectWiseConnectionError(
+            f"extra {key!r} is {value!r}; use true or false."
+        ) from None

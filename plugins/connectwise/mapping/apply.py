@@ -14,6 +14,7 @@ from connectwise.entities import Entity
 from connectwise.mapping.load import Mapping
 from connectwise.mapping.models import ColumnType, FieldSpec, MappingConfig
 from connectwise.mapping.transforms import TRANSFORMS, value_at
+from connectwise.values import parse_boolean
 
 Record = dict[str, Any]
 Getter = Callable[[Record], Any]
@@ -191,17 +192,6 @@ def _number(value: Any) -> float:
     return float(value)
 
 
-def _boolean(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "1", "yes"):
-        return True
-    if text in ("false", "0", "no"):
-        return False
-    raise ValueError(text)
-
-
 def _timestamp(value: Any) -> datetime:
     parsed = parse_datetime(str(value))
     if parsed is None:
@@ -213,7 +203,7 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "text": _text,
     "integer": _integer,
     "number": _number,
-    "boolean": _boolean,
+    "boolean": parse_boolean,
     "timestamp": _timestamp,
     "json": canonical_json,
 }

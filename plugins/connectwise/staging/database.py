@@ -89,8 +89,8 @@ def is_postgres(engine: Engine) -> bool:
 
 
 def utc_now() -> datetime:
-    """Return the current time in UTC, to the second (like ConnectWise's timestamps)."""
-    return datetime.now(UTC).replace(microsecond=0)
+    """Return the current time in UTC (aware)."""
+    return datetime.now(UTC)
 
 
 def _normalise(url: URL) -> URL:

@@ -39,10 +39,15 @@ class LoadCounts:
 
 
 def sql_value(value: Any, *, postgres: bool) -> Any:
-    """Adapt a Python value for the driver: SQLite stores timestamps as ISO-8601 UTC text."""
+    """Adapt a Python value for the driver: SQLite stores timestamps as ISO-8601 UTC text.
+
+    Text in that form sorts in time order (to the second), so analysts can compare it.
+    """
     if isinstance(value, datetime) and not postgres:
-        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        moment = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+        # ConnectWise's own timestamps have whole seconds and keep its format exactly.
+        pattern = "%Y-%m-%dT%H:%M:%S.%fZ" if moment.microsecond else "%Y-%m-%dT%H:%M:%SZ"
+        return moment.strftime(pattern)
     return value
 
 
@@ -107,15 +112,13 @@ class StagingWriter:
         )
 
     def _upsert_many(self, connection: Connection, rows: list[Row]) -> None:
-        placeholders = ", ".join(f":{column}" for column in self.write_columns)
-        statement = sa.text(self._upsert_sql(f"VALUES ({placeholders})"))
-        connection.execute(
-            statement,
+        # Positional parameters straight to sqlite3: SQLAlchemy's per-row parameter processing
+        # cost more than the insert itself.
+        placeholders = ", ".join("?" for _ in self.write_columns)
+        connection.exec_driver_sql(
+            self._upsert_sql(f"VALUES ({placeholders})"),
             [
-                {
-                    column: sql_value(row.get(column), postgres=False)
-                    for column in self.write_columns
-                }
+                tuple(sql_value(row.get(column), postgres=False) for column in self.write_columns)
                 for row in rows
             ],
         )
