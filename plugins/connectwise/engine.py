@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from connectwise.conditions import changed_since, parse_datetime
+from connectwise.conditions import parse_datetime
 from connectwise.errors import QualityGateError
 from connectwise.filters import record_filter_for
 from connectwise.mapping.apply import RecordMapper, Rejection
-from connectwise.paging import prefetch, read_pages
 from connectwise.quality.checks import CheckContext
 from connectwise.quality.gate import QualityGate
+from connectwise.sources import PageSource, api_source, ids_source, staged_source
 from connectwise.staging import history
 from connectwise.staging.database import utc_now
 from connectwise.staging.writer import StagingWriter, quarantine, resolve_quarantine
@@ -31,18 +31,31 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Mode = Literal["full", "incremental"]
+Mode = Literal["full", "incremental", "ids", "remap"]
 Row = dict[str, Any]
 
 
 @dataclass(frozen=True)
 class SyncRequest:
-    """What to sync: an entity, a mode, and optionally a lower bound overriding the watermark."""
+    """What to sync.
+
+    Modes: ``full`` reads every record; ``incremental`` those changed since the watermark (or
+    ``changed_since``), falling back to full when the entity never synced; ``ids`` the given
+    records (callbacks, records that came back); ``remap`` re-applies the current mapping to
+    the raw records in staging without calling the API. Only full and incremental runs move the
+    watermark.
+    """
 
     entity: Entity
     mode: Mode
     run_id: str
     changed_since: datetime | None = None
+    record_ids: tuple[int, ...] = ()
+
+    @property
+    def moves_watermark(self) -> bool:
+        """Whether a successful run of this request advances the watermark."""
+        return self.mode in ("full", "incremental")
 
 
 class EntitySync:
@@ -75,7 +88,9 @@ class EntitySync:
         """
         entity = request.entity
         since = self._lower_bound(request)
-        mode = "incremental" if since is not None else "full"
+        mode = request.mode
+        if request.moves_watermark:
+            mode = "incremental" if since is not None else "full"
         started = history.start_run(
             self.engine,
             run_id=request.run_id,
@@ -102,7 +117,7 @@ class EntitySync:
             )
             self._finish(request, started, figures, requests_before, "failed", message)
             raise QualityGateError(message)
-        watermark = self._next_watermark(newest)
+        watermark = self._next_watermark(newest) if request.moves_watermark else None
         self._finish(
             request,
             started,
@@ -128,7 +143,7 @@ class EntitySync:
     def _lower_bound(self, request: SyncRequest) -> datetime | None:
         if request.changed_since is not None:
             return request.changed_since
-        if request.mode == "full":
+        if request.mode != "incremental":
             return None
         watermark = history.get_watermark(self.engine, request.entity.name)
         if watermark is None:
@@ -141,25 +156,20 @@ class EntitySync:
         self, request: SyncRequest, since: datetime | None, figures: history.RunFigures
     ) -> datetime | None:
         entity = request.entity
-        conditions = changed_since(since) if since is not None else None
-        record_filter = record_filter_for(entity.record_filter, self.mapping.config)
+        remap = request.mode == "remap"
+        record_filter = record_filter_for(
+            None if remap else entity.record_filter, self.mapping.config
+        )
         record_filter.prepare(self.hook)
         mapper = RecordMapper(entity, self.mapping)
         gate = QualityGate(entity, CheckContext(self.mapping.config, self._known_ids(entity)))
-        writer = StagingWriter(self.engine, entity.staging_table, list(mapper.columns))
-        expected = self.hook.count(entity.endpoint, conditions=conditions)
-        progress = Progress(entity.name, expected, self.progress_seconds)
+        writer = StagingWriter(self.engine, entity.staging_table, list(mapper.columns), remap=remap)
+        source = self._source(request, since)
+        progress = Progress(entity.name, source.expected, self.progress_seconds)
         newest: datetime | None = None
         pending: list[Row] = []
         rejected: list[Rejection] = []
-        pages = read_pages(
-            self.hook,
-            entity.endpoint,
-            conditions=conditions,
-            parallelism=self.hook.site.max_parallel_requests,
-            expected=expected,
-        )
-        for page in prefetch(pages):
+        for page in source.pages:
             figures.pages += 1
             figures.fetched += len(page)
             kept = [record for record in page if record_filter.keep(record)]
@@ -175,6 +185,13 @@ class EntitySync:
         self._check_and_load(gate, writer, request, pending, rejected, figures)
         progress.done(figures.fetched)
         return newest
+
+    def _source(self, request: SyncRequest, since: datetime | None) -> PageSource:
+        if request.mode == "remap":
+            return staged_source(self.engine, request.entity)
+        if request.mode == "ids":
+            return ids_source(self.hook, request.entity, list(request.record_ids))
+        return api_source(self.hook, request.entity, since)
 
     def _check_and_load(
         self,
@@ -231,7 +248,7 @@ class EntitySync:
         figures.retries = int(after["retries"] - before["retries"])
         figures.throttled = int(after["throttled"] - before["throttled"])
         with self.engine.begin() as connection:
-            if status == "success":
+            if status == "success" and request.moves_watermark:
                 history.set_watermark(
                     connection,
                     entity=request.entity.name,

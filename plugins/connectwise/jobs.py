@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -15,12 +15,15 @@ from connectwise.entities import REGISTRY, Registry
 from connectwise.errors import ConnectWiseConnectionError
 from connectwise.hook import ConnectWiseHook
 from connectwise.mapping.load import Mapping, load_mapping
+from connectwise.mapping.models import RECONCILE_INTERVAL_HOURS
 from connectwise.mapping.references import check_references
+from connectwise.reconcile import reconcile
 from connectwise.staging import history, reports
-from connectwise.staging.database import STAGING_CONN_ID, staging_engine
+from connectwise.staging.database import STAGING_CONN_ID, staging_engine, utc_now
 from connectwise.staging.migrations import evolve_columns, migrate
 
 log = logging.getLogger(__name__)
+MODES = ("full", "incremental", "ids", "remap")
 
 
 @dataclass
@@ -76,19 +79,91 @@ def run_sync(
     mode: str,
     run_id: str,
     changed_since: datetime | None = None,
+    record_ids: list[int] | None = None,
 ) -> dict[str, Any]:
-    """Sync one entity; return its figures."""
-    if mode not in ("full", "incremental"):
-        raise ValueError(f"mode must be 'full' or 'incremental', not {mode!r}")
+    """Sync one entity (``full``, ``incremental``, ``ids`` or ``remap``); return its figures."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     history.record_mapping_version(job.engine, job.mapping)
     sync = EntitySync(job.hook, job.engine, job.mapping, job.registry)
     request = SyncRequest(
         entity=job.registry[entity_name],
-        mode="full" if mode == "full" else "incremental",
+        mode=mode,  # type: ignore[arg-type]
         run_id=run_id,
         changed_since=changed_since,
+        record_ids=tuple(record_ids or ()),
     )
     return sync.run(request)
+
+
+def reconcile_due(job: Job, entity_name: str) -> bool:
+    """Tell whether the entity's last successful reconciliation is older than its interval."""
+    hours = RECONCILE_INTERVAL_HOURS[job.mapping.config.settings.reconcile_interval]
+    last = history.last_reconciled(job.engine, entity_name)
+    return last is None or utc_now() - last >= timedelta(hours=hours) - timedelta(minutes=5)
+
+
+def run_reconcile(job: Job, entity_name: str, *, run_id: str) -> dict[str, Any]:
+    """Soft-delete records gone from ConnectWise and re-fetch soft-deleted ones that came back.
+
+    Raises:
+        DeleteSafetyError: too large a share would be deleted; nothing was.
+    """
+    entity = job.registry[entity_name]
+    reconcile_run = f"{run_id}:reconcile"
+    started = history.start_run(
+        job.engine,
+        run_id=reconcile_run,
+        entity=entity.name,
+        mode="reconcile",
+        mapping_version=job.mapping.version,
+        watermark_from=None,
+    )
+    figures = history.RunFigures()
+    before = job.hook.stats.snapshot()
+    try:
+        found = reconcile(
+            job.hook,
+            job.engine,
+            entity,
+            max_delete_ratio=job.mapping.config.settings.max_delete_ratio,
+        )
+    except BaseException as exc:
+        with job.engine.begin() as connection:
+            history.finish_run(
+                connection,
+                run_id=reconcile_run,
+                entity=entity.name,
+                started=started,
+                figures=figures,
+                status="failed",
+                error=str(exc),
+            )
+        raise
+    figures.fetched = found.remote
+    figures.deleted = len(found.deleted)
+    after = job.hook.stats.snapshot()
+    figures.http_requests = int(after["requests"] - before["requests"])
+    figures.retries = int(after["retries"] - before["retries"])
+    with job.engine.begin() as connection:
+        history.finish_run(
+            connection,
+            run_id=reconcile_run,
+            entity=entity.name,
+            started=started,
+            figures=figures,
+            status="success",
+        )
+    if found.returned:
+        log.info(
+            "%s: %d soft-deleted records are back; re-fetching them",
+            entity.name,
+            len(found.returned),
+        )
+        run_sync(
+            job, entity.name, mode="ids", run_id=f"{run_id}:returned", record_ids=found.returned
+        )
+    return found.as_dict()
 
 
 def run_integrity_check(job: Job, run_id: str) -> list[dict[str, Any]]:

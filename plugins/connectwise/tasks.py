@@ -10,15 +10,17 @@ Great Expectations cost seconds to import.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from airflow.sdk import get_current_context, task
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from connectwise.errors import ConnectWiseConfigError
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def _fail_fast(function: Callable[..., T]) -> Callable[..., T]:
@@ -54,6 +56,20 @@ def sync_entity(entity_name: str, mode: str = "full") -> dict[str, Any]:
     return jobs.run_sync(jobs.open_job(), entity_name, mode=mode, run_id=_run_id())
 
 
+@task(trigger_rule="none_failed")
+@_fail_fast
+def reconcile_deletes(entity_names: list[str], force: bool = False) -> list[dict[str, Any]]:
+    """Soft-delete staged records gone from ConnectWise (when due, or always with ``force``)."""
+    from connectwise import jobs
+
+    job = jobs.open_job()
+    results = []
+    for name in entity_names:
+        if force or jobs.reconcile_due(job, name):
+            results.append(jobs.run_reconcile(job, name, run_id=_run_id()))
+    return results
+
+
 @task(task_id="check_integrity", trigger_rule="none_failed")
 @_fail_fast
 def check_integrity() -> list[dict[str, Any]]:
@@ -70,3 +86,50 @@ def summarize() -> list[dict[str, Any]]:
     from connectwise import jobs
 
     return jobs.run_summary(jobs.open_job())
+
+
+@task(task_id="plan")
+@_fail_fast
+def plan_manual_sync() -> dict[str, Any]:
+    """Validate the form (before any API call) and decide which entities run in which mode."""
+    from connectwise.manual import plan_manual_sync as build_plan
+
+    params = get_current_context()["params"]
+    plan = build_plan(dict(params))
+    log.info(
+        "Manual %s sync of %s%s",
+        plan.mode,
+        ", ".join(plan.selected),
+        f" (first bringing {', '.join(plan.dependencies)} up to date)" if plan.dependencies else "",
+    )
+    return plan.as_dict()
+
+
+@task(trigger_rule="none_failed")
+@_fail_fast
+def sync_planned_entity(entity_name: str, plan: dict[str, Any]) -> dict[str, Any]:
+    """Sync one entity as the manual plan says, or skip it when the plan leaves it out."""
+    from connectwise import jobs
+    from connectwise.manual import ManualPlan
+
+    manual = ManualPlan.from_dict(plan)
+    mode = manual.mode_of(entity_name)
+    if mode is None:
+        raise AirflowSkipException(f"{entity_name} was not selected")
+    since = manual.changed_since if entity_name in manual.selected else None
+    job = jobs.open_job()
+    return jobs.run_sync(job, entity_name, mode=mode, run_id=_run_id(), changed_since=since)
+
+
+@task(trigger_rule="none_failed")
+@_fail_fast
+def reconcile_planned(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """In full and incremental manual runs, look for deleted records of the selected entities."""
+    from connectwise import jobs
+    from connectwise.manual import ManualPlan
+
+    manual = ManualPlan.from_dict(plan)
+    if manual.mode == "remap" or not get_current_context()["params"].get("find_deleted", True):
+        raise AirflowSkipException("no reconciliation in this run")
+    job = jobs.open_job()
+    return [jobs.run_reconcile(job, name, run_id=_run_id()) for name in manual.selected]

@@ -29,7 +29,9 @@ Transform = Literal[
 OpportunityOutcome = Literal["Open", "Won", "Lost"]
 ProductState = Literal["Active", "Inactive"]
 SyncInterval = Literal["5m", "15m", "30m", "1h", "4h", "1d"]
+ReconcileInterval = Literal["1h", "4h", "1d", "7d"]
 
+RECONCILE_INTERVAL_HOURS: dict[str, int] = {"1h": 1, "4h": 4, "1d": 24, "7d": 168}
 SYNC_INTERVAL_SCHEDULES: dict[str, str] = {
     "5m": "*/5 * * * *",
     "15m": "*/15 * * * *",
@@ -151,6 +153,8 @@ class SyncSettings(BaseModel):
     max_quarantine_ratio: float = Field(default=0.05, ge=0, le=1)
     watermark_overlap_seconds: int = Field(default=60, ge=0, le=86_400)
     load_chunk_rows: int = Field(default=5000, ge=1, le=100_000)
+    reconcile_interval: ReconcileInterval = "1d"
+    max_delete_ratio: float = Field(default=0.5, ge=0, le=1)
 
     @property
     def incremental_schedule(self) -> str:

@@ -155,6 +155,19 @@ def set_watermark(
     )
 
 
+def last_reconciled(engine: Engine, entity: str) -> datetime | None:
+    """Return when the entity was last reconciled successfully, if ever."""
+    with engine.connect() as connection:
+        value = connection.execute(
+            sa.text(
+                "SELECT MAX(finished_at) FROM meta_sync_runs WHERE entity = :entity "
+                "AND mode = 'reconcile' AND status = 'success'"
+            ),
+            {"entity": entity},
+        ).scalar()
+    return as_datetime(value)
+
+
 def record_mapping_version(engine: Engine, mapping: Mapping) -> None:
     """Remember the mapping version (and its content) that rows are being stamped with."""
     postgres = is_postgres(engine)

@@ -54,9 +54,13 @@ def sql_value(value: Any, *, postgres: bool) -> Any:
 class StagingWriter:
     """Load mapped rows of one entity into its staging table."""
 
-    def __init__(self, engine: Engine, table: str, mapped_columns: Sequence[str]) -> None:
+    def __init__(
+        self, engine: Engine, table: str, mapped_columns: Sequence[str], *, remap: bool = False
+    ) -> None:
         self.engine = engine
         self.table = table
+        # Re-mapping rewrites rows whose mapping version differs even if the record did not.
+        self.remap = remap
         self.postgres = is_postgres(engine)
         self.write_columns = ["id", *mapped_columns, *BOOKKEEPING, "first_seen_at", "loaded_at"]
 
@@ -75,7 +79,8 @@ class StagingWriter:
         to_write: list[Row] = []
         for row in rows:
             previous = staged.get(row["id"])
-            if previous is not None and previous == (row["record_hash"], False):
+            current = (row["record_hash"], False, row["mapping_version"] if self.remap else None)
+            if previous is not None and previous == current:
                 counts.unchanged += 1
                 continue
             if previous is None:
@@ -90,14 +95,19 @@ class StagingWriter:
                 self._upsert_many(connection, to_write)
         return counts
 
-    def _staged_state(self, connection: Connection, ids: list[int]) -> dict[int, tuple[str, bool]]:
+    def _staged_state(
+        self, connection: Connection, ids: list[int]
+    ) -> dict[int, tuple[str, bool, str | None]]:
         result = connection.execute(
             sa.text(
-                f"SELECT id, record_hash, deleted_at IS NOT NULL FROM {self.table} WHERE id IN :ids"
+                f"SELECT id, record_hash, deleted_at IS NOT NULL, mapping_version "
+                f"FROM {self.table} WHERE id IN :ids"
             ).bindparams(sa.bindparam("ids", expanding=True)),
             {"ids": ids},
         )
-        return {int(row[0]): (row[1], bool(row[2])) for row in result}
+        return {
+            int(row[0]): (row[1], bool(row[2]), row[3] if self.remap else None) for row in result
+        }
 
     def _upsert_sql(self, source: str) -> str:
         columns = ", ".join(self.write_columns)

@@ -1,0 +1,42 @@
+"""Pull the records changed since each entity's watermark into staging, on the set interval.
+
+The interval comes from `settings.sync_interval` of the mapping file (5m, 15m, 30m, 1h, 4h,
+1d; default 15m) or the Variable `connectwise_sync_interval` given as the environment variable
+`AIRFLOW_VAR_CONNECTWISE_SYNC_INTERVAL`. An entity that never synced is synced fully first.
+Once per `settings.reconcile_interval` (default daily) the run also soft-deletes records that
+disappeared from ConnectWise.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import chain, dag
+from connectwise.entities import REGISTRY
+from connectwise.schedule import incremental_schedule
+from connectwise.tasks import reconcile_deletes, summarize, sync_entity
+
+
+@dag(
+    dag_id="connectwise_incremental_sync",
+    schedule=incremental_schedule(),
+    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["connectwise"],
+    doc_md=__doc__,
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=30)},
+)
+def connectwise_incremental_sync() -> None:
+    """One incremental sync task per entity in dependency order, then deletes, then counts."""
+    syncs = [
+        sync_entity.override(task_id=f"sync_{entity.name}")(
+            entity_name=entity.name, mode="incremental"
+        )
+        for entity in REGISTRY.in_dependency_order()
+    ]
+    chain(*syncs, reconcile_deletes(entity_names=REGISTRY.names()), summarize())
+
+
+connectwise_incremental_sync()

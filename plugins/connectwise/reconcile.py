@@ -1,0 +1,120 @@
+"""Find records deleted in ConnectWise and soft-delete them in staging (``deleted_at``).
+
+ConnectWise reports hard deletes only through callbacks; a periodic comparison of ids is the
+safety net. It lists ids only (``fields=id``, 1,000 per page), so it costs one request per
+thousand records, and it refuses to delete more than a configured share of a table at once: an
+empty or truncated answer must never wipe staging.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from connectwise.conditions import is_in
+from connectwise.errors import DeleteSafetyError
+from connectwise.staging.database import is_postgres, utc_now
+from connectwise.staging.writer import sql_value
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from connectwise.entities import Entity
+    from connectwise.hook import ConnectWiseHook
+
+log = logging.getLogger(__name__)
+IDS_PER_LOOKUP = 200  # keeps `id in (...)` well under ConnectWise's ~2,000-character URL limit
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """What one reconciliation found and did."""
+
+    entity: str
+    remote: int
+    staged: int
+    deleted: list[int]
+    returned: list[int]
+
+    def as_dict(self) -> dict[str, object]:
+        """Return the counts only (safe for XCom)."""
+        return {
+            "entity": self.entity,
+            "remote": self.remote,
+            "staged": self.staged,
+            "soft_deleted": len(self.deleted),
+            "returned": len(self.returned),
+        }
+
+
+def remote_ids(hook: ConnectWiseHook, entity: Entity) -> set[int]:
+    """Every id ConnectWise has for ``entity`` (ids only, largest pages)."""
+    ids: set[int] = set()
+    for page in hook.paginate(entity.endpoint, fields=["id"]):
+        ids.update(int(record["id"]) for record in page)
+    return ids
+
+
+def staged_state(engine: Engine, entity: Entity) -> tuple[set[int], set[int]]:
+    """Return (live ids, soft-deleted ids) of the entity's staging table."""
+    live: set[int] = set()
+    deleted: set[int] = set()
+    with engine.connect() as connection:
+        result = connection.execute(
+            sa.text(f"SELECT id, deleted_at IS NOT NULL FROM {entity.staging_table}")
+        )
+        for record_id, is_deleted in result:
+            (deleted if is_deleted else live).add(int(record_id))
+    return live, deleted
+
+
+def reconcile(
+    hook: ConnectWiseHook, engine: Engine, entity: Entity, *, max_delete_ratio: float
+) -> Reconciliation:
+    """Soft-delete staged rows whose ids ConnectWise no longer has; report ids that came back.
+
+    Raises:
+        DeleteSafetyError: more than ``max_delete_ratio`` of the live rows would be deleted;
+            nothing is deleted then.
+    """
+    remote = remote_ids(hook, entity)
+    live, deleted = staged_state(engine, entity)
+    gone = sorted(live - remote)
+    returned = sorted(deleted & remote)
+    if live and len(gone) / len(live) > max_delete_ratio:
+        raise DeleteSafetyError(
+            f"{entity.title}: {len(gone)} of {len(live)} staged rows ({len(gone) / len(live):.0%})"
+            f" are missing from ConnectWise, more than max_delete_ratio "
+            f"{max_delete_ratio:.0%}. Nothing was deleted. If the deletes are real, raise "
+            "settings.max_delete_ratio for one run; if not, check the API member's access "
+            f"to {entity.endpoint} (a role change can hide records)."
+        )
+    if gone:
+        mark_deleted(engine, entity, gone)
+        log.info("%s: soft-deleted %d rows gone from ConnectWise", entity.name, len(gone))
+    return Reconciliation(entity.name, len(remote), len(live), gone, returned)
+
+
+def mark_deleted(engine: Engine, entity: Entity, ids: list[int]) -> None:
+    """Set ``deleted_at`` on the given ids (soft delete)."""
+    now = sql_value(utc_now(), postgres=is_postgres(engine))
+    with engine.begin() as connection:
+        for start in range(0, len(ids), 500):
+            connection.execute(
+                sa.text(
+                    f"UPDATE {entity.staging_table} SET deleted_at = :now "
+                    "WHERE deleted_at IS NULL AND id IN :ids"
+                ).bindparams(sa.bindparam("ids", expanding=True)),
+                {"now": now, "ids": ids[start : start + 500]},
+            )
+
+
+def conditions_for_ids(ids: list[int]) -> list[str]:
+    """Split ids into ``id in (...)`` conditions short enough for one URL each."""
+    return [
+        is_in("id", ids[start : start + IDS_PER_LOOKUP])
+        for start in range(0, len(ids), IDS_PER_LOOKUP)
+    ]
