@@ -11,7 +11,33 @@ from connectwise.entities import REGISTRY
 
 def test_dags_import_without_errors(dagbag):
     assert dagbag.import_errors == {}
-    assert "connectwise_initial_sync" in dagbag.dags
+    assert set(dagbag.dags) == {
+        "connectwise_initial_sync",
+        "connectwise_incremental_sync",
+        "connectwise_manual_sync",
+    }
+
+
+def test_incremental_sync_is_scheduled_one_run_at_a_time_without_catchup(dagbag):
+    dag = dagbag.dags["connectwise_incremental_sync"]
+    assert dag.max_active_runs == 1 and dag.catchup is False
+    order = [task.task_id for task in dag.topological_sort()]
+    assert order == [
+        *(f"sync_{name}" for name in REGISTRY.names()),
+        "reconcile_deletes",
+        "summarize",
+    ]
+
+
+def test_manual_sync_form_offers_every_entity_grouped(dagbag):
+    params = dagbag.dags["connectwise_manual_sync"].params
+    data_types = params.get_param("data_types")
+    assert data_types.schema["items"]["enum"] == REGISTRY.names()
+    assert (
+        data_types.schema["values_display"]["catalog_items"]
+        == "Products / catalog: Product catalog"
+    )
+    assert params.get_param("mode").schema["enum"] == ["incremental", "full", "remap"]
 
 
 def test_initial_sync_runs_preflight_then_entities_in_seed_order_then_checks(dagbag):

@@ -46,12 +46,18 @@ def test_incremental_run_reflects_creates_updates_and_deletes(
     assert figures["catalog_items"]["inserted"] == 4
     assert figures["catalog_items"]["updated"] >= 6
     with engine.connect() as connection:
-        gone = connection.execute(
-            sa.text("SELECT id FROM stg_catalog_items WHERE deleted_at IS NOT NULL")
-        ).scalars().all()
-        deleted_companies = connection.execute(
-            sa.text("SELECT id FROM stg_companies WHERE is_deleted")
-        ).scalars().all()
+        gone = (
+            connection.execute(
+                sa.text("SELECT id FROM stg_catalog_items WHERE deleted_at IS NOT NULL")
+            )
+            .scalars()
+            .all()
+        )
+        deleted_companies = (
+            connection.execute(sa.text("SELECT id FROM stg_companies WHERE is_deleted"))
+            .scalars()
+            .all()
+        )
     assert sorted(gone) == sorted(plans["procurement/catalog"]["deleted"])
     # Company deletes are soft in ConnectWise: the row stays, marked deleted, not dropped.
     assert set(plans["company/companies"]["deleted"]) <= set(deleted_companies)
@@ -76,9 +82,7 @@ def test_changes_made_while_syncing_are_all_caught_by_the_next_run(
     cw_connection(simulator, page_size=10)
     simulator.set_faults(latency_ms=15)
     engine = create_staging_engine(staging_url)
-    plan = simulator.mutate(
-        "company/contacts", create=15, update=25, delete=10, spread_seconds=3
-    )
+    plan = simulator.mutate("company/contacts", create=15, update=25, delete=10, spread_seconds=3)
     sync_all(engine, "initial", "full")  # runs while the mutations land
     simulator.wait_mutations_idle()
     simulator.set_faults(latency_ms=0)
@@ -117,8 +121,9 @@ def test_a_record_that_comes_back_is_undeleted(simulator, cw_connection, sqlite_
     record_id = next(iter(staged_rows(engine, REGISTRY["manufacturers"])))
     with engine.begin() as connection:  # as if an earlier reconciliation had missed it
         connection.execute(
-            sa.text("UPDATE stg_manufacturers SET deleted_at = '2026-01-01T00:00:00Z' "
-                    "WHERE id = :id"),
+            sa.text(
+                "UPDATE stg_manufacturers SET deleted_at = '2026-01-01T00:00:00Z' WHERE id = :id"
+            ),
             {"id": record_id},
         )
     result = jobs.run_reconcile(jobs.open_job(engine=engine), "manufacturers", run_id="r")
@@ -161,8 +166,7 @@ def test_freshness_view_shows_each_entity(simulator, cw_connection, staging_url)
     sync_all(engine, "initial", "full")
     with engine.connect() as connection:
         view = {
-            row.entity: row
-            for row in connection.execute(sa.text("SELECT * FROM v_sync_freshness"))
+            row.entity: row for row in connection.execute(sa.text("SELECT * FROM v_sync_freshness"))
         }
     assert set(view) == set(REGISTRY.names())
     contacts = view["contacts"]
