@@ -32,10 +32,10 @@ def main() -> int:
     args = parser.parse_args()
 
     import sqlalchemy as sa
-
     from connectwise import jobs
     from connectwise.entities import REGISTRY
     from connectwise.staging.database import create_staging_engine
+
     from simulator.testing import SimulatorProcess
     from tests.support import assert_matches_truth
 

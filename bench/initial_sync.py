@@ -142,7 +142,14 @@ def measure(scale: str, latency: int) -> Result:
             shutil.rmtree(workdir, ignore_errors=True)
         requests = sim.stats()["requests_total"]
     result = Result(
-        scale, latency, records, requests, wall, task_seconds, rss, baseline_seconds,
+        scale,
+        latency,
+        records,
+        requests,
+        wall,
+        task_seconds,
+        rss,
+        baseline_seconds,
         baseline_requests,
     )
     print(

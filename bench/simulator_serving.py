@@ -96,16 +96,22 @@ def measure(label: str, run: Callable[[], int]) -> tuple[str, int, float]:
 
 
 def write_readme(results: list[tuple[str, int, float]]) -> None:
-    machine = (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
-               f"Python {platform.python_version()}")
+    machine = (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    )
     lines = [
-        "## Serving rate", "",
+        "## Serving rate",
+        "",
         f"Measured {dt.date.today().isoformat()} by `bench/simulator_serving.py` on {machine}: "
         f"scale `large`, `{ENTITY}`, pageSize {PAGE}, one client, loopback HTTP (client time "
         "included; full records are bound by the client's JSON decoding, the last row shows "
-        "the server's own rate).", "",
-        "| read | records | records/s |", "|---|---:|---:|",
-        *(f"| {label} | {records} | {rate:,.0f} |" for label, records, rate in results), "",
+        "the server's own rate).",
+        "",
+        "| read | records | records/s |",
+        "|---|---:|---:|",
+        *(f"| {label} | {records} | {rate:,.0f} |" for label, records, rate in results),
+        "",
     ]
     text = README.read_text() if README.exists() else "# ConnectWise simulator\n"
     section = "\n".join(lines)
@@ -132,8 +138,10 @@ def main() -> None:
             measure("page-number paging, fields=id", lambda: page_number(session, url, ids_only)),
             measure("keyset paging, fields=id", lambda: keyset(session, url, ids_only)),
             measure("forward-only, fields=id", lambda: forward_only(session, url, ids_only)),
-            measure("forward-only, body not decoded by the client",
-                    lambda: forward_only_raw(session, url, total)),
+            measure(
+                "forward-only, body not decoded by the client",
+                lambda: forward_only_raw(session, url, total),
+            ),
         ]
     write_readme(results)
 

@@ -25,6 +25,7 @@ NOISE = re.compile(r"^\S+Z \[\w+\s*\] | \[[\w.]+\] loc=\S+$|\s+loc=\S+$")
 
 
 def main() -> int:
+    """Run the demo; return the exit code."""
     scale = os.environ.get("DEMO_SCALE", "medium")
     demo = ROOT / ".demo"
     shutil.rmtree(demo, ignore_errors=True)
@@ -94,7 +95,6 @@ def stream(command: list[str], env: dict[str, str]) -> int:
 def print_summary(staging: Path, elapsed: float, requests: int) -> None:
     """Print per-entity figures from the run history and the staging tables."""
     import sqlalchemy as sa
-
     from connectwise.staging.database import create_staging_engine
     from connectwise.staging.reports import entity_summary, format_summary
 

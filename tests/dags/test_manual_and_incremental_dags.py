@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
 from connectwise.errors import ConnectWiseConfigError
 from connectwise.manual import plan_manual_sync
 from connectwise.schedule import incremental_schedule

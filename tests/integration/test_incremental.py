@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
 from connectwise import jobs
 from connectwise.entities import REGISTRY
 from connectwise.errors import DeleteSafetyError
 from connectwise.staging.database import create_staging_engine
+
 from tests.support import assert_matches_truth, staged_rows
 
 ROOT = Path(__file__).resolve().parents[2]

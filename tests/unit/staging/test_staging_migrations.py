@@ -12,7 +12,12 @@ import sqlalchemy as sa
 from connectwise.entities import REGISTRY
 from connectwise.errors import ConnectWiseConfigError
 from connectwise.mapping.load import Mapping, load_mapping
-from connectwise.staging.migrations import evolve_columns, migrate, migrations_dir
+from connectwise.staging.migrations import (
+    evolve_columns,
+    load_migrations,
+    migrate,
+    migrations_dir,
+)
 from sqlalchemy.engine import Engine
 
 META_TABLES = {
@@ -46,7 +51,7 @@ def test_migrate_creates_every_meta_and_staging_table(bare_engine: Engine) -> No
     applied = migrate(bare_engine)
 
     tables = set(sa.inspect(bare_engine).get_table_names())
-    assert applied == [1, 2]
+    assert applied == [migration.version for migration in load_migrations()]
     assert tables >= META_TABLES
     assert {entity.staging_table for entity in REGISTRY} <= tables
 
@@ -63,7 +68,9 @@ def test_migrate_records_each_applied_version(bare_engine: Engine) -> None:
         recorded = connection.execute(
             sa.text("SELECT version, name FROM meta_schema_migrations ORDER BY version")
         ).all()
-    assert [tuple(row) for row in recorded] == [(1, "meta_tables"), (2, "staging_tables")]
+    expected = [(migration.version, migration.name) for migration in load_migrations()]
+    assert [tuple(row) for row in recorded] == expected
+    assert expected[:2] == [(1, "meta_tables"), (2, "staging_tables")]
 
 
 def test_migrate_creates_staging_tables_with_every_shipped_mapped_column(
@@ -107,13 +114,13 @@ def test_migrate_refuses_an_applied_migration_that_was_edited(
 def test_migrate_applies_a_new_migration_file_only(bare_engine: Engine, tmp_path: Path) -> None:
     folder = copy_migrations(tmp_path)
     migrate(bare_engine, folder)
-    (folder / "0003_notes.sql").write_text(
-        "-- 0003: a table for notes; statements end with semicolons\n"
+    (folder / "0099_notes.sql").write_text(
+        "-- 0099: a table for notes; statements end with semicolons\n"
         "CREATE TABLE meta_notes (id BIGINT NOT NULL PRIMARY KEY, body TEXT);\n"
         "CREATE INDEX ix_meta_notes_body ON meta_notes (body);\n"
     )
 
-    assert migrate(bare_engine, folder) == [3]
+    assert migrate(bare_engine, folder) == [99]
     assert "meta_notes" in sa.inspect(bare_engine).get_table_names()
 
 
