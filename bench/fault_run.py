@@ -39,7 +39,16 @@ def main() -> int:
     from simulator.testing import SimulatorProcess
     from tests.support import assert_matches_truth
 
-    faults = ["--throttle-per-minute", "60", "--error-rate", "0.1", "--truncate-rate", "0.05"]
+    faults = [
+        "--throttle-per-minute",
+        "60",
+        "--retry-after-seconds",
+        "30",
+        "--error-rate",
+        "0.1",
+        "--truncate-rate",
+        "0.05",
+    ]
     with SimulatorProcess(scale=args.scale, seed=4, extra_args=faults) as sim:
         os.environ["AIRFLOW_CONN_CONNECTWISE_DEFAULT"] = json.dumps(
             {
@@ -52,6 +61,7 @@ def main() -> int:
                     "client_id": sim.client_id,
                     "scheme": "http",
                     "max_retries": 20,
+                    "page_size": 10,  # many small pages, so the throttle really bites
                 },
             }
         )
@@ -70,8 +80,10 @@ def main() -> int:
         ).one()
     text = (
         f"Scale {args.scale}, simulator throttling to 60 requests per minute (then 429 with "
-        "Retry-After), 10% 5xx answers and 5% truncated JSON bodies. The initial sync "
-        f"(preflight + {len(REGISTRY)} entities, in-process) took {elapsed:.0f} s for "
+        "Retry-After: 30, as in ConnectWise's own example), 10% 5xx answers and 5% "
+        "truncated JSON bodies. The initial sync "
+        f"(preflight + {len(REGISTRY)} entities, in-process, 10 records per page) took "
+        f"{elapsed:.0f} s for "
         f"{int(fetched)} records and {stats['requests_total']} requests: "
         f"{stats['throttled']} answered 429, {stats['faults']['5xx']} 5xx and "
         f"{stats['faults']['truncated']} truncated; the run history records {int(retries)} "

@@ -127,3 +127,33 @@ def test_manual_run_with_bad_params_fails_before_any_api_call(
         for task, state in states.items()
         if task != "plan"
     ), json.dumps(states)
+
+
+def test_incremental_dag_run_syncs_changes_and_reconciles(
+    airflow_db, dagbag, simulator, cw_connection, staging_connection, tmp_path
+):
+    from connectwise import jobs
+    from connectwise.entities import REGISTRY
+    from connectwise.staging.database import create_staging_engine
+
+    from tests.support import assert_matches_truth
+
+    url = f"sqlite:///{tmp_path / 'staging.db'}"
+    cw_connection(simulator)
+    staging_connection(url)
+    engine = create_staging_engine(url)
+    for entity in REGISTRY:
+        jobs.run_sync(jobs.open_job(engine=engine), entity.name, mode="full", run_id="initial")
+    simulator.mutate("procurement/catalog", create=3, update=3, delete=2)
+    run = dagbag.dags["connectwise_incremental_sync"].test()
+    assert run.state == "success"
+    assert_matches_truth(engine, simulator, {"customer", "prospect", "suspect"})
+    with engine.connect() as connection:
+        modes = {
+            row[0]
+            for row in connection.execute(
+                sa.text("SELECT mode FROM meta_sync_runs WHERE run_id LIKE :run"),
+                {"run": f"{run.run_id}%"},
+            )
+        }
+    assert modes == {"incremental", "reconcile"}
