@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -110,9 +111,9 @@ class DerivedCheck(Check):
         """The derived boolean column holding the outcome per row."""
         return f"_{self.name}_{self.column}"
 
+    @abstractmethod
     def passes(self, value: Any, context: CheckContext) -> bool:
         """Tell whether ``value`` satisfies the rule."""
-        raise NotImplementedError
 
     def expectation(self, _context: CheckContext) -> Expectation:  # noqa: D102
         return gxe.ExpectColumnValuesToBeInSet(column=self.flag_column, value_set=[True])
