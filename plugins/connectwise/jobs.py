@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from connectwise.diagnostics import diagnose_connection
 from connectwise.engine import EntitySync, SyncRequest
 from connectwise.entities import REGISTRY, Registry
 from connectwise.errors import ConnectWiseConnectionError
@@ -17,10 +16,12 @@ from connectwise.hook import ConnectWiseHook
 from connectwise.mapping.load import Mapping, load_mapping
 from connectwise.mapping.models import RECONCILE_INTERVAL_HOURS
 from connectwise.mapping.references import check_references
+from connectwise.preflight import format_checklist, run_checklist
 from connectwise.reconcile import reconcile
 from connectwise.staging import history, reports
 from connectwise.staging.database import STAGING_CONN_ID, staging_engine, utc_now
 from connectwise.staging.migrations import evolve_columns, migrate
+from connectwise.staging.reports import record_preflight
 
 log = logging.getLogger(__name__)
 MODES = ("full", "incremental", "ids", "remap")
@@ -55,21 +56,35 @@ def open_job(
     return Job(mapping=mapping, hook=ConnectWiseHook(conn_id), engine=database)
 
 
-def run_preflight(job: Job) -> dict[str, Any]:
-    """Check the connection, then the mapping's names against the tenant.
+def run_preflight(job: Job, run_id: str = "preflight", *, strict: bool = True) -> dict[str, Any]:
+    """Run the setup checklist, record it in ``meta_preflight``, then check the mapping's names.
+
+    Args:
+        job: the opened job.
+        run_id: the run the report rows belong to.
+        strict: raise when a check the sync needs failed (the initial sync's first task); the
+            ``connectwise_preflight`` DAG reports everything and fails on any failure.
 
     Raises:
-        ConnectWiseConnectionError: the connection check failed; the message names the cause.
+        ConnectWiseConnectionError: a required check failed; the message is the checklist.
         ConnectWiseMappingError: the mapping names something the tenant does not have.
     """
-    ok, message = diagnose_connection(job.hook)
-    if not ok:
-        raise ConnectWiseConnectionError(message)
-    log.info("%s", message)
+    results = run_checklist(job.hook, job.registry)
+    record_preflight(job.engine, run_id, results)
+    checklist = format_checklist(results)
+    failed = [result for result in results if not result.ok]
+    blocking = [result for result in failed if result.required or not strict]
+    if blocking:
+        raise ConnectWiseConnectionError(checklist)
+    log.info("%s", checklist)
     check_references(job.hook, job.mapping)
     history.record_mapping_version(job.engine, job.mapping)
     log.info("Mapping %s (%s) matches the tenant", job.mapping.path, job.mapping.version)
-    return {"mapping_version": job.mapping.version, "connection": message}
+    return {
+        "mapping_version": job.mapping.version,
+        "checks": len(results),
+        "warnings": [result.name for result in failed],
+    }
 
 
 def run_sync(

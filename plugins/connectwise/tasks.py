@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from airflow.sdk import get_current_context, task
@@ -35,7 +36,10 @@ def _fail_fast(function: Callable[..., T]) -> Callable[..., T]:
 
 
 def _run_id() -> str:
-    return str(get_current_context()["dag_run"].run_id)
+    try:
+        return str(get_current_context()["dag_run"].run_id)
+    except RuntimeError:  # called outside a task (tests, the CLI): label the run by its time
+        return f"adhoc__{datetime.now(UTC):%Y-%m-%dT%H:%M:%S}"
 
 
 @task(task_id="preflight")
@@ -44,7 +48,16 @@ def preflight() -> dict[str, Any]:
     """Check mapping, connection, modules and the mapping's names before any sync."""
     from connectwise import jobs
 
-    return jobs.run_preflight(jobs.open_job())
+    return jobs.run_preflight(jobs.open_job(), _run_id(), strict=True)
+
+
+@task(task_id="check_setup")
+@_fail_fast
+def check_setup() -> dict[str, Any]:
+    """Run the whole setup checklist; fail on any failed item, with the fix for each."""
+    from connectwise import jobs
+
+    return jobs.run_preflight(jobs.open_job(), _run_id(), strict=False)
 
 
 @task

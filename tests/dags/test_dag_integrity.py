@@ -15,6 +15,7 @@ def test_dags_import_without_errors(dagbag):
         "connectwise_initial_sync",
         "connectwise_incremental_sync",
         "connectwise_manual_sync",
+        "connectwise_preflight",
     }
 
 

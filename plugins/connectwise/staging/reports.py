@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from connectwise.entities import REGISTRY, Registry
+from connectwise.preflight import CheckResult
 from connectwise.staging.database import is_postgres, utc_now
 from connectwise.staging.writer import sql_value
 
@@ -125,3 +126,34 @@ def format_summary(summary: list[dict[str, object]]) -> str:
     total = sum(int(str(item["rows"])) for item in summary)
     lines.append(f"{'total':<48}{total:>9}")
     return "\n".join(lines)
+
+
+def record_preflight(engine: Engine, run_id: str, results: list[CheckResult]) -> None:
+    """Store a preflight checklist in ``meta_preflight`` (replacing the run's earlier one)."""
+    now = sql_value(utc_now(), postgres=is_postgres(engine))
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text("DELETE FROM meta_preflight WHERE run_id = :run_id"), {"run_id": run_id}
+        )
+        if results:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO meta_preflight (run_id, kind, name, endpoint, ok, required, "
+                    "detail, fix, checked_at) VALUES (:run_id, :kind, :name, :endpoint, :ok, "
+                    ":required, :detail, :fix, :now)"
+                ),
+                [
+                    {
+                        "run_id": run_id,
+                        "kind": result.kind,
+                        "name": result.name,
+                        "endpoint": result.endpoint,
+                        "ok": result.ok,
+                        "required": result.required,
+                        "detail": result.detail[:4000],
+                        "fix": result.fix or None,
+                        "now": now,
+                    }
+                    for result in results
+                ],
+            )

@@ -1,0 +1,30 @@
+"""Diagnose the ConnectWise setup before (or instead of) a sync.
+
+Checks codebase discovery, the API keys and the clientId, then each of the 8 security-role
+modules (Companies, Finance, Marketing, Procurement, Project, Sales, Service Desk, System) and
+each of the 23 Table Setup entities the Salesbuildr seed lists, with one harmless read each,
+and the mapping's names against the tenant. The checklist, with the fix for every failure, is
+in the task log and in the `meta_preflight` table.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import dag
+from connectwise.tasks import check_setup
+
+
+@dag(
+    dag_id="connectwise_preflight",
+    schedule=None,
+    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
+    catchup=False,
+    tags=["connectwise"],
+    doc_md=__doc__,
+)
+def connectwise_preflight() -> None:
+    """One task: the whole checklist."""
+    check_setup()
+
+
+connectwise_preflight()
