@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import chain, dag
+from connectwise.assets import staging_asset
 from connectwise.entities import REGISTRY
 from connectwise.schedule import incremental_schedule
 from connectwise.tasks import reconcile_deletes, summarize, sync_entity
@@ -31,7 +32,7 @@ from connectwise.tasks import reconcile_deletes, summarize, sync_entity
 def connectwise_incremental_sync() -> None:
     """One incremental sync task per entity in dependency order, then deletes, then counts."""
     syncs = [
-        sync_entity.override(task_id=f"sync_{entity.name}")(
+        sync_entity.override(task_id=f"sync_{entity.name}", outlets=[staging_asset(entity)])(
             entity_name=entity.name, mode="incremental"
         )
         for entity in REGISTRY.in_dependency_order()

@@ -16,6 +16,7 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import chain, dag
+from connectwise.assets import staging_asset
 from connectwise.entities import REGISTRY
 from connectwise.tasks import check_integrity, preflight, summarize, sync_entity
 
@@ -33,7 +34,9 @@ from connectwise.tasks import check_integrity, preflight, summarize, sync_entity
 def connectwise_initial_sync() -> None:
     """Preflight, then one sync task per entity in dependency order, then checks."""
     syncs = [
-        sync_entity.override(task_id=f"sync_{entity.name}")(entity_name=entity.name, mode="full")
+        sync_entity.override(task_id=f"sync_{entity.name}", outlets=[staging_asset(entity)])(
+            entity_name=entity.name, mode="full"
+        )
         for entity in REGISTRY.in_dependency_order()
     ]
     chain(preflight(), *syncs, check_integrity(), summarize())

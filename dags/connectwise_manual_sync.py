@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Param, chain, dag
+from connectwise.assets import staging_asset
 from connectwise.entities import REGISTRY
 from connectwise.manual import MODE_LABELS, data_type_labels
 from connectwise.tasks import plan_manual_sync, reconcile_planned, summarize, sync_planned_entity
@@ -64,9 +65,9 @@ def connectwise_manual_sync() -> None:
     """Plan, then every registry entity (skipped unless planned), then deletes and counts."""
     plan = plan_manual_sync()
     syncs = [
-        sync_planned_entity.override(task_id=f"sync_{entity.name}")(
-            entity_name=entity.name, plan=plan
-        )
+        sync_planned_entity.override(
+            task_id=f"sync_{entity.name}", outlets=[staging_asset(entity)]
+        )(entity_name=entity.name, plan=plan)
         for entity in REGISTRY.in_dependency_order()
     ]
     chain(plan, *syncs, reconcile_planned(plan=plan), summarize())

@@ -109,3 +109,29 @@ def test_failed_run_with_wrong_keys_leaks_no_secret(
     assert "key pair was rejected" in everything
     assert wrong_key not in everything
     assert shared_simulator.private_key not in everything
+
+
+def test_each_successful_load_emits_an_event_on_its_staging_asset(
+    airflow_db, dagbag, shared_simulator, cw_connection, staging_connection, tmp_path
+):
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from connectwise.entities import REGISTRY
+
+    cw_connection(shared_simulator)
+    staging_connection(f"sqlite:///{tmp_path / 'staging.db'}")
+    with create_session() as session:
+        before = session.query(AssetEvent).count()
+    run = dagbag.dags["connectwise_initial_sync"].test()
+    assert run.state == "success"
+    with create_session() as session:
+        events = (
+            session.query(AssetModel.uri)
+            .join(AssetEvent, AssetEvent.asset_id == AssetModel.id)
+            .order_by(AssetEvent.id)
+            .offset(before)
+            .all()
+        )
+    uris = [uri for (uri,) in events]
+    expected = [f"connectwise-staging://staging/{e.staging_table}" for e in REGISTRY]
+    assert sorted(uris) == sorted(expected)
