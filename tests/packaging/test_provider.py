@@ -1,0 +1,80 @@
+"""The `connectwise` connection type is registered as a provider, as the Airflow CLI shows."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def airflow_cli(*args: str) -> str:
+    airflow = Path(sys.executable).parent / "airflow"
+    result = subprocess.run(
+        [str(airflow), *args],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return result.stdout
+
+
+def test_cli_lists_the_provider_and_its_hook():
+    providers = airflow_cli("providers", "list")
+    assert "connectwise-etl" in providers
+    hooks = airflow_cli("providers", "hooks")
+    line = next(line for line in hooks.splitlines() if line.startswith("connectwise "))
+    assert "connectwise.hook.ConnectWiseHook" in line and "ConnectWise PSA" in line
+
+
+def test_connection_form_has_labelled_fields_and_a_masked_client_id():
+    from airflow.providers_manager import ProvidersManager
+
+    manager = ProvidersManager()
+    behaviour = manager.field_behaviours["connectwise"]
+    assert behaviour["relabeling"] == {
+        "host": "Site",
+        "login": "Public key",
+        "password": "Private key",
+    }
+    assert set(behaviour["hidden_fields"]) == {"schema", "port"}
+    widgets = {
+        name.rsplit("__", 1)[-1]: widget
+        for name, widget in manager.connection_form_widgets.items()
+        if name.startswith("extra__connectwise__")
+    }
+    assert widgets["company_id"].field["schema"]["title"] == "Company"
+    assert widgets["client_id"].field["schema"]["title"] == "Client ID"
+    assert widgets["client_id"].field["schema"]["format"] == "password"
+    assert widgets["client_id"].is_sensitive and not widgets["company_id"].is_sensitive
+
+
+def test_cli_stores_and_reads_back_a_connectwise_connection(tmp_path):
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path)}
+    airflow = str(Path(sys.executable).parent / "airflow")
+
+    def run(*args: str) -> str:
+        return subprocess.run(
+            [airflow, *args], env=env, capture_output=True, text=True, timeout=120, check=True
+        ).stdout
+
+    run("db", "migrate")
+    run(
+        "connections",
+        "add",
+        "cw_cli",
+        "--conn-type",
+        "connectwise",
+        "--conn-host",
+        "na.myconnectwise.net",
+        "--conn-login",
+        "pub",
+        "--conn-password",
+        "private-key-value",
+        "--conn-extra",
+        '{"company_id": "acme", "client_id": "cid"}',
+    )
+    listed = run("connections", "get", "cw_cli", "-o", "json")
+    assert '"conn_type": "connectwise"' in listed
