@@ -9,11 +9,9 @@ disappeared from ConnectWise.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-import pendulum
 from airflow.sdk import chain, dag
 from connectwise.assets import staging_asset
+from connectwise.dag_defaults import dag_defaults
 from connectwise.entities import REGISTRY
 from connectwise.schedule import incremental_schedule
 from connectwise.tasks import reconcile_deletes, summarize, sync_entity
@@ -22,12 +20,8 @@ from connectwise.tasks import reconcile_deletes, summarize, sync_entity
 @dag(
     dag_id="connectwise_incremental_sync",
     schedule=incremental_schedule(),
-    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    tags=["connectwise"],
     doc_md=__doc__,
-    default_args={"retries": 2, "retry_delay": timedelta(seconds=30)},
+    **dag_defaults(retries=2, retry_seconds=30),
 )
 def connectwise_incremental_sync() -> None:
     """One incremental sync task per entity in dependency order, then deletes, then counts."""

@@ -12,11 +12,9 @@ the connection or the API member's security role is wrong, and says which.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-import pendulum
 from airflow.sdk import chain, dag
 from connectwise.assets import staging_asset
+from connectwise.dag_defaults import dag_defaults
 from connectwise.entities import REGISTRY
 from connectwise.tasks import check_integrity, preflight, summarize, sync_entity
 
@@ -24,12 +22,8 @@ from connectwise.tasks import check_integrity, preflight, summarize, sync_entity
 @dag(
     dag_id="connectwise_initial_sync",
     schedule=None,
-    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    tags=["connectwise"],
     doc_md=__doc__,
-    default_args={"retries": 2, "retry_delay": timedelta(seconds=20)},
+    **dag_defaults(retries=2, retry_seconds=20),
 )
 def connectwise_initial_sync() -> None:
     """Preflight, then one sync task per entity in dependency order, then checks."""

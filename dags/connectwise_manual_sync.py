@@ -9,11 +9,9 @@ manufacturers and product types). `plan` rejects bad values before any API call.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-import pendulum
 from airflow.sdk import Param, chain, dag
 from connectwise.assets import staging_asset
+from connectwise.dag_defaults import dag_defaults
 from connectwise.entities import REGISTRY
 from connectwise.manual import MODE_LABELS, data_type_labels
 from connectwise.tasks import plan_manual_sync, reconcile_planned, summarize, sync_planned_entity
@@ -24,12 +22,8 @@ LABELS = data_type_labels()
 @dag(
     dag_id="connectwise_manual_sync",
     schedule=None,
-    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    tags=["connectwise"],
     doc_md=__doc__,
-    default_args={"retries": 1, "retry_delay": timedelta(seconds=30)},
+    **dag_defaults(retries=1, retry_seconds=30),
     params={
         "data_types": Param(
             REGISTRY.names(),

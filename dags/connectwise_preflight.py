@@ -9,18 +9,16 @@ in the task log and in the `meta_preflight` table.
 
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import dag
+from connectwise.dag_defaults import dag_defaults
 from connectwise.tasks import check_setup
 
 
 @dag(
     dag_id="connectwise_preflight",
     schedule=None,
-    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
-    catchup=False,
-    tags=["connectwise"],
     doc_md=__doc__,
+    **dag_defaults(retries=0),
 )
 def connectwise_preflight() -> None:
     """One task: the whole checklist."""

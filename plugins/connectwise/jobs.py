@@ -136,6 +136,7 @@ def run_reconcile(job: Job, entity_name: str, *, run_id: str) -> dict[str, Any]:
     )
     figures = history.RunFigures()
     before = job.hook.stats.snapshot()
+    status, error = "failed", None
     try:
         found = reconcile(
             job.hook,
@@ -143,7 +144,16 @@ def run_reconcile(job: Job, entity_name: str, *, run_id: str) -> dict[str, Any]:
             entity,
             max_delete_ratio=job.mapping.config.settings.max_delete_ratio,
         )
+        figures.fetched = found.remote
+        figures.deleted = len(found.deleted)
+        status = "success"
     except BaseException as exc:
+        error = str(exc)
+        raise
+    finally:
+        after = job.hook.stats.snapshot()
+        figures.http_requests = int(after["requests"] - before["requests"])
+        figures.retries = int(after["retries"] - before["retries"])
         with job.engine.begin() as connection:
             history.finish_run(
                 connection,
@@ -151,24 +161,9 @@ def run_reconcile(job: Job, entity_name: str, *, run_id: str) -> dict[str, Any]:
                 entity=entity.name,
                 started=started,
                 figures=figures,
-                status="failed",
-                error=str(exc),
+                status=status,
+                error=error,
             )
-        raise
-    figures.fetched = found.remote
-    figures.deleted = len(found.deleted)
-    after = job.hook.stats.snapshot()
-    figures.http_requests = int(after["requests"] - before["requests"])
-    figures.retries = int(after["retries"] - before["retries"])
-    with job.engine.begin() as connection:
-        history.finish_run(
-            connection,
-            run_id=reconcile_run,
-            entity=entity.name,
-            started=started,
-            figures=figures,
-            status="success",
-        )
     if found.returned:
         log.info(
             "%s: %d soft-deleted records are back; re-fetching them",

@@ -54,31 +54,44 @@ def find_orphans(engine: Engine, registry: Registry = REGISTRY) -> list[Orphans]
 
 def record_integrity(engine: Engine, run_id: str, findings: list[Orphans]) -> None:
     """Store the findings of one run in ``meta_integrity``."""
-    now = sql_value(utc_now(), postgres=is_postgres(engine))
+    replace_run_rows(
+        engine,
+        "meta_integrity",
+        run_id,
+        [
+            {
+                "entity": item.entity,
+                "column_name": item.column,
+                "references_entity": item.references,
+                "orphans": item.count,
+                "sample_ids": ",".join(map(str, item.sample_ids)),
+                "checked_at": utc_now(),
+            }
+            for item in findings
+        ],
+    )
+
+
+def replace_run_rows(engine: Engine, table: str, run_id: str, rows: list[dict]) -> None:
+    """Replace a run's rows of a report table (``run_id`` is added to each row)."""
+    postgres = is_postgres(engine)
     with engine.begin() as connection:
         connection.execute(
-            sa.text("DELETE FROM meta_integrity WHERE run_id = :run_id"), {"run_id": run_id}
+            sa.text(f"DELETE FROM {table} WHERE run_id = :run_id"), {"run_id": run_id}
         )
-        if findings:
-            connection.execute(
-                sa.text(
-                    "INSERT INTO meta_integrity (run_id, entity, column_name, references_entity, "
-                    "orphans, sample_ids, checked_at) VALUES (:run_id, :entity, :column, "
-                    ":references, :count, :sample, :now)"
-                ),
-                [
-                    {
-                        "run_id": run_id,
-                        "entity": item.entity,
-                        "column": item.column,
-                        "references": item.references,
-                        "count": item.count,
-                        "sample": ",".join(map(str, item.sample_ids)),
-                        "now": now,
-                    }
-                    for item in findings
-                ],
-            )
+        if not rows:
+            return
+        columns = ["run_id", *rows[0]]
+        connection.execute(
+            sa.text(
+                f"INSERT INTO {table} ({', '.join(columns)}) "
+                f"VALUES ({', '.join(':' + column for column in columns)})"
+            ),
+            [
+                {"run_id": run_id, **{k: sql_value(v, postgres=postgres) for k, v in row.items()}}
+                for row in rows
+            ],
+        )
 
 
 def entity_summary(engine: Engine, registry: Registry = REGISTRY) -> list[dict[str, object]]:
@@ -130,30 +143,21 @@ def format_summary(summary: list[dict[str, object]]) -> str:
 
 def record_preflight(engine: Engine, run_id: str, results: list[CheckResult]) -> None:
     """Store a preflight checklist in ``meta_preflight`` (replacing the run's earlier one)."""
-    now = sql_value(utc_now(), postgres=is_postgres(engine))
-    with engine.begin() as connection:
-        connection.execute(
-            sa.text("DELETE FROM meta_preflight WHERE run_id = :run_id"), {"run_id": run_id}
-        )
-        if results:
-            connection.execute(
-                sa.text(
-                    "INSERT INTO meta_preflight (run_id, kind, name, endpoint, ok, required, "
-                    "detail, fix, checked_at) VALUES (:run_id, :kind, :name, :endpoint, :ok, "
-                    ":required, :detail, :fix, :now)"
-                ),
-                [
-                    {
-                        "run_id": run_id,
-                        "kind": result.kind,
-                        "name": result.name,
-                        "endpoint": result.endpoint,
-                        "ok": result.ok,
-                        "required": result.required,
-                        "detail": result.detail[:4000],
-                        "fix": result.fix or None,
-                        "now": now,
-                    }
-                    for result in results
-                ],
-            )
+    replace_run_rows(
+        engine,
+        "meta_preflight",
+        run_id,
+        [
+            {
+                "kind": result.kind,
+                "name": result.name,
+                "endpoint": result.endpoint,
+                "ok": result.ok,
+                "required": result.required,
+                "detail": result.detail[:4000],
+                "fix": result.fix or None,
+                "checked_at": utc_now(),
+            }
+            for result in results
+        ],
+    )

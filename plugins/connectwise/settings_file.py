@@ -1,0 +1,442 @@
+"""Validate an ``airflow_settings.yaml`` (Astro CLI format) and convert it for Airflow's CLI.
+
+The file has one root key, ``airflow:``, holding three optional lists: ``connections`` (conn_id,
+conn_type, conn_host, conn_schema, conn_login, conn_password, conn_port, conn_extra as a mapping
+or a JSON string), ``pools`` (pool_name, pool_slot, pool_description) and ``variables``
+(variable_name, variable_value). Astro reads it on ``astro dev start``;
+``scripts/apply_settings.py`` validates it here and loads it with the stock ``airflow
+connections|pools|variables import`` commands, whose JSON :func:`plan_imports` builds. Items
+without any value (the placeholders of Astro's template) are skipped. Errors name the file, the
+item, the key and what is allowed, and never echo a value. ``connectwise`` connections, extra
+``sqlalchemy_url`` values and the ``connectwise_sync_interval`` Variable also get the checks the
+DAGs would otherwise apply only at run time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from connectwise.errors import ConnectWiseConfigError, ConnectWiseConnectionError
+
+MASK = "***"
+INTERVAL_VARIABLE = "connectwise_sync_interval"
+SECTIONS = ("connections", "pools", "variables")
+# Mirrors Airflow's DEFAULT_SENSITIVE_FIELDS (secrets_masker), plus this project's client_id;
+# importing Airflow to read it would cost seconds for a file check.
+SENSITIVE_NAMES = frozenset(
+    {
+        "access_key",
+        "access_token",
+        "api_key",
+        "apikey",
+        "auth_header",
+        "authorization",
+        "bearer",
+        "connection_string",
+        "dsn",
+        "passphrase",
+        "passwd",
+        "password",
+        "private_key",
+        "proxy",
+        "proxies",
+        "secret",
+        "service_account",
+        "service_key",
+        "token",
+        "keyfile_dict",
+        "webhook_url",
+        "client_id",
+    }
+)
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)([^@\s]+)(@)")
+
+
+class SettingsFileError(ConnectWiseConfigError):
+    """The settings file cannot be read or is invalid; the message says where and why."""
+
+
+class _Item(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ConnectionSpec(_Item):
+    """One ``connections`` item."""
+
+    conn_id: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[\w.-]+$")]
+    conn_type: Annotated[str, Field(min_length=1)]
+    conn_host: str | None = None
+    conn_schema: str | None = None
+    conn_login: str | None = None
+    conn_password: SecretStr | None = None
+    conn_port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    conn_extra: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("conn_extra", mode="before")
+    @classmethod
+    def _extra_as_mapping(cls, value: Any) -> Any:
+        if value in (None, ""):
+            return {}
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"is not valid JSON ({exc.msg} at char {exc.pos})") from None
+        if not isinstance(value, dict):
+            raise ValueError("must be a mapping of key: value lines or a JSON object string")
+        return value
+
+
+class PoolSpec(_Item):
+    """One ``pools`` item."""
+
+    pool_name: Annotated[str, Field(min_length=1, max_length=256)]
+    pool_slot: int
+    pool_description: str | None = None
+
+    @field_validator("pool_slot", mode="before")
+    @classmethod
+    def _positive_whole_number(cls, value: Any) -> Any:
+        if type(value) is not int or value < 1:
+            raise ValueError(f"must be a positive whole number, e.g. 4 (got {value!r})")
+        return value
+
+
+class VariableSpec(_Item):
+    """One ``variables`` item; numbers and booleans are stored as text."""
+
+    variable_name: Annotated[str, Field(min_length=1, max_length=250)]
+    variable_value: str
+
+    @field_validator("variable_value", mode="before")
+    @classmethod
+    def _as_text(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("has no value (write '' for an empty string)")
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value) if isinstance(value, int | float) else value
+
+
+@dataclass(frozen=True)
+class AirflowSettings:
+    """The validated content of one settings file."""
+
+    source: str
+    connections: tuple[ConnectionSpec, ...] = ()
+    pools: tuple[PoolSpec, ...] = ()
+    variables: tuple[VariableSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class ImportStep:
+    """One stock ``airflow ... import`` command and the JSON document it reads."""
+
+    section: str
+    file_name: str
+    arguments: tuple[str, ...]  # the file path is appended
+    document: dict[str, Any]
+    failure_markers: tuple[str, ...] = ()  # output of per-item failures, which still exit 0
+
+
+_MODELS: dict[str, tuple[type[_Item], str]] = {
+    "connections": (ConnectionSpec, "conn_id"),
+    "pools": (PoolSpec, "pool_name"),
+    "variables": (VariableSpec, "variable_name"),
+}
+
+
+def load_settings_file(path: Path) -> AirflowSettings:
+    """Read and validate the settings file at ``path``.
+
+    Raises:
+        SettingsFileError: the file is missing, unreadable or invalid.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SettingsFileError(f"{path}: cannot read it ({exc.strerror}).") from None
+    return parse_settings(text, str(path))
+
+
+def parse_settings(text: str, source: str) -> AirflowSettings:
+    """Validate settings YAML ``text``; ``source`` names it in messages.
+
+    Raises:
+        SettingsFileError: every problem found, one ``source: where: what`` line each.
+    """
+    root = _airflow_root(_load_yaml(text, source), source)
+    problems: list[str] = []
+    sections: dict[str, tuple[Any, ...]] = {}
+    for section in SECTIONS:
+        sections[section] = tuple(_validate_section(section, root.get(section), problems))
+    if problems:
+        raise SettingsFileError("\n".join(f"{source}: {problem}" for problem in problems))
+    return AirflowSettings(source=source, **sections)
+
+
+class _LineDict(dict[str, Any]):
+    """A YAML mapping that remembers its line (1-based) for error messages."""
+
+    line = 0
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that rejects duplicate keys and records where each mapping starts."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> _LineDict:
+    mapping = _LineDict()
+    mapping.line = node.start_mark.line + 1
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    return mapping
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _load_yaml(text: str, source: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        # Only the problem and its position: str(exc) quotes the line, which may hold a password.
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
+        raise SettingsFileError(f"{source}: {where}: invalid YAML: {exc.problem}.") from None
+    except yaml.YAMLError as exc:
+        raise SettingsFileError(f"{source}: invalid YAML: {type(exc).__name__}.") from None
+
+
+def _airflow_root(document: Any, source: str) -> dict[str, Any]:
+    if not isinstance(document, dict) or "airflow" not in document:
+        found = ", ".join(map(str, document)) if isinstance(document, dict) else "no mapping"
+        raise SettingsFileError(
+            f"{source}: missing the root key 'airflow:' (found: {found or 'nothing'}); the file "
+            "must start with 'airflow:' holding connections:, pools: and variables: lists."
+        )
+    root = document["airflow"] or {}
+    if not isinstance(root, dict):
+        raise SettingsFileError(f"{source}: airflow: must be a mapping of {', '.join(SECTIONS)}.")
+    for where, keys, allowed in (("", document, ("airflow",)), ("airflow: ", root, SECTIONS)):
+        unknown = sorted(str(key) for key in keys if key not in allowed)
+        if unknown:
+            raise SettingsFileError(
+                f"{source}: {where}unknown key(s) {', '.join(unknown)} "
+                f"(allowed: {', '.join(allowed)})."
+            )
+    return root
+
+
+def _validate_section(section: str, items: Any, problems: list[str]) -> list[Any]:
+    model, id_key = _MODELS[section]
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        problems.append(f"airflow.{section}: must be a list of items ('- {id_key}: ...').")
+        return []
+    valid: list[Any] = []
+    first_seen: dict[str, str] = {}
+    for index, item in enumerate(items):
+        line = f" (line {item.line})" if isinstance(item, _LineDict) else ""
+        where = f"{section}[{index}]{line}"
+        if isinstance(item, dict) and not any(v not in (None, "") for v in _scalars(item)):
+            continue  # an unfilled placeholder, as in Astro's template
+        if not isinstance(item, dict):
+            problems.append(f"{where}: must be a mapping of {', '.join(model.model_fields)}.")
+            continue
+        try:
+            spec = model.model_validate(item)
+        except ValidationError as exc:
+            problems.extend(_describe(where, exc, model))
+            continue
+        item_id = getattr(spec, id_key)
+        if item_id in first_seen:
+            problems.append(f"{where}: {id_key} {item_id!r} repeats {first_seen[item_id]}.")
+            continue
+        first_seen[item_id] = f"{section}[{index}]"
+        problems.extend(f"{where}: {item_id}: {problem}" for problem in _meaning_problems(spec))
+        valid.append(spec)
+    return valid
+
+
+def _scalars(item: dict[str, Any]) -> list[Any]:
+    return [value for value in item.values() if not isinstance(value, dict)]
+
+
+def _describe(where: str, exc: ValidationError, model: type[_Item]) -> list[str]:
+    allowed = ", ".join(model.model_fields)
+    lines = []
+    for error in exc.errors(include_input=False, include_url=False):
+        key = ".".join(str(part) for part in error["loc"])
+        if error["type"] == "extra_forbidden":
+            lines.append(f"{where}: unknown key {key!r} (allowed: {allowed}).")
+        elif error["type"] == "missing":
+            lines.append(f"{where}: missing required key {key!r}.")
+        elif error["type"] == "string_type":
+            lines.append(f"{where}: {key}: must be text (quote the value in YAML).")
+        else:
+            lines.append(f"{where}: {key}: {error['msg'].removeprefix('Value error, ')}.")
+    return lines
+
+
+def _meaning_problems(spec: _Item) -> list[str]:
+    from connectwise.mapping.models import SYNC_INTERVAL_SCHEDULES
+
+    if isinstance(spec, ConnectionSpec):
+        return _connection_problems(spec)
+    is_interval = isinstance(spec, VariableSpec) and spec.variable_name == INTERVAL_VARIABLE
+    if is_interval and spec.variable_value not in SYNC_INTERVAL_SCHEDULES:
+        allowed = ", ".join(SYNC_INTERVAL_SCHEDULES)
+        return [f"{spec.variable_value!r} is not allowed (use one of: {allowed})."]
+    return []
+
+
+def _connection_problems(spec: ConnectionSpec) -> list[str]:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from connectwise.site import site_from_connection
+
+    problems = []
+    if spec.conn_type == "connectwise":
+        password = spec.conn_password.get_secret_value() if spec.conn_password else None
+        try:
+            site_from_connection(spec.conn_host, spec.conn_login, password, spec.conn_extra)
+        except ConnectWiseConnectionError as exc:
+            problems.append(str(exc))
+    if "sqlalchemy_url" in spec.conn_extra:
+        try:
+            make_url(str(spec.conn_extra["sqlalchemy_url"]))
+        except ArgumentError:
+            problems.append(
+                "conn_extra.sqlalchemy_url is not a database URL "
+                "(e.g. postgresql+psycopg://user:password@host:5432/staging)."
+            )
+    return problems
+
+
+def plan_imports(settings: AirflowSettings) -> list[ImportStep]:
+    """Return the import commands for the non-empty sections, in the order to run them."""
+    steps = [
+        ImportStep(
+            "connections",
+            "connections.json",
+            ("connections", "import", "--overwrite"),
+            connections_document(settings),
+            ("Could not import connection",),
+        ),
+        ImportStep("pools", "pools.json", ("pools", "import"), pools_document(settings)),
+        ImportStep(
+            "variables",
+            "variables.json",
+            ("variables", "import", "-a", "overwrite"),
+            variables_document(settings),
+            ("failed to be updated",),
+        ),
+    ]
+    return [step for step in steps if step.document]
+
+
+def connections_document(settings: AirflowSettings) -> dict[str, dict[str, Any]]:
+    """Return ``airflow connections import`` JSON: ``{conn_id: {conn_type, host, ..., extra}}``.
+
+    ``extra`` is a JSON string, as Airflow stores it; empty fields are left out.
+    """
+    document: dict[str, dict[str, Any]] = {}
+    for spec in settings.connections:
+        fields = {
+            "conn_type": spec.conn_type,
+            "host": spec.conn_host,
+            "schema": spec.conn_schema,
+            "login": spec.conn_login,
+            "password": spec.conn_password.get_secret_value() if spec.conn_password else None,
+            "port": spec.conn_port,
+            "extra": json.dumps(spec.conn_extra) if spec.conn_extra else None,
+        }
+        document[spec.conn_id] = {key: value for key, value in fields.items() if value is not None}
+    return document
+
+
+def pools_document(settings: AirflowSettings) -> dict[str, dict[str, Any]]:
+    """Return ``airflow pools import`` JSON: ``{name: {slots, description, include_deferred}}``."""
+    return {
+        spec.pool_name: {
+            "slots": spec.pool_slot,
+            "description": spec.pool_description or "",
+            "include_deferred": False,
+        }
+        for spec in settings.pools
+    }
+
+
+def variables_document(settings: AirflowSettings) -> dict[str, str]:
+    """Return ``airflow variables import`` JSON: ``{name: value}`` (values as text)."""
+    return {spec.variable_name: spec.variable_value for spec in settings.variables}
+
+
+def is_sensitive(name: str) -> bool:
+    """Tell whether Airflow would mask a Variable or extra key called ``name``."""
+    configured = os.environ.get("AIRFLOW__CORE__SENSITIVE_VAR_CONN_NAMES", "").lower().split(",")
+    names = SENSITIVE_NAMES | {part.strip() for part in configured if part.strip()}
+    normalized = re.sub(r"\W+", "_", name.strip().lower())
+    return any(part in normalized for part in names)
+
+
+def masked_document(step: ImportStep, secrets: set[str] | None = None) -> dict[str, Any]:
+    """Return ``step.document`` with passwords, sensitive values and URL passwords as ``***``.
+
+    What was hidden is added to ``secrets`` when given.
+    """
+    hidden: set[str] = set() if secrets is None else secrets
+    if step.section != "connections":
+        return {name: _mask(name, value, hidden) for name, value in step.document.items()}
+    masked = {}
+    for conn_id, fields in step.document.items():
+        masked[conn_id] = {key: _mask(key, value, hidden) for key, value in fields.items()}
+        if "extra" in fields:
+            extra = _mask("extra", json.loads(fields["extra"]), hidden)
+            masked[conn_id]["extra"] = json.dumps(extra)
+    return masked
+
+
+def secret_values(settings: AirflowSettings) -> set[str]:
+    """Return every secret string in ``settings``, to hide in command output."""
+    secrets: set[str] = set()
+    for step in plan_imports(settings):
+        masked_document(step, secrets)
+    return secrets
+
+
+def mask_text(text: str, secrets: set[str]) -> str:
+    """Replace each of ``secrets`` and any password inside a URL in ``text`` with ``***``."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return _URL_PASSWORD.sub(rf"\g<1>{MASK}\g<3>", text)
+
+
+def _mask(name: str, value: Any, secrets: set[str]) -> Any:
+    if isinstance(value, dict):
+        return {key: _mask(str(key), item, secrets) for key, item in value.items()}
+    if value is None or value == "" or isinstance(value, bool):
+        return value
+    if is_sensitive(name):
+        secrets.add(str(value))
+        return MASK
+    if isinstance(value, str):
+        secrets.update(match.group(2) for match in _URL_PASSWORD.finditer(value))
+        return mask_text(value, set())
+    return value
