@@ -89,7 +89,7 @@ class ConnectionSpec(_Item):
             try:
                 value = json.loads(value)
             except json.JSONDecodeError as exc:
-                raise ValueError(f"is not valid JSON ({exc.msg} at char {exc.pos})") from None
+                raise ValueError(f"is not valid JSON ({exc.msg} at column {exc.colno})") from None
         if not isinstance(value, dict):
             raise ValueError("must be a mapping of key: value lines or a JSON object string")
         return value
@@ -223,10 +223,14 @@ def _load_yaml(text: str, source: str) -> Any:
 
 def _airflow_root(document: Any, source: str) -> dict[str, Any]:
     if not isinstance(document, dict) or "airflow" not in document:
-        found = ", ".join(map(str, document)) if isinstance(document, dict) else "no mapping"
+        found = (
+            "the file is empty" if document is None
+            else f"found: {', '.join(map(str, document))}" if isinstance(document, dict)
+            else f"found a {type(document).__name__}, not a mapping"
+        )
         raise SettingsFileError(
-            f"{source}: missing the root key 'airflow:' (found: {found or 'nothing'}); the file "
-            "must start with 'airflow:' holding connections:, pools: and variables: lists."
+            f"{source}: missing the root key 'airflow:' ({found}); the file must start with "
+            "'airflow:' holding connections:, pools: and variables: lists."
         )
     root = document["airflow"] or {}
     if not isinstance(root, dict):
@@ -253,7 +257,7 @@ def _validate_section(section: str, items: Any, problems: list[str]) -> list[Any
     for index, item in enumerate(items):
         line = f" (line {item.line})" if isinstance(item, _LineDict) else ""
         where = f"{section}[{index}]{line}"
-        if isinstance(item, dict) and not any(v not in (None, "") for v in _scalars(item)):
+        if isinstance(item, dict) and all(value in (None, "") for value in _scalars(item)):
             continue  # an unfilled placeholder, as in Astro's template
         if not isinstance(item, dict):
             problems.append(f"{where}: must be a mapping of {', '.join(model.model_fields)}.")

@@ -51,6 +51,35 @@ def sql_value(value: Any, *, postgres: bool) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class StagedRow:
+    """What the writer needs to know about a row already staged."""
+
+    record_hash: str
+    is_deleted: bool
+    mapping_version: str
+    last_updated: datetime | None
+
+    def is_current(self, row: Row, *, remap: bool) -> bool:
+        """Tell whether writing ``row`` would change nothing (or roll the record back)."""
+        newer = row.get("last_updated")
+        if self.last_updated and newer and newer < self.last_updated and not self.is_deleted:
+            return True
+        return (
+            row["record_hash"] == self.record_hash
+            and not self.is_deleted
+            and (not remap or row["mapping_version"] == self.mapping_version)
+        )
+
+
+def _as_utc(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
 class StagingWriter:
     """Load mapped rows of one entity into its staging table."""
 
@@ -69,7 +98,9 @@ class StagingWriter:
 
         A row is unchanged when its raw record hash matches the staged one and it is not
         soft-deleted; its mapping version then stays as it was (mapping changes apply to
-        future changes only; the re-map mode re-applies them on purpose).
+        future changes only; the re-map mode re-applies them on purpose). A row older than
+        the staged version (by ``lastUpdated``) is stale and never overwrites it: two runs
+        reading at different times cannot roll a record back.
         """
         if not rows:
             return LoadCounts()
@@ -79,12 +110,11 @@ class StagingWriter:
         to_write: list[Row] = []
         for row in rows:
             previous = staged.get(row["id"])
-            current = (row["record_hash"], False, row["mapping_version"] if self.remap else None)
-            if previous is not None and previous == current:
-                counts.unchanged += 1
-                continue
             if previous is None:
                 counts.inserted += 1
+            elif previous.is_current(row, remap=self.remap):
+                counts.unchanged += 1
+                continue
             else:
                 counts.updated += 1
             to_write.append({**row, "run_id": run_id, "first_seen_at": now, "loaded_at": now})
@@ -95,18 +125,16 @@ class StagingWriter:
                 self._upsert_many(connection, to_write)
         return counts
 
-    def _staged_state(
-        self, connection: Connection, ids: list[int]
-    ) -> dict[int, tuple[str, bool, str | None]]:
+    def _staged_state(self, connection: Connection, ids: list[int]) -> dict[int, StagedRow]:
         result = connection.execute(
             sa.text(
-                f"SELECT id, record_hash, deleted_at IS NOT NULL, mapping_version "
+                "SELECT id, record_hash, deleted_at IS NOT NULL, mapping_version, last_updated "
                 f"FROM {self.table} WHERE id IN :ids"
             ).bindparams(sa.bindparam("ids", expanding=True)),
             {"ids": ids},
         )
         return {
-            int(row[0]): (row[1], bool(row[2]), row[3] if self.remap else None) for row in result
+            int(row[0]): StagedRow(row[1], bool(row[2]), row[3], _as_utc(row[4])) for row in result
         }
 
     def _upsert_sql(self, source: str) -> str:

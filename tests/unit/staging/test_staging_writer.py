@@ -332,3 +332,14 @@ def test_quarantining_a_resolved_record_again_reopens_it(engine: Engine) -> None
 
     [row] = quarantine_rows(engine)
     assert (row["resolved_at"], row["reason"]) == (None, "broken again")
+
+
+def test_an_older_version_never_overwrites_a_newer_one(
+    engine: Engine, writer: StagingWriter, contact_rows
+) -> None:
+    newer = make_contact(7, title="Director", _info={"lastUpdated": "2024-06-01T00:00:00Z"})
+    older = make_contact(7, title="Intern", _info={"lastUpdated": "2024-05-01T00:00:00Z"})
+    load(engine, writer, contact_rows(newer))
+
+    assert load(engine, writer, contact_rows(older)) == counts(unchanged=1)
+    assert staged_row(engine, 7)["title"] == "Director"
