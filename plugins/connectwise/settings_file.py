@@ -31,32 +31,14 @@ INTERVAL_VARIABLE = "connectwise_sync_interval"
 SECTIONS = ("connections", "pools", "variables")
 # Mirrors Airflow's DEFAULT_SENSITIVE_FIELDS (secrets_masker), plus this project's client_id;
 # importing Airflow to read it would cost seconds for a file check.
-SENSITIVE_NAMES = frozenset(
-    {
-        "access_key",
-        "access_token",
-        "api_key",
-        "apikey",
-        "auth_header",
-        "authorization",
-        "bearer",
-        "connection_string",
-        "dsn",
-        "passphrase",
-        "passwd",
-        "password",
-        "private_key",
-        "proxy",
-        "proxies",
-        "secret",
-        "service_account",
-        "service_key",
-        "token",
-        "keyfile_dict",
-        "webhook_url",
-        "client_id",
-    }
-)
+# fmt: off
+SENSITIVE_NAMES = frozenset({
+    "access_key", "access_token", "api_key", "apikey", "auth_header", "authorization", "bearer",
+    "connection_string", "dsn", "passphrase", "passwd", "password", "private_key", "proxy",
+    "proxies", "secret", "service_account", "service_key", "token", "keyfile_dict",
+    "webhook_url", "client_id",
+})
+# fmt: on
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)([^@\s]+)(@)")
 
 
@@ -184,13 +166,11 @@ def parse_settings(text: str, source: str) -> AirflowSettings:
 
 
 class _LineDict(dict[str, Any]):
-    """A YAML mapping that remembers its line (1-based) for error messages."""
-
-    line = 0
+    line = 0  # where the mapping starts (1-based), for error messages
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that rejects duplicate keys and records where each mapping starts."""
+    pass  # a SafeLoader that rejects duplicate keys and builds _LineDict mappings
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> _LineDict:
@@ -224,8 +204,10 @@ def _load_yaml(text: str, source: str) -> Any:
 def _airflow_root(document: Any, source: str) -> dict[str, Any]:
     if not isinstance(document, dict) or "airflow" not in document:
         found = (
-            "the file is empty" if document is None
-            else f"found: {', '.join(map(str, document))}" if isinstance(document, dict)
+            "the file is empty"
+            if document is None
+            else f"found: {', '.join(map(str, document))}"
+            if isinstance(document, dict)
             else f"found a {type(document).__name__}, not a mapping"
         )
         raise SettingsFileError(
@@ -335,23 +317,15 @@ def _connection_problems(spec: ConnectionSpec) -> list[str]:
 
 def plan_imports(settings: AirflowSettings) -> list[ImportStep]:
     """Return the import commands for the non-empty sections, in the order to run them."""
+    connections = ("connections", "import", "--overwrite")
+    variables = ("variables", "import", "-a", "overwrite")
     steps = [
-        ImportStep(
-            "connections",
-            "connections.json",
-            ("connections", "import", "--overwrite"),
-            connections_document(settings),
-            ("Could not import connection",),
-        ),
+        ImportStep("connections", "connections.json", connections, connections_document(settings),
+                   ("Could not import connection",)),
         ImportStep("pools", "pools.json", ("pools", "import"), pools_document(settings)),
-        ImportStep(
-            "variables",
-            "variables.json",
-            ("variables", "import", "-a", "overwrite"),
-            variables_document(settings),
-            ("failed to be updated",),
-        ),
-    ]
+        ImportStep("variables", "variables.json", variables, variables_document(settings),
+                   ("failed to be updated",)),
+    ]  # fmt: skip
     return [step for step in steps if step.document]
 
 
