@@ -1,0 +1,125 @@
+"""Turn validated settings into the JSON of the stock ``airflow ... import`` commands.
+
+Also masks them for display: passwords, sensitive extras and passwords inside URLs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Any
+
+from connectwise.settings_file.parse import (
+    MASK,
+    SENSITIVE_NAMES,
+    AirflowSettings,
+    ImportStep,
+)
+
+URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)([^@\s]+)(@)")
+
+
+def plan_imports(settings: AirflowSettings) -> list[ImportStep]:
+    """Return the import commands for the non-empty sections, in the order to run them."""
+    connections = ("connections", "import", "--overwrite")
+    variables = ("variables", "import", "-a", "overwrite")
+    steps = [
+        ImportStep("connections", "connections.json", connections, connections_document(settings),
+                   ("Could not import connection",)),
+        ImportStep("pools", "pools.json", ("pools", "import"), pools_document(settings)),
+        ImportStep("variables", "variables.json", variables, variables_document(settings),
+                   ("failed to be updated",)),
+    ]  # fmt: skip
+    return [step for step in steps if step.document]
+
+
+def connections_document(settings: AirflowSettings) -> dict[str, dict[str, Any]]:
+    """Return ``airflow connections import`` JSON: ``{conn_id: {conn_type, host, ..., extra}}``.
+
+    ``extra`` is a JSON string, as Airflow stores it; empty fields are left out.
+    """
+    document: dict[str, dict[str, Any]] = {}
+    for spec in settings.connections:
+        fields = {
+            "conn_type": spec.conn_type,
+            "host": spec.conn_host,
+            "schema": spec.conn_schema,
+            "login": spec.conn_login,
+            "password": spec.conn_password.get_secret_value() if spec.conn_password else None,
+            "port": spec.conn_port,
+            "extra": json.dumps(spec.conn_extra) if spec.conn_extra else None,
+        }
+        document[spec.conn_id] = {key: value for key, value in fields.items() if value is not None}
+    return document
+
+
+def pools_document(settings: AirflowSettings) -> dict[str, dict[str, Any]]:
+    """Return ``airflow pools import`` JSON: ``{name: {slots, description, include_deferred}}``."""
+    return {
+        spec.pool_name: {
+            "slots": spec.pool_slot,
+            "description": spec.pool_description or "",
+            "include_deferred": False,
+        }
+        for spec in settings.pools
+    }
+
+
+def variables_document(settings: AirflowSettings) -> dict[str, str]:
+    """Return ``airflow variables import`` JSON: ``{name: value}`` (values as text)."""
+    return {spec.variable_name: spec.variable_value for spec in settings.variables}
+
+
+def is_sensitive(name: str) -> bool:
+    """Tell whether Airflow would mask a Variable or extra key called ``name``."""
+    configured = os.environ.get("AIRFLOW__CORE__SENSITIVE_VAR_CONN_NAMES", "").lower().split(",")
+    names = SENSITIVE_NAMES | {part.strip() for part in configured if part.strip()}
+    normalized = re.sub(r"\W+", "_", name.strip().lower())
+    return any(part in normalized for part in names)
+
+
+def masked_document(step: ImportStep, secrets: set[str] | None = None) -> dict[str, Any]:
+    """Return ``step.document`` with passwords, sensitive values and URL passwords as ``***``.
+
+    What was hidden is added to ``secrets`` when given.
+    """
+    hidden: set[str] = set() if secrets is None else secrets
+    if step.section != "connections":
+        return {name: _mask(name, value, hidden) for name, value in step.document.items()}
+    masked = {}
+    for conn_id, fields in step.document.items():
+        masked[conn_id] = {key: _mask(key, value, hidden) for key, value in fields.items()}
+        if "extra" in fields:
+            extra = _mask("extra", json.loads(fields["extra"]), hidden)
+            masked[conn_id]["extra"] = json.dumps(extra)
+    return masked
+
+
+def secret_values(settings: AirflowSettings) -> set[str]:
+    """Return every secret string in ``settings``, to hide in command output."""
+    secrets: set[str] = set()
+    for step in plan_imports(settings):
+        masked_document(step, secrets)
+    return secrets
+
+
+def mask_text(text: str, secrets: set[str]) -> str:
+    """Replace each of ``secrets`` and any password inside a URL in ``text`` with ``***``."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return URL_PASSWORD.sub(rf"\g<1>{MASK}\g<3>", text)
+
+
+def _mask(name: str, value: Any, secrets: set[str]) -> Any:
+    if isinstance(value, dict):
+        return {key: _mask(str(key), item, secrets) for key, item in value.items()}
+    if value is None or value == "" or isinstance(value, bool):
+        return value
+    if is_sensitive(name):
+        secrets.add(str(value))
+        return MASK
+    if isinstance(value, str):
+        secrets.update(match.group(2) for match in URL_PASSWORD.finditer(value))
+        return mask_text(value, set())
+    return value
