@@ -15,7 +15,6 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +29,7 @@ from connectwise.errors import (
     ConnectWiseRequestError,
     ConnectWiseTransientError,
 )
-from connectwise.responses import api_message, describe_failure
+from connectwise.responses import describe_failure
 from connectwise.retry import (
     RETRY_POLICY,
     Action,
@@ -40,6 +39,15 @@ from connectwise.retry import (
     retry_after_delay,
 )
 from connectwise.site import ConnectWiseSite, site_from_connection
+from connectwise.transport import (
+    GARBLED,
+    ApiResponse,
+    decode,
+    endpoint_vanished,
+    is_connect_failure,
+    json_or_none,
+    mask,
+)
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -49,15 +57,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Record = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class ApiResponse:
-    """A decoded API response: status, JSON body (None for 204) and headers."""
-
-    status: int
-    data: Any
-    headers: requests.structures.CaseInsensitiveDict[str]
 
 
 class ConnectWiseHook(HttpHook):
@@ -125,7 +124,7 @@ class ConnectWiseHook(HttpHook):
 
     def _new_session(self) -> Session:
         site = self.site
-        _mask(site.private_key)
+        mask(site.private_key)
         session = requests.Session()
         session.auth = HTTPBasicAuth(site.auth_username, site.private_key)
         session.verify = site.verify_ssl
@@ -142,7 +141,7 @@ class ConnectWiseHook(HttpHook):
         )
         session.mount("http://", adapter)
         session.mount("https://", adapter)
-        _mask(
+        mask(
             session.prepare_request(requests.Request("GET", site.origin)).headers.get(
                 "Authorization", ""
             )
@@ -175,7 +174,7 @@ class ConnectWiseHook(HttpHook):
                 f"({type(exc).__name__}). Check the site hostname and the network; for a "
                 "plain-HTTP on-premise or test server set extra 'scheme': 'http'."
             ) from None
-        info = _json_or_none(response)
+        info = json_or_none(response)
         if response.status_code == 404 or info is None:
             raise ConnectWiseConnectionError(
                 f"ConnectWise at {site.site} does not know company id {site.company_id!r} "
@@ -236,7 +235,7 @@ class ConnectWiseHook(HttpHook):
                     timeout=(site.connect_timeout, site.read_timeout),
                 )
             except requests.ConnectionError as exc:
-                if method == "POST" and not _is_connect_failure(exc):
+                if method == "POST" and not is_connect_failure(exc):
                     raise self._lost_write(method, endpoint) from None
                 failure, action = f"connection failed ({type(exc).__name__})", Action.BACKOFF
                 response = None
@@ -253,13 +252,13 @@ class ConnectWiseHook(HttpHook):
                 log.debug("%s %s -> %d in %.3f s", method, endpoint, response.status_code, elapsed)
                 self._note_server_time(response)
                 if response.status_code < 400:
-                    decoded = _decode(response)
-                    if decoded is not _GARBLED:
+                    decoded = decode(response)
+                    if decoded is not GARBLED:
                         return ApiResponse(response.status_code, decoded, response.headers)
                     if method == "POST":
                         raise self._lost_write(method, endpoint)
                     failure, action = "garbled or truncated JSON body", Action.BACKOFF
-                elif _endpoint_vanished(response) and not rediscovered and not site.codebase:
+                elif endpoint_vanished(response) and not rediscovered and not site.codebase:
                     # Cloud upgrades move the codebase; re-discover once (django-connectwise).
                     rediscovered = True
                     self.discover_codebase(refresh=True)
@@ -426,42 +425,3 @@ class ConnectWiseHook(HttpHook):
         from connectwise.diagnostics import diagnose_connection
 
         return diagnose_connection(self)
-
-
-_GARBLED = object()
-
-
-def _decode(response: requests.Response) -> Any:
-    if response.status_code == 204 or not response.content:
-        return None
-    try:
-        return response.json()
-    except ValueError:
-        return _GARBLED
-
-
-def _json_or_none(response: requests.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def _endpoint_vanished(response: requests.Response) -> bool:
-    return response.status_code == 404 and api_message(response) == "The endpoint does not exist."
-
-
-def _is_connect_failure(exc: requests.ConnectionError) -> bool:
-    """Tell whether the request never reached the server (refused, DNS, connect timeout)."""
-    return isinstance(exc, requests.ConnectTimeout) or "NewConnectionError" in repr(exc)
-
-
-def _mask(secret: str) -> None:
-    """Register ``secret`` with Airflow's log masker (no-op outside Airflow)."""
-    if not secret:
-        return
-    try:
-        from airflow.sdk.log import mask_secret
-    except ImportError:  # pragma: no cover - Airflow is a hard dependency, but stay importable
-        return
-    mask_secret(secret)

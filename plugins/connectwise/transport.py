@@ -1,0 +1,62 @@
+"""Decoding responses and classifying transport failures for the ConnectWise hook."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from connectwise.responses import api_message
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    """A decoded API response: status, JSON body (None for 204) and headers."""
+
+    status: int
+    data: Any
+    headers: requests.structures.CaseInsensitiveDict[str]
+
+
+GARBLED = object()
+"""Returned by :func:`decode` for a body that is not JSON (truncated or garbled)."""
+
+
+def decode(response: requests.Response) -> Any:
+    """Return the JSON body (None for 204 or empty), or :data:`GARBLED` if it does not parse."""
+    if response.status_code == 204 or not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return GARBLED
+
+
+def json_or_none(response: requests.Response) -> Any:
+    """Return the JSON body, or None when there is none."""
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def endpoint_vanished(response: requests.Response) -> bool:
+    """Tell whether a 404 means the path (not a record) is unknown: a moved codebase."""
+    return response.status_code == 404 and api_message(response) == "The endpoint does not exist."
+
+
+def is_connect_failure(exc: requests.ConnectionError) -> bool:
+    """Tell whether the request never reached the server (refused, DNS, connect timeout)."""
+    return isinstance(exc, requests.ConnectTimeout) or "NewConnectionError" in repr(exc)
+
+
+def mask(secret: str) -> None:
+    """Register ``secret`` with Airflow's log masker (no-op outside Airflow)."""
+    if not secret:
+        return
+    try:
+        from airflow.sdk.log import mask_secret
+    except ImportError:  # pragma: no cover - Airflow is a hard dependency, but stay importable
+        return
+    mask_secret(secret)
