@@ -29,6 +29,8 @@ LABELS = data_type_labels()
             REGISTRY.names(),
             type="array",
             items={"type": "string", "enum": REGISTRY.names()},
+            # Airflow 3.3's form draws an array as a labelled multi-select only with examples.
+            examples=REGISTRY.names(),
             title="Data types",
             description="What to synchronize.",
             values_display=LABELS,

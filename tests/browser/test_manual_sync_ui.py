@@ -1,0 +1,152 @@
+"""The manual sync, end to end through the real Airflow UI in headless Chromium.
+
+A user logs in on the login page, opens ``connectwise_manual_sync``, clears the default data
+types in the trigger form, picks "Companies: Company types" and "Manufacturers: Manufacturers",
+triggers, and watches the run page until the run succeeds. The REST API and the staging database
+then confirm that exactly those two entities (they have no dependencies) were synchronized.
+
+Screenshots of the filled form and of the successful run are copied to ``docs/img/`` (or to
+``$CW_BROWSER_SCREENSHOT_DIR``) once every check has passed. Needs Debian's chromium, node and
+playwright-core (``scripts/install_browser.sh``); without them the test skips, saying which is
+missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from connectwise.entities import REGISTRY
+from connectwise.manual import data_type_labels
+
+BROWSER_DIR = Path(__file__).resolve().parent
+ROOT = BROWSER_DIR.parents[1]
+DAG_ID = "connectwise_manual_sync"
+CHOSEN = ["company_types", "manufacturers"]
+RUN_TIMEOUT_SECONDS = 180
+SCREENSHOT_DIR = Path(os.environ.get("CW_BROWSER_SCREENSHOT_DIR", ROOT / "docs" / "img"))
+SCREENSHOTS = ("manual-sync-form.png", "manual-sync-run-success.png")
+
+
+def drive_browser(stack, browser_tools: dict[str, str], janitor, work: Path) -> dict:
+    """Run manual_sync.mjs against ``stack`` (an AirflowStack); return its RESULT object."""
+    labels = data_type_labels()
+    user_data_dir = work / "chromium-profile"
+    user_data_dir.mkdir()
+    config = {
+        "baseUrl": stack.base_url,
+        "username": stack.username,
+        "password": stack.password,
+        "dagId": DAG_ID,
+        "labels": [labels[name] for name in CHOSEN],
+        "values": CHOSEN,
+        "chromium": browser_tools["chromium"],
+        "userDataDir": str(user_data_dir),
+        "formPng": str(work / SCREENSHOTS[0]),
+        "successPng": str(work / SCREENSHOTS[1]),
+        "failurePng": str(work / "failure.png"),
+        "timeoutSeconds": RUN_TIMEOUT_SECONDS,
+    }
+    janitor.track("browser", needle=str(user_data_dir))
+    env = {**os.environ, **janitor.env("browser"), "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1"}
+    process = subprocess.Popen(
+        [browser_tools["node"], str(BROWSER_DIR / "manual_sync.mjs"), json.dumps(config)],
+        cwd=BROWSER_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    janitor.track("browser", session=process.pid)
+    try:
+        stdout, stderr = process.communicate(timeout=RUN_TIMEOUT_SECONDS + 90)
+    except subprocess.TimeoutExpired:
+        janitor.stop("browser", grace=5)
+        stdout, stderr = process.communicate()
+    finally:
+        janitor.stop("browser", grace=5)
+    print(stdout)  # the step lines with timings, shown by pytest on failure or with -s
+    results = [line for line in stdout.splitlines() if line.startswith("RESULT ")]
+    result = json.loads(results[-1][len("RESULT ") :]) if results else {}
+    if process.returncode != 0 or not result.get("ok"):
+        pytest.fail(
+            "The browser run failed "
+            f"(exit {process.returncode}, screenshot {config['failurePng']}):\n"
+            f"{result.get('error') or stderr[-3000:]}\n"
+            f"steps: {result.get('steps')}\nAirflow log tail:\n{stack.log_tail(40)}"
+        )
+    return result
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(480)
+def test_manual_sync_from_the_trigger_form(
+    browser_tools: dict[str, str], airflow_stack, sim_process, janitor, tmp_path: Path
+) -> None:
+    """Pick two data types in the UI form; only they are synchronized, and the run succeeds."""
+    started = time.monotonic()
+    result = drive_browser(airflow_stack, browser_tools, janitor, tmp_path)
+    print(f"browser part: {time.monotonic() - started:.1f} s")
+
+    # What the form showed and sent.
+    assert result["widget"] == "multi-select"
+    assert result["defaultSelection"] == REGISTRY.names(), "the form starts with every data type"
+    assert result["selection"] == CHOSEN
+    assert result["chips"] == [1, 1], "each chosen data type shows as one labelled chip"
+    assert result["finalState"] == "success"
+
+    # The REST API agrees: one run (of any DAG), successful, with exactly the chosen data types.
+    assert airflow_stack.api("dags/~/dagRuns")["total_entries"] == 1
+    runs = airflow_stack.api(f"dags/{DAG_ID}/dagRuns")["dag_runs"]
+    assert [run["dag_run_id"] for run in runs] == [result["runId"]]
+    run = airflow_stack.api(f"dags/{DAG_ID}/dagRuns/{result['runId']}")
+    assert run["state"] == "success"
+    assert run["run_type"] == "manual"
+    assert sorted(run["conf"]["data_types"]) == sorted(CHOSEN)
+    assert len(run["conf"]["data_types"]) == len(CHOSEN)
+    instances = airflow_stack.api(
+        f"dags/{DAG_ID}/dagRuns/{result['runId']}/taskInstances", limit=100
+    )["task_instances"]
+    sync_states = {
+        ti["task_id"].removeprefix("sync_"): ti["state"]
+        for ti in instances
+        if ti["task_id"].startswith("sync_")
+    }
+    assert {name for name, state in sync_states.items() if state == "success"} == set(CHOSEN)
+    assert {state for name, state in sync_states.items() if name not in CHOSEN} == {"skipped"}
+
+    # The staging database: run history only for the chosen entities (they depend on nothing).
+    planned = {entity.name for entity in REGISTRY.with_dependencies(CHOSEN)}
+    assert planned == set(CHOSEN)
+    engine = sa.create_engine(f"sqlite:///{airflow_stack.staging_db}")
+    try:
+        with engine.connect() as connection:
+            history = connection.execute(
+                sa.text("SELECT entity, status, fetched FROM meta_sync_runs ORDER BY entity")
+            ).all()
+            staged = {
+                name: connection.execute(
+                    sa.text(f"SELECT COUNT(*) FROM {REGISTRY.entities[name].staging_table}")
+                ).scalar_one()
+                for name in CHOSEN
+            }
+    finally:
+        engine.dispose()
+    assert {row.entity for row in history} == set(CHOSEN), history
+    assert {row.status for row in history} == {"success"}, history
+    for name in CHOSEN:
+        truth = sim_process.truth(REGISTRY.entities[name].endpoint)
+        assert truth, f"the simulator has no {name}"
+        assert staged[name] == len(truth), (name, staged[name], len(truth))
+
+    # Everything checked: publish the screenshots (only a fully passing run replaces them).
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    for name in SCREENSHOTS:
+        shutil.copyfile(tmp_path / name, SCREENSHOT_DIR / name)
