@@ -1,14 +1,14 @@
 """Quick-start demo: simulator + SQLite staging + Airflow, a real initial sync, a summary.
 
 Starts the ConnectWise simulator, sets up an Airflow home in .demo/ (SQLite metadata, no
-examples), points the `connectwise_default` and `connectwise_staging` connections at the
-simulator and at .demo/staging.db, runs `airflow dags test connectwise_initial_sync`, and prints
-what landed. DEMO_SCALE=small|medium|large picks the data size (default medium).
+examples), loads the project's airflow_settings.yaml — pointed at the simulator and at
+.demo/staging.db — with scripts/apply_settings.py, runs `airflow dags test
+connectwise_initial_sync`, and prints what landed. DEMO_SCALE=small|medium|large picks the
+data size (default medium).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -36,10 +36,17 @@ def main() -> int:
 
     step(f"Starting the ConnectWise simulator (scale {scale})")
     with SimulatorProcess(scale=scale, seed=1) as sim:
-        env = airflow_environment(home, sim, staging)
+        env = airflow_environment(home)
         airflow = str(Path(sys.executable).parent / "airflow")
         step("Setting up Airflow in .demo/airflow (SQLite metadata, no examples)")
         subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
+        step("Loading connections, pool and variable (scripts/apply_settings.py)")
+        settings = write_settings(demo / "airflow_settings.yaml", sim, staging)
+        subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "apply_settings.py"), str(settings)],
+            env=env,
+            check=True,
+        )
         step("Running connectwise_initial_sync through Airflow (airflow dags test)")
         started = time.monotonic()
         code = stream([airflow, "dags", "test", "connectwise_initial_sync"], env)
@@ -52,16 +59,8 @@ def main() -> int:
     return 0
 
 
-def airflow_environment(home: Path, sim: object, staging: Path) -> dict[str, str]:
-    """Environment for the Airflow commands: isolated home, the two connections, quiet logs."""
-    connection = {
-        "conn_type": "connectwise",
-        "host": sim.host,
-        "login": sim.public_key,
-        "password": sim.private_key,
-        "extra": {"company_id": sim.company_id, "client_id": sim.client_id, "scheme": "http"},
-    }
-    database = {"conn_type": "generic", "extra": {"sqlalchemy_url": f"sqlite:///{staging}"}}
+def airflow_environment(home: Path) -> dict[str, str]:
+    """Environment for the Airflow commands: an isolated home, the project's folders."""
     return dict(
         os.environ,
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -70,10 +69,31 @@ def airflow_environment(home: Path, sim: object, staging: Path) -> dict[str, str
         AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "dags"),
         AIRFLOW__CORE__PLUGINS_FOLDER=str(ROOT / "plugins"),
         AIRFLOW__CORE__SENSITIVE_VAR_CONN_NAMES="client_id",
-        AIRFLOW_CONN_CONNECTWISE_DEFAULT=json.dumps(connection),
-        AIRFLOW_CONN_CONNECTWISE_STAGING=json.dumps(database),
         CONNECTWISE_INCLUDE_DIR=str(ROOT / "include"),
     )
+
+
+def write_settings(path: Path, sim: object, staging: Path) -> Path:
+    """Write the demo's airflow_settings.yaml: the shipped one, pointed at this simulator."""
+    import yaml
+
+    settings = yaml.safe_load((ROOT / "airflow_settings.yaml").read_text())
+    for connection in settings["airflow"]["connections"]:
+        if connection["conn_id"] == "connectwise_default":
+            connection.update(
+                conn_host=sim.host,
+                conn_login=sim.public_key,
+                conn_password=sim.private_key,
+                conn_extra={
+                    "company_id": sim.company_id,
+                    "client_id": sim.client_id,
+                    "scheme": "http",
+                },
+            )
+        if connection["conn_id"] == "connectwise_staging":
+            connection["conn_extra"] = {"sqlalchemy_url": f"sqlite:///{staging}"}
+    path.write_text(yaml.safe_dump(settings, sort_keys=False))
+    return path
 
 
 def stream(command: list[str], env: dict[str, str]) -> int:

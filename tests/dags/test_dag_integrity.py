@@ -60,3 +60,20 @@ def test_parsing_dags_does_not_import_pandas_or_great_expectations():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert result.stdout.strip().splitlines()[-1] == "False False"
+
+
+def test_tasks_run_in_the_configured_api_pool():
+    code = (
+        "from airflow.dag_processing.dagbag import DagBag; "
+        "print({t.pool for d in DagBag().dags.values() for t in d.tasks})"
+    )
+    env = {**__import__("os").environ, "CONNECTWISE_API_POOL": "connectwise_api"}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        env=env,
+    )
+    assert result.stdout.strip().splitlines()[-1] == "{'connectwise_api'}"
