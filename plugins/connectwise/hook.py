@@ -15,6 +15,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +58,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why one attempt failed, and what to do about it."""
+
+    reason: str
+    action: Action
+    response: requests.Response | None = None
+    codebase_moved: bool = False
 
 
 class ConnectWiseHook(HttpHook):
@@ -215,89 +226,100 @@ class ConnectWiseHook(HttpHook):
             ConnectWiseRequestError: any other status that retrying will not fix.
             ConnectWiseTransientError: retries exhausted.
         """
-        session = self.get_conn()
         site = self.site
         method = method.upper()
         rediscovered = False
-        failure = ""
+        failure = Failure("no attempt made", Action.BACKOFF)
         for attempt in range(site.max_retries + 1):
-            url = self.api_url(endpoint)
-            assert self._budget is not None
-            self._budget.acquire()
-            self.stats.count_request()
-            started = time.monotonic()
-            try:
-                response = session.request(
-                    method,
-                    url,
-                    params=params,
-                    json=json,
-                    timeout=(site.connect_timeout, site.read_timeout),
-                )
-            except requests.ConnectionError as exc:
-                if method == "POST" and not is_connect_failure(exc):
-                    raise self._lost_write(method, endpoint) from None
-                failure, action = f"connection failed ({type(exc).__name__})", Action.BACKOFF
-                response = None
-            except requests.Timeout:
-                if method == "POST":
-                    raise self._lost_write(method, endpoint) from None
-                failure, action = f"timed out after {site.read_timeout:g} s", Action.BACKOFF
-                response = None
-            except requests.RequestException as exc:
-                failure, action = f"transport error ({type(exc).__name__})", Action.BACKOFF
-                response = None
-            if response is not None:
-                elapsed = time.monotonic() - started
-                log.debug("%s %s -> %d in %.3f s", method, endpoint, response.status_code, elapsed)
-                self._note_server_time(response)
-                if response.status_code < 400:
-                    decoded = decode(response)
-                    if decoded is not GARBLED:
-                        return ApiResponse(response.status_code, decoded, response.headers)
-                    if method == "POST":
-                        raise self._lost_write(method, endpoint)
-                    failure, action = "garbled or truncated JSON body", Action.BACKOFF
-                elif endpoint_vanished(response) and not rediscovered and not site.codebase:
-                    # Cloud upgrades move the codebase; re-discover once (django-connectwise).
-                    rediscovered = True
-                    self.discover_codebase(refresh=True)
-                    continue
-                else:
-                    action = RETRY_POLICY.get(response.status_code)
-                    if action is None or (method == "POST" and action is Action.BACKOFF):
-                        raise describe_failure(method, endpoint, response, site)
-                    failure = f"HTTP {response.status_code}"
+            outcome = self._attempt(method, endpoint, params, json)
+            if isinstance(outcome, ApiResponse):
+                return outcome
+            failure = outcome
+            if failure.codebase_moved and failure.response is not None:
+                if rediscovered or site.codebase:
+                    raise describe_failure(method, endpoint, failure.response, site)
+                # Cloud upgrades move the codebase; re-discover once (django-connectwise).
+                rediscovered = True
+                self.discover_codebase(refresh=True)
+                continue
             if attempt == site.max_retries:
                 break
-            self._wait(method, endpoint, attempt, failure, action, response)
+            self._wait(method, endpoint, attempt, failure)
         raise ConnectWiseTransientError(
             f"{method} {endpoint} on {site.api_host} still failing after "
-            f"{site.max_retries + 1} attempts (last: {failure}). ConnectWise may be throttling "
-            "or unavailable; the task will be retried by Airflow."
+            f"{site.max_retries + 1} attempts (last: {failure.reason}). ConnectWise may be "
+            "throttling or unavailable; the task will be retried by Airflow."
         )
 
-    def _wait(
-        self,
-        method: str,
-        endpoint: str,
-        attempt: int,
-        failure: str,
-        action: Action,
-        response: requests.Response | None,
-    ) -> None:
+    def _attempt(
+        self, method: str, endpoint: str, params: dict[str, Any] | None, json: Any
+    ) -> ApiResponse | Failure:
+        """Send the request once; return the decoded response or why it is worth a retry.
+
+        Raises:
+            ConnectWiseError: the failure is final (a 4xx, or a POST whose fate is unknown).
+        """
         site = self.site
-        if action is Action.WAIT_RETRY_AFTER and response is not None:
+        session = self.get_conn()  # creates the request budget on first use
+        assert self._budget is not None
+        self._budget.acquire()
+        self.stats.count_request()
+        started = time.monotonic()
+        try:
+            response = session.request(
+                method,
+                self.api_url(endpoint),
+                params=params,
+                json=json,
+                timeout=(site.connect_timeout, site.read_timeout),
+            )
+        except requests.ConnectionError as exc:
+            if method == "POST" and not is_connect_failure(exc):
+                raise self._lost_write(method, endpoint) from None
+            return Failure(f"connection failed ({type(exc).__name__})", Action.BACKOFF)
+        except requests.Timeout:
+            if method == "POST":
+                raise self._lost_write(method, endpoint) from None
+            return Failure(f"timed out after {site.read_timeout:g} s", Action.BACKOFF)
+        except requests.RequestException as exc:
+            return Failure(f"transport error ({type(exc).__name__})", Action.BACKOFF)
+        elapsed = time.monotonic() - started
+        log.debug("%s %s -> %d in %.3f s", method, endpoint, response.status_code, elapsed)
+        self._note_server_time(response)
+        return self._judge(method, endpoint, response)
+
+    def _judge(
+        self, method: str, endpoint: str, response: requests.Response
+    ) -> ApiResponse | Failure:
+        """Decode a received response, or classify its failure per :data:`RETRY_POLICY`."""
+        if response.status_code < 400:
+            decoded = decode(response)
+            if decoded is not GARBLED:
+                return ApiResponse(response.status_code, decoded, response.headers)
+            if method == "POST":
+                raise self._lost_write(method, endpoint)
+            return Failure("garbled or truncated JSON body", Action.BACKOFF, response)
+        if endpoint_vanished(response):
+            return Failure("endpoint not found", Action.BACKOFF, response, codebase_moved=True)
+        action = RETRY_POLICY.get(response.status_code)
+        if action is None or (method == "POST" and action is Action.BACKOFF):
+            raise describe_failure(method, endpoint, response, self.site)
+        return Failure(f"HTTP {response.status_code}", action, response)
+
+    def _wait(self, method: str, endpoint: str, attempt: int, failure: Failure) -> None:
+        site = self.site
+        response = failure.response
+        if failure.action is Action.WAIT_RETRY_AFTER and response is not None:
             wait = retry_after_delay(response.headers.get("Retry-After"), site.backoff_cap)
         else:
             wait = backoff_delay(attempt, site.backoff_base, site.backoff_cap, self._rng)
-        throttled = action is Action.WAIT_RETRY_AFTER
+        throttled = failure.action is Action.WAIT_RETRY_AFTER
         self.stats.count_retry(wait, throttled=throttled)
         log.warning(
             "%s %s: %s; retrying in %.2f s (attempt %d of %d)",
             method,
             endpoint,
-            failure,
+            failure.reason,
             wait,
             attempt + 2,
             site.max_retries + 1,

@@ -57,16 +57,19 @@ def test_sync_honours_retry_after_when_throttled_among_5xx_and_truncation(
     # The 60 requests/minute, scaled to a 2-second window so the test stays short;
     # bench/fault_run.py runs the real one-minute window.
     cw_connection(simulator, page_size=50, max_retries=30, backoff_cap=5)
-    simulator.set_faults(
-        throttle_per_minute=12,
-        throttle_window_seconds=2,
-        retry_after_seconds=1,
-        error_rate=0.1,
-        truncate_rate=0.05,
-        seed=9,
-    )
     engine = create_staging_engine(sqlite_url)
-    sync_all(engine, "throttled")
+    sync_all(
+        engine,
+        "throttled",
+        before_sync=lambda: simulator.set_faults(
+            throttle_per_minute=12,
+            throttle_window_seconds=2,
+            retry_after_seconds=1,
+            error_rate=0.1,
+            truncate_rate=0.05,
+            seed=9,
+        ),
+    )
     simulator.set_faults(throttle_per_minute=None, error_rate=0.0, truncate_rate=0.0)
     assert_matches_truth(engine, simulator, SEED_FILTER)
     assert simulator.stats()["throttled"] > 0
