@@ -22,7 +22,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="cw-fault-run-"))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
-from bench.report import write_section  # noqa: E402
+from bench.report import simulator_connection, write_section  # noqa: E402
 
 
 def main() -> int:
@@ -51,19 +51,8 @@ def main() -> int:
     ]
     with SimulatorProcess(scale=args.scale, seed=4, extra_args=faults) as sim:
         os.environ["AIRFLOW_CONN_CONNECTWISE_DEFAULT"] = json.dumps(
-            {
-                "conn_type": "connectwise",
-                "host": sim.host,
-                "login": sim.public_key,
-                "password": sim.private_key,
-                "extra": {
-                    "company_id": sim.company_id,
-                    "client_id": sim.client_id,
-                    "scheme": "http",
-                    "max_retries": 20,
-                    "page_size": 10,  # many small pages, so the throttle really bites
-                },
-            }
+            # many small pages, so the throttle really bites
+            simulator_connection(sim, max_retries=20, page_size=10)
         )
         engine = create_staging_engine(f"sqlite:///{tempfile.mkdtemp()}/staging.db")
         started = time.monotonic()

@@ -23,7 +23,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="cw-bench-inc-"))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
-from bench.report import write_section  # noqa: E402
+from bench.report import simulator_connection, write_section  # noqa: E402
 
 SHARES = {
     "company/contacts": 0.4,
@@ -59,19 +59,7 @@ def main() -> None:
 
     rows = []
     with SimulatorProcess(scale=args.scale, seed=2) as sim:
-        os.environ["AIRFLOW_CONN_CONNECTWISE_DEFAULT"] = json.dumps(
-            {
-                "conn_type": "connectwise",
-                "host": sim.host,
-                "login": sim.public_key,
-                "password": sim.private_key,
-                "extra": {
-                    "company_id": sim.company_id,
-                    "client_id": sim.client_id,
-                    "scheme": "http",
-                },
-            }
-        )
+        os.environ["AIRFLOW_CONN_CONNECTWISE_DEFAULT"] = json.dumps(simulator_connection(sim))
         engine = create_staging_engine(f"sqlite:///{tempfile.mkdtemp()}/staging.db")
         sim.reset_stats()
         initial = sync_every_entity(engine, "full", "initial")

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
 
-from bench.report import write_section  # noqa: E402
+from bench.report import simulator_connection, write_section  # noqa: E402
 
 
 @dataclass
@@ -56,16 +56,6 @@ class Result:
         return self.task_seconds / self.baseline_seconds
 
 
-def connection(sim) -> dict:
-    return {
-        "conn_type": "connectwise",
-        "host": sim.host,
-        "login": sim.public_key,
-        "password": sim.private_key,
-        "extra": {"company_id": sim.company_id, "client_id": sim.client_id, "scheme": "http"},
-    }
-
-
 def run_dag(sim, workdir: Path) -> tuple[float, float, float, int]:
     """Run the DAG through Airflow; return wall s, seconds in tasks, peak RSS MB, records."""
     home = workdir / "airflow"
@@ -79,7 +69,7 @@ def run_dag(sim, workdir: Path) -> tuple[float, float, float, int]:
         AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "dags"),
         AIRFLOW__CORE__PLUGINS_FOLDER=str(ROOT / "plugins"),
         AIRFLOW__LOGGING__LOGGING_LEVEL="WARNING",
-        AIRFLOW_CONN_CONNECTWISE_DEFAULT=json.dumps(connection(sim)),
+        AIRFLOW_CONN_CONNECTWISE_DEFAULT=json.dumps(simulator_connection(sim)),
         AIRFLOW_CONN_CONNECTWISE_STAGING=json.dumps(
             {"conn_type": "generic", "extra": {"sqlalchemy_url": f"sqlite:///{staging}"}}
         ),
@@ -118,7 +108,7 @@ def run_baseline(sim) -> tuple[float, int]:
     from connectwise.hook import ConnectWiseHook
     from connectwise.site import site_from_connection
 
-    spec = connection(sim)
+    spec = simulator_connection(sim)
     hook = ConnectWiseHook(
         site=site_from_connection(spec["host"], spec["login"], spec["password"], spec["extra"])
     )
