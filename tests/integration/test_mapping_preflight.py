@@ -91,8 +91,9 @@ def test_company_type_unknown_to_connectwise_fails_before_any_record_is_read(
     )
     assert "(known: Competition, Customer," in message
     read = simulator.stats()["by_endpoint"]
-    data_endpoints = [key for key in read if "company/contacts" in key or "catalog" in key]
-    assert not data_endpoints, read
+    # Only the checklist's one-record module probe touched the catalog; no contact was read.
+    assert not any("company/contacts" in key for key in read), read
+    assert read.get("GET procurement/catalog", 0) <= 1, read
 
 
 def test_unknown_status_and_category_names_are_all_listed(
