@@ -39,7 +39,7 @@ def quarantined(engine: sa.Engine, entity: Entity) -> dict[int, str]:
 
 def expected_records(sim: Any, entity: Entity, contact_types: set[str] | None) -> dict[int, Any]:
     """The simulator's truth for an entity, with the contact filter applied independently."""
-    truth = {int(record["id"]): record for record in sim.truth(entity.endpoint)}
+    truth = {int(record["id"]): record for record in sim.truth(entity.collection)}
     if entity.name != "contacts" or contact_types is None:
         return truth
     allowed = {

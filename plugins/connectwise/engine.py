@@ -17,7 +17,13 @@ from connectwise.filters import record_filter_for
 from connectwise.mapping.apply import RecordMapper, Rejection
 from connectwise.quality.checks import CheckContext
 from connectwise.quality.gate import QualityGate
-from connectwise.sources import PageSource, api_source, ids_source, staged_source
+from connectwise.sources import (
+    PageSource,
+    api_source,
+    child_source,
+    ids_source,
+    staged_source,
+)
 from connectwise.staging import history
 from connectwise.staging.database import utc_now
 from connectwise.staging.writer import StagingWriter, quarantine, resolve_quarantine
@@ -190,7 +196,9 @@ class EntitySync:
         if request.mode == "remap":
             return staged_source(self.engine, request.entity)
         if request.mode == "ids":
-            return ids_source(self.hook, request.entity, list(request.record_ids))
+            return ids_source(self.hook, self.engine, request.entity, list(request.record_ids))
+        if request.entity.parent:
+            return child_source(self.hook, self.engine, request.entity, since)
         return api_source(self.hook, request.entity, since)
 
     def _check_and_load(

@@ -44,7 +44,18 @@ class Entity:
     inactive_flag: str | None = "inactiveFlag"
     callback_type: str | None = None
     record_filter: str | None = None
+    parent: str | None = None
+    parent_key: str | None = None
     seed_order: int = 100
+
+    @property
+    def collection(self) -> str:
+        """The endpoint without its parent placeholder (for children: a name, not a URL)."""
+        return self.endpoint.replace("/{parent_id}", "")
+
+    def endpoint_for(self, parent_id: int) -> str:
+        """Return the endpoint of the children of one parent record."""
+        return self.endpoint.format(parent_id=parent_id)
 
     @property
     def staging_table(self) -> str:
@@ -295,6 +306,20 @@ REGISTRY = Registry.of(
         inactive_flag=None,
         callback_type="opportunity",
         seed_order=90,
+    ),
+    Entity(
+        name="agreement_additions",
+        title="Agreement additions",
+        endpoint="finance/agreements/{parent_id}/additions",
+        group="agreements",
+        depends_on=("agreements",),
+        parent="agreements",
+        parent_key="agreementId",
+        required_columns=("agreement_id", "product_id", "quantity", "unit_price"),
+        references=(Reference("agreement_id", "agreements"),),
+        links=(Reference("product_id", "catalog_items"),),
+        inactive_flag=None,
+        seed_order=97,
     ),
     Entity(
         name="agreements",

@@ -125,6 +125,9 @@ def run_reconcile(job: Job, entity_name: str, *, run_id: str) -> dict[str, Any]:
         DeleteSafetyError: too large a share would be deleted; nothing was.
     """
     entity = job.registry[entity_name]
+    if entity.parent:
+        # Children changed without their parent escape incremental runs: re-read them all.
+        run_sync(job, entity.name, mode="full", run_id=f"{run_id}:children")
     reconcile_run = f"{run_id}:reconcile"
     started = history.start_run(
         job.engine,

@@ -50,11 +50,18 @@ class Reconciliation:
         }
 
 
-def remote_ids(hook: ConnectWiseHook, entity: Entity) -> set[int]:
-    """Every id ConnectWise has for ``entity`` (ids only, largest pages)."""
+def remote_ids(hook: ConnectWiseHook, engine: Engine, entity: Entity) -> set[int]:
+    """Every id ConnectWise has for ``entity`` (ids only, largest pages; children per parent)."""
+    if entity.parent:
+        from connectwise.sources import live_parent_ids
+
+        endpoints = [entity.endpoint_for(parent) for parent in live_parent_ids(engine, entity)]
+    else:
+        endpoints = [entity.endpoint]
     ids: set[int] = set()
-    for page in hook.paginate(entity.endpoint, fields=["id"]):
-        ids.update(int(record["id"]) for record in page)
+    for endpoint in endpoints:
+        for page in hook.paginate(endpoint, fields=["id"]):
+            ids.update(int(record["id"]) for record in page)
     return ids
 
 
@@ -80,7 +87,7 @@ def reconcile(
         DeleteSafetyError: more than ``max_delete_ratio`` of the live rows would be deleted;
             nothing is deleted then.
     """
-    remote = remote_ids(hook, entity)
+    remote = remote_ids(hook, engine, entity)
     live, deleted = staged_state(engine, entity)
     gone = sorted(live - remote)
     returned = sorted(deleted & remote)

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from connectwise.conditions import changed_since
-from connectwise.paging import prefetch, read_pages
+from connectwise.paging import interleave, prefetch, read_pages
 from connectwise.reconcile import conditions_for_ids
+from connectwise.staging.database import is_postgres
+from connectwise.staging.writer import sql_value
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -50,14 +52,77 @@ def api_source(hook: ConnectWiseHook, entity: Entity, since: datetime | None) ->
     return PageSource(expected, prefetch(pages))
 
 
-def ids_source(hook: ConnectWiseHook, entity: Entity, record_ids: list[int]) -> PageSource:
-    """Read the records with these ids (those that still exist), in URL-safe batches."""
+def ids_source(
+    hook: ConnectWiseHook, engine: Engine, entity: Entity, record_ids: list[int]
+) -> PageSource:
+    """Read the records with these ids (those that still exist), in URL-safe batches.
+
+    A child entity's records are read under the parents their staged copies name.
+    """
+    wanted = sorted(set(record_ids))
+    endpoints = (
+        [entity.endpoint_for(parent) for parent in staged_parents_of(engine, entity, wanted)]
+        if entity.parent
+        else [entity.endpoint]
+    )
 
     def pages() -> Iterator[list[Record]]:
-        for conditions in conditions_for_ids(sorted(set(record_ids))):
-            yield from hook.paginate(entity.endpoint, conditions=conditions)
+        for endpoint in endpoints:
+            for conditions in conditions_for_ids(wanted):
+                yield from hook.paginate(endpoint, conditions=conditions)
 
-    return PageSource(len(set(record_ids)), pages())
+    return PageSource(len(wanted), pages())
+
+
+def child_source(
+    hook: ConnectWiseHook, engine: Engine, entity: Entity, since: datetime | None
+) -> PageSource:
+    """Read a child entity (e.g. agreement additions) parent by parent.
+
+    A full read visits every live parent; an incremental one only parents whose staged
+    ``last_updated`` is at or after ``since`` (the daily reconciliation does a full pass, so a
+    child changed without its parent is caught within a day, or at once by a callback).
+    ``expected`` counts parents, so progress and ETA are per parent.
+    """
+    parents = live_parent_ids(engine, entity, since)
+    conditions = changed_since(since) if since is not None else None
+    readers = max(1, hook.site.max_parallel_requests)
+    groups = [parents[index::readers] for index in range(readers)]
+
+    def read(group: list[int]) -> Iterator[list[Record]]:
+        for parent_id in group:
+            yield from hook.paginate(entity.endpoint_for(parent_id), conditions=conditions)
+
+    pages = interleave([read(group) for group in groups if group], depth=2 * readers)
+    return PageSource(len(parents), pages)
+
+
+def live_parent_ids(engine: Engine, entity: Entity, since: datetime | None = None) -> list[int]:
+    """Ids of the live staged parents of a child entity (changed since ``since``, if given)."""
+    where = "deleted_at IS NULL" + (" AND last_updated >= :since" if since else "")
+    params = {"since": sql_value(since, postgres=is_postgres(engine))} if since else {}
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.text(f"SELECT id FROM stg_{entity.parent} WHERE {where} ORDER BY id"), params
+        )
+        return [int(row[0]) for row in rows]
+
+
+def staged_parents_of(engine: Engine, entity: Entity, record_ids: list[int]) -> list[int]:
+    """Parent ids named by the staged copies of some child records."""
+    parents: set[int] = set()
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.text(f"SELECT raw FROM {entity.staging_table} WHERE id IN :ids").bindparams(
+                sa.bindparam("ids", expanding=True)
+            ),
+            {"ids": record_ids},
+        )
+        for (raw,) in rows:
+            record = raw if isinstance(raw, dict) else json.loads(raw)
+            if record.get(entity.parent_key) is not None:
+                parents.add(int(record[entity.parent_key]))
+    return sorted(parents)
 
 
 def staged_source(engine: Engine, entity: Entity) -> PageSource:

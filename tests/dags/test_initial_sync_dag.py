@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from connectwise.entities import REGISTRY
 from connectwise.staging.database import create_staging_engine
 
 from tests.conftest import connection_json
@@ -74,7 +75,7 @@ def test_initial_sync_dag_succeeds_and_lands_the_truth(
         runs = connection.execute(
             sa.text("SELECT COUNT(*) FROM meta_sync_runs WHERE status = 'success'")
         ).scalar()
-    assert runs == 14
+    assert runs == len(REGISTRY)
 
     output = capfd.readouterr()
     secret = shared_simulator.private_key

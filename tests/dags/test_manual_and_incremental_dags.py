@@ -149,11 +149,10 @@ def test_incremental_dag_run_syncs_changes_and_reconciles(
     assert run.state == "success"
     assert_matches_truth(engine, simulator, {"customer", "prospect", "suspect"})
     with engine.connect() as connection:
-        modes = {
-            row[0]
-            for row in connection.execute(
-                sa.text("SELECT mode FROM meta_sync_runs WHERE run_id LIKE :run"),
-                {"run": f"{run.run_id}%"},
-            )
-        }
-    assert modes == {"incremental", "reconcile"}
+        modes = connection.execute(
+            sa.text("SELECT entity, mode FROM meta_sync_runs WHERE run_id LIKE :run"),
+            {"run": f"{run.run_id}%"},
+        ).all()
+    assert {mode for _, mode in modes} == {"incremental", "reconcile", "full"}
+    # The daily reconciliation re-reads child entities whole; everything else is incremental.
+    assert {entity for entity, mode in modes if mode == "full"} == {"agreement_additions"}

@@ -70,3 +70,15 @@ def test_agreements_view_names_the_company(synced, shared_simulator):
     assert set(rows) == {a["id"] for a in truth}
     for agreement in truth:
         assert rows[agreement["id"]]["company_name"] == companies[agreement["company"]["id"]]
+
+
+def test_agreements_with_additions_view_lists_every_addition(synced, shared_simulator):
+    rows = view(synced, "v_agreements_with_additions", "addition_id")
+    agreements = {a["id"]: a for a in shared_simulator.truth("finance/agreements")}
+    additions = shared_simulator.truth("finance/agreements/additions")
+    assert set(rows) == {addition["id"] for addition in additions}
+    for addition in additions:
+        row = rows[addition["id"]]
+        assert row["agreement_name"] == agreements[addition["agreementId"]]["name"]
+        assert row["product_id"] == addition["product"]["id"]
+        assert row["extended_price"] == pytest.approx(addition["quantity"] * addition["unitPrice"])

@@ -22,6 +22,7 @@ SEED_ORDER = [
     "sales_stages",
     "opportunities",
     "agreements",
+    "agreement_additions",
 ]
 
 

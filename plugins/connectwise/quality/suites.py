@@ -73,6 +73,10 @@ SUITES: dict[str, SuiteSpec] = {
             ),
         ),
         SuiteSpec("agreements", (NotNull("name"),)),
+        SuiteSpec(
+            "agreement_additions",
+            (NotNull("product_id"), NonNegative("quantity"), NonNegative("unit_price")),
+        ),
     )
 }
 
