@@ -113,9 +113,20 @@ def run_baseline(sim) -> tuple[float, int]:
         site=site_from_connection(spec["host"], spec["login"], spec["password"], spec["extra"])
     )
     started = time.monotonic()
+    parent_ids: dict[str, list[int]] = {}
     for entity in REGISTRY:
-        for _page in hook.paginate(entity.endpoint):
-            pass
+        if entity.optional:  # opt-in entities are off in the shipped mapping
+            continue
+        endpoints = (
+            [entity.endpoint_for(parent) for parent in parent_ids[entity.parent]]
+            if entity.parent
+            else [entity.endpoint]
+        )
+        ids: list[int] = []
+        for endpoint in endpoints:
+            for page in hook.paginate(endpoint):
+                ids.extend(record["id"] for record in page)
+        parent_ids[entity.name] = ids
     return time.monotonic() - started, hook.stats.requests
 
 

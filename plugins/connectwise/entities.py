@@ -46,6 +46,7 @@ class Entity:
     record_filter: str | None = None
     parent: str | None = None
     parent_key: str | None = None
+    optional: bool = False  # synced only when the mapping file has its section
     seed_order: int = 100
 
     @property
@@ -319,6 +320,9 @@ REGISTRY = Registry.of(
         references=(Reference("agreement_id", "agreements"),),
         links=(Reference("product_id", "catalog_items"),),
         inactive_flag=None,
+        # One request per agreement: at ConnectWise's ~1,000 requests a minute, 2,000
+        # agreements take over two minutes, so tenants opt in through the mapping file.
+        optional=True,
         seed_order=97,
     ),
     Entity(

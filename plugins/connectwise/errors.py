@@ -45,6 +45,10 @@ class ConnectWiseTransientError(ConnectWiseError):
     """429/5xx/timeouts/garbled bodies still failing after the retry budget."""
 
 
+class EntityDisabledError(ConnectWiseError):
+    """An optional entity has no section in the mapping file, so it is not synced."""
+
+
 class QualityGateError(ConnectWiseError):
     """Too many records of a chunk or run failed the quality checks."""
 

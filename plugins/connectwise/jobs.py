@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from connectwise.engine import EntitySync, SyncRequest
 from connectwise.entities import REGISTRY, Registry
-from connectwise.errors import ConnectWiseConnectionError
+from connectwise.errors import ConnectWiseConnectionError, EntityDisabledError
 from connectwise.hook import ConnectWiseHook
 from connectwise.mapping.load import Mapping, load_mapping
 from connectwise.mapping.models import RECONCILE_INTERVAL_HOURS
@@ -99,6 +99,7 @@ def run_sync(
     """Sync one entity (``full``, ``incremental``, ``ids`` or ``remap``); return its figures."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    ensure_enabled(job, entity_name)
     history.record_mapping_version(job.engine, job.mapping)
     sync = EntitySync(job.hook, job.engine, job.mapping, job.registry)
     request = SyncRequest(
@@ -109,6 +110,19 @@ def run_sync(
         record_ids=tuple(record_ids or ()),
     )
     return sync.run(request)
+
+
+def ensure_enabled(job: Job, entity_name: str) -> None:
+    """Raise for an optional entity the mapping leaves out.
+
+    Raises:
+        EntityDisabledError: the mapping file has no ``entities.<name>`` section.
+    """
+    if not job.mapping.is_enabled(job.registry[entity_name].mapping_section):
+        raise EntityDisabledError(
+            f"{entity_name} is optional and {job.mapping.path} has no entities.{entity_name} "
+            "section, so it is not synced; add the section (see docs/mapping.md) to enable it."
+        )
 
 
 def reconcile_due(job: Job, entity_name: str) -> bool:
@@ -124,6 +138,7 @@ def run_reconcile(job: Job, entity_name: str, *, run_id: str) -> dict[str, Any]:
     Raises:
         DeleteSafetyError: too large a share would be deleted; nothing was.
     """
+    ensure_enabled(job, entity_name)
     entity = job.registry[entity_name]
     if entity.parent:
         # Children changed without their parent escape incremental runs: re-read them all.

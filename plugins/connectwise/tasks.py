@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from airflow.sdk import get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from connectwise.errors import ConnectWiseConfigError
+from connectwise.errors import ConnectWiseConfigError, EntityDisabledError
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -29,6 +29,8 @@ def _fail_fast(function: Callable[..., T]) -> Callable[..., T]:
     def wrapper(*args: Any, **kwargs: Any) -> T:
         try:
             return function(*args, **kwargs)
+        except EntityDisabledError as exc:
+            raise AirflowSkipException(str(exc)) from None
         except ConnectWiseConfigError as exc:
             raise AirflowFailException(str(exc)) from None
 
@@ -78,6 +80,8 @@ def reconcile_deletes(entity_names: list[str], force: bool = False) -> list[dict
     job = jobs.open_job()
     results = []
     for name in entity_names:
+        if not job.mapping.is_enabled(name):
+            continue
         if force or jobs.reconcile_due(job, name):
             results.append(jobs.run_reconcile(job, name, run_id=_run_id()))
     return results
@@ -145,4 +149,8 @@ def reconcile_planned(plan: dict[str, Any]) -> list[dict[str, Any]]:
     if manual.mode == "remap" or not get_current_context()["params"].get("find_deleted", True):
         raise AirflowSkipException("no reconciliation in this run")
     job = jobs.open_job()
-    return [jobs.run_reconcile(job, name, run_id=_run_id()) for name in manual.selected]
+    return [
+        jobs.run_reconcile(job, name, run_id=_run_id())
+        for name in manual.selected
+        if job.mapping.is_enabled(name)
+    ]

@@ -8,15 +8,17 @@ from connectwise import jobs
 from connectwise.entities import REGISTRY
 from connectwise.staging.database import create_staging_engine
 
-from tests.support import staged_rows
+from tests.support import mapping_with_additions, staged_rows
 
 
 @pytest.fixture
-def synced(shared_simulator, cw_connection, staging_url):
+def synced(shared_simulator, cw_connection, staging_url, tmp_path):
     cw_connection(shared_simulator)
     engine = create_staging_engine(staging_url)
+    mapping = mapping_with_additions(tmp_path)  # the optional entity, enabled
     for entity in REGISTRY:
-        jobs.run_sync(jobs.open_job(engine=engine), entity.name, mode="full", run_id="v")
+        job = jobs.open_job(engine=engine, mapping_path=mapping)
+        jobs.run_sync(job, entity.name, mode="full", run_id="v")
     return engine
 
 
@@ -82,3 +84,25 @@ def test_agreements_with_additions_view_lists_every_addition(synced, shared_simu
         assert row["agreement_name"] == agreements[addition["agreementId"]]["name"]
         assert row["product_id"] == addition["product"]["id"]
         assert row["extended_price"] == pytest.approx(addition["quantity"] * addition["unitPrice"])
+
+
+def test_additions_match_the_truth_when_enabled(synced, shared_simulator):
+    from tests.support import assert_matches_truth
+
+    assert_matches_truth(
+        synced,
+        shared_simulator,
+        {"customer", "prospect", "suspect"},
+        optional=("agreement_additions",),
+    )
+
+
+def test_optional_entity_is_skipped_with_the_reason_when_not_enabled(
+    shared_simulator, cw_connection, sqlite_url
+):
+    from connectwise.errors import EntityDisabledError
+
+    cw_connection(shared_simulator)
+    job = jobs.open_job(engine=create_staging_engine(sqlite_url))
+    with pytest.raises(EntityDisabledError, match=r"no entities\.agreement_additions section"):
+        jobs.run_sync(job, "agreement_additions", mode="full", run_id="x")

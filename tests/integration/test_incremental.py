@@ -21,6 +21,8 @@ MUTATED = ("company/contacts", "company/companies", "procurement/catalog", "sale
 def sync_all(engine, run_id: str, mode: str, mapping_path: str | None = None) -> dict:
     figures = {}
     for entity in REGISTRY:
+        if entity.optional:  # opt-in entities are off in the shipped mapping
+            continue
         job = jobs.open_job(engine=engine, mapping_path=mapping_path)
         figures[entity.name] = jobs.run_sync(job, entity.name, mode=mode, run_id=run_id)
     return figures
@@ -29,6 +31,8 @@ def sync_all(engine, run_id: str, mode: str, mapping_path: str | None = None) ->
 def reconcile_all(engine, run_id: str) -> None:
     job = jobs.open_job(engine=engine)
     for entity in REGISTRY:
+        if entity.optional:  # opt-in entities are off in the shipped mapping
+            continue
         jobs.run_reconcile(job, entity.name, run_id=run_id)
 
 

@@ -27,6 +27,8 @@ def sync_all(engine: sa.Engine, run_id: str, *, before_sync=None) -> None:
     if before_sync:
         before_sync()
     for entity in REGISTRY:
+        if entity.optional:  # opt-in entities are off in the shipped mapping
+            continue
         jobs.run_sync(jobs.open_job(engine=engine), entity.name, mode="full", run_id=run_id)
 
 
@@ -89,6 +91,8 @@ KILLABLE_SYNC = textwrap.dedent(
     from connectwise.staging.database import create_staging_engine
     engine = create_staging_engine({url!r})
     for entity in REGISTRY:
+        if entity.optional:  # opt-in entities are off in the shipped mapping
+            continue
         job = jobs.open_job(engine=engine, mapping_path={mapping!r})
         jobs.run_sync(job, entity.name, mode="full", run_id="killed")
     """

@@ -29,6 +29,10 @@ class Mapping:
     path: Path
     version: str
 
+    def is_enabled(self, entity_name: str) -> bool:
+        """Tell whether the mapping has a section for the entity (optional ones may lack it)."""
+        return entity_name in self.config.entities
+
     def fields_of(self, entity_name: str) -> dict[str, Any]:
         """Return the column → FieldSpec map of one entity."""
         return dict(self.config.entities[entity_name].fields)
@@ -104,7 +108,8 @@ def _check_entities(config: MappingConfig, registry: Registry) -> list[str]:
     for entity in registry:
         section = config.entities.get(entity.mapping_section)
         if section is None:
-            problems.append(f"entities: missing section {entity.mapping_section!r}")
+            if not entity.optional:
+                problems.append(f"entities: missing section {entity.mapping_section!r}")
             continue
         missing = [column for column in entity.required_columns if column not in section.fields]
         for column in missing:

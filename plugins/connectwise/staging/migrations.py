@@ -136,6 +136,8 @@ def evolve_columns(engine: Engine, mapping: Mapping, registry: Registry = REGIST
     inspector = sa.inspect(engine)
     with engine.begin() as connection:
         for entity in registry:
+            if not mapping.is_enabled(entity.mapping_section):
+                continue
             existing = {column["name"] for column in inspector.get_columns(entity.staging_table)}
             for column, spec in mapping.fields_of(entity.mapping_section).items():
                 if column in existing:

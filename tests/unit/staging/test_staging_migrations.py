@@ -79,6 +79,8 @@ def test_migrate_creates_staging_tables_with_every_shipped_mapped_column(
     migrate(bare_engine)
 
     for entity in REGISTRY:
+        if not shipped_mapping.is_enabled(entity.name):
+            continue
         mapped = set(shipped_mapping.fields_of(entity.name))
         assert mapped <= set(columns_of(bare_engine, entity.staging_table)), entity.name
 
