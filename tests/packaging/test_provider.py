@@ -78,3 +78,63 @@ def test_cli_stores_and_reads_back_a_connectwise_connection(tmp_path):
     )
     listed = run("connections", "get", "cw_cli", "-o", "json")
     assert '"conn_type": "connectwise"' in listed
+
+
+def test_the_connection_forms_test_button_runs_test_connection(shared_simulator, tmp_path):
+    """POST /api/v2/connections/test is what the form's Test button calls."""
+    import json
+    import signal
+    import time
+
+    import httpx
+
+    from simulator.testing import free_port
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(tmp_path),
+        "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(tmp_path / "dags"),
+    }
+    airflow = str(Path(sys.executable).parent / "airflow")
+    subprocess.run([airflow, "db", "migrate"], env=env, capture_output=True, check=True)
+    server = subprocess.Popen(
+        [airflow, "api-server", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{base}/api/v2/version", timeout=2)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        sim = shared_simulator
+        extra = {"company_id": sim.company_id, "client_id": sim.client_id, "scheme": "http"}
+        body = {
+            "connection_id": "cw_form",
+            "conn_type": "connectwise",
+            "host": sim.host,
+            "login": sim.public_key,
+            "password": sim.private_key,
+            "extra": json.dumps(extra),
+        }
+        good = httpx.post(f"{base}/api/v2/connections/test", json=body, timeout=60).json()
+        bad = httpx.post(
+            f"{base}/api/v2/connections/test",
+            json={**body, "password": "wrong-key-123"},
+            timeout=60,
+        ).json()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    assert good["status"] is True and "Connected to company 'acme'" in good["message"]
+    assert bad["status"] is False and bad["message"].startswith("Public/private keys")
+    assert "wrong-key-123" not in bad["message"]
