@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from abc import abstractmethod
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -17,19 +17,19 @@ if TYPE_CHECKING:
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
-class Check:
+class Check(ABC):
     """One rule on one column of a mapped chunk."""
 
     column: str
     name: str
 
-    def expectation(self, _context: CheckContext) -> Expectation:
+    @abstractmethod
+    def expectation(self, context: CheckContext) -> Expectation:
         """Build the Great Expectations expectation for this rule."""
-        raise NotImplementedError
 
+    @abstractmethod
     def explain(self, value: Any) -> str:
         """Say why ``value`` failed, for the quarantine table."""
-        raise NotImplementedError
 
 
 @dataclass(frozen=True)
