@@ -26,7 +26,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
+sys.path[:0] = [str(ROOT), str(ROOT / "plugins"), str(ROOT / "scripts")]
+
+from local_airflow import AIRFLOW, airflow_environment  # noqa: E402
 
 from bench.report import simulator_connection, write_section  # noqa: E402
 
@@ -61,21 +63,15 @@ def run_dag(sim, workdir: Path) -> tuple[float, float, float, int]:
     home = workdir / "airflow"
     home.mkdir(parents=True)
     staging = workdir / "staging.db"
-    env = dict(
-        os.environ,
-        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        AIRFLOW_HOME=str(home),
-        AIRFLOW__CORE__LOAD_EXAMPLES="False",
-        AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "dags"),
-        AIRFLOW__CORE__PLUGINS_FOLDER=str(ROOT / "plugins"),
+    env = airflow_environment(
+        home,
         AIRFLOW__LOGGING__LOGGING_LEVEL="WARNING",
         AIRFLOW_CONN_CONNECTWISE_DEFAULT=json.dumps(simulator_connection(sim)),
         AIRFLOW_CONN_CONNECTWISE_STAGING=json.dumps(
             {"conn_type": "generic", "extra": {"sqlalchemy_url": f"sqlite:///{staging}"}}
         ),
-        CONNECTWISE_INCLUDE_DIR=str(ROOT / "include"),
     )
-    airflow = str(Path(sys.executable).parent / "airflow")
+    airflow = AIRFLOW
     subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
     started = time.monotonic()
     process = subprocess.Popen(

@@ -20,6 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
 
+from local_airflow import AIRFLOW, airflow_environment  # noqa: E402
+
 SHOWN = re.compile(r"\[connectwise\.(engine|jobs)\]|end task task_id=|Dag run .* state")
 NOISE = re.compile(r"^\S+Z \[\w+\s*\] | \[[\w.]+\] loc=\S+$|\s+loc=\S+$")
 
@@ -37,7 +39,7 @@ def main() -> int:
     step(f"Starting the ConnectWise simulator (scale {scale})")
     with SimulatorProcess(scale=scale, seed=1) as sim:
         env = airflow_environment(home)
-        airflow = str(Path(sys.executable).parent / "airflow")
+        airflow = AIRFLOW
         step("Setting up Airflow in .demo/airflow (SQLite metadata, no examples)")
         subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
         step("Loading connections, pool and variable (scripts/apply_settings.py)")
@@ -57,20 +59,6 @@ def main() -> int:
         return code
     print_summary(staging, elapsed, requests)
     return 0
-
-
-def airflow_environment(home: Path) -> dict[str, str]:
-    """Environment for the Airflow commands: an isolated home, the project's folders."""
-    return dict(
-        os.environ,
-        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        AIRFLOW_HOME=str(home),
-        AIRFLOW__CORE__LOAD_EXAMPLES="False",
-        AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "dags"),
-        AIRFLOW__CORE__PLUGINS_FOLDER=str(ROOT / "plugins"),
-        AIRFLOW__CORE__SENSITIVE_VAR_CONN_NAMES="client_id",
-        CONNECTWISE_INCLUDE_DIR=str(ROOT / "include"),
-    )
 
 
 def write_settings(path: Path, sim: object, staging: Path) -> Path:
