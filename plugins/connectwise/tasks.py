@@ -154,3 +154,14 @@ def reconcile_planned(plan: dict[str, Any]) -> list[dict[str, Any]]:
         for name in manual.selected
         if job.mapping.is_enabled(name)
     ]
+
+
+@task(task_id="push")
+@_fail_fast
+def push_outbox(flow: str) -> dict[str, Any]:
+    """Push the waiting rows of one outbox (contacts, todos, quotes, stages) to ConnectWise."""
+    from connectwise import jobs
+    from connectwise.push.runner import run_push
+
+    job = jobs.open_job()
+    return run_push(job.hook, job.engine, job.mapping, job.registry, flow, run_id=_run_id())

@@ -161,6 +161,8 @@ _DICT_KEYS = {
     "category_map",
     "product_type_map",
     "product_terms_map",
+    "quote_status_map",
+    "agreement_type_map",
     "entities",
     "fields",
 }

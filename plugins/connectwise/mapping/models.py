@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from connectwise.mapping.write_back import WriteBackSettings
+
 ColumnType = Literal["text", "integer", "number", "boolean", "timestamp", "json"]
 Transform = Literal[
     "default_email",
@@ -178,6 +180,7 @@ class MappingConfig(BaseModel):
     product_type_map: dict[str, str] = {}
     product_terms_map: dict[str, str] = {}
     defaults: ProductDefaults = ProductDefaults()
+    push: WriteBackSettings = WriteBackSettings()
     entities: dict[str, EntityMapping]
 
     @field_validator("company_type_priority")

@@ -1,0 +1,32 @@
+"""Carry the outbox tables to ConnectWise (write-back), every 5 minutes or when triggered.
+
+Contacts are created or updated (then staged), to-dos become sales activities for contacts
+known on both sides, quotes become opportunities with forecast lines (and agreements once
+approved), and stage changes move opportunities through the mapping's maps. Each row ends
+`sent`, `failed` or `skipped` with the reason; `meta_push_runs` has each run's figures. See
+docs/write-back.md.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import dag
+from connectwise.dag_defaults import dag_defaults
+from connectwise.tasks import push_outbox
+
+
+@dag(
+    dag_id="connectwise_push",
+    schedule="*/5 * * * *",
+    doc_md=__doc__,
+    **dag_defaults(retries=2, retry_seconds=30),
+)
+def connectwise_push() -> None:
+    """Contacts, then to-dos (which need their contacts); quotes and stage changes alongside."""
+    contacts = push_outbox.override(task_id="push_contacts")(flow="contacts")
+    todos = push_outbox.override(task_id="push_todos")(flow="todos")
+    contacts >> todos
+    push_outbox.override(task_id="push_quotes")(flow="quotes")
+    push_outbox.override(task_id="push_stages")(flow="stages")
+
+
+connectwise_push()

@@ -1,0 +1,1 @@
+"""Write-back: outbox rows in staging → ConnectWise records (docs/write-back.md)."""

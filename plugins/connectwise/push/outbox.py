@@ -1,0 +1,169 @@
+"""Claim outbox rows, and record what pushing them did.
+
+A claimed row is marked ``sending`` with its ``push_key`` *before* anything is written to
+ConnectWise, in a committed transaction. A row still ``sending`` later (a lost response, a
+killed worker) is therefore known to be in flight: its next push looks the record up by that
+key before it writes again (docs/write-back.md, "Idempotency").
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from connectwise.staging.database import is_postgres, utc_now
+from connectwise.staging.writer import sql_value
+
+Row = dict[str, Any]
+Status = Literal["sent", "failed", "skipped", "sending"]
+CLAIMABLE = ("pending", "sending")
+
+
+class RowError(Exception):
+    """The row cannot be pushed as it is (validation, unknown reference): it fails."""
+
+
+class RowSkipped(Exception):
+    """The row is not pushed on purpose (e.g. its contact is missing on one side).
+
+    ``report`` puts the reason in the run's report too (e.g. an unmapped stage).
+    """
+
+    def __init__(self, reason: str, *, report: bool = False) -> None:
+        super().__init__(reason)
+        self.report = report
+
+
+@dataclass
+class Claim:
+    """A claimed batch, and how many rows failed for having used up their attempts."""
+
+    rows: list[Row]
+    gave_up: int
+    last_id: int
+
+
+@dataclass
+class Outcome:
+    """What pushing one row did; ``columns`` are ConnectWise ids to store on the row."""
+
+    row_id: int
+    status: Status
+    error: str | None = None
+    columns: dict[str, Any] = field(default_factory=dict)
+    created: int = 0
+    updated: int = 0
+    report: str | None = None
+
+
+def push_tag(push_key: str) -> str:
+    """Return the marker written into records created for a row (found again by a retry)."""
+    return f"[cw-push {push_key}]"
+
+
+def claim(engine: Engine, table: str, *, after_id: int, limit: int, max_attempts: int) -> Claim:
+    """Mark the next ``limit`` claimable rows ``sending`` and return them.
+
+    Each returned row has ``resumed`` set when an earlier push of it started (it has a push
+    key already), so the caller looks its records up before creating any. Rows that used up
+    ``max_attempts`` fail instead of being claimed.
+    """
+    postgres = is_postgres(engine)
+    now = sql_value(utc_now(), postgres=postgres)
+    with engine.begin() as connection:
+        rows = [
+            dict(row)
+            for row in connection.execute(
+                sa.text(
+                    f"SELECT * FROM {table} WHERE status IN ('pending', 'sending') "
+                    "AND id > :after ORDER BY id LIMIT :limit"
+                ),
+                {"after": after_id, "limit": limit},
+            ).mappings()
+        ]
+        # Only rows left in flight count against the limit: a row a person set back to
+        # 'pending' gets its chance.
+        exhausted = [
+            row for row in rows if row["status"] == "sending" and row["attempts"] >= max_attempts
+        ]
+        if exhausted:
+            connection.execute(
+                sa.text(
+                    f"UPDATE {table} SET status = 'failed', updated_at = :now, last_error = "
+                    f"'gave up after {max_attempts} attempts; last error: ' || "
+                    "COALESCE(last_error, 'none') WHERE id = :id"
+                ),
+                [{"id": row["id"], "now": now} for row in exhausted],
+            )
+        claimed = [row for row in rows if row not in exhausted]
+        for row in claimed:
+            row["resumed"] = row["push_key"] is not None
+            row["push_key"] = row["push_key"] or uuid.uuid4().hex
+            row["attempts"] += 1
+        if claimed:
+            connection.execute(
+                sa.text(
+                    f"UPDATE {table} SET status = 'sending', attempts = :attempts, "
+                    "push_key = :push_key, updated_at = :now WHERE id = :id"
+                ),
+                [
+                    {
+                        "id": r["id"],
+                        "attempts": r["attempts"],
+                        "push_key": r["push_key"],
+                        "now": now,
+                    }
+                    for r in claimed
+                ],
+            )
+    last_id = max((row["id"] for row in rows), default=after_id)
+    return Claim(rows=claimed, gave_up=len(exhausted), last_id=last_id)
+
+
+def count_claimable(engine: Engine, table: str) -> int:
+    """Return how many rows wait to be pushed."""
+    with engine.connect() as connection:
+        return int(
+            connection.execute(
+                sa.text(f"SELECT COUNT(*) FROM {table} WHERE status IN ('pending', 'sending')")
+            ).scalar()
+            or 0
+        )
+
+
+def save_columns(engine: Engine, table: str, row_id: int, columns: dict[str, Any]) -> None:
+    """Store ConnectWise ids on a row at once (before the next write depends on them)."""
+    if not columns:
+        return
+    assignments = ", ".join(f"{name} = :{name}" for name in columns)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(f"UPDATE {table} SET {assignments} WHERE id = :row_id"),
+            {**columns, "row_id": row_id},
+        )
+
+
+def record(engine: Engine, table: str, outcomes: Iterable[Outcome]) -> None:
+    """Write the outcomes of pushed rows in one transaction."""
+    postgres = is_postgres(engine)
+    now = sql_value(utc_now(), postgres=postgres)
+    with engine.begin() as connection:
+        for outcome in outcomes:
+            values = {
+                **outcome.columns,
+                "status": outcome.status,
+                "last_error": outcome.error[:4000] if outcome.error else None,
+                "updated_at": now,
+            }
+            if outcome.status == "sent":
+                values["sent_at"] = now
+            assignments = ", ".join(f"{name} = :{name}" for name in values)
+            connection.execute(
+                sa.text(f"UPDATE {table} SET {assignments} WHERE id = :row_id"),
+                {**values, "row_id": outcome.row_id},
+            )

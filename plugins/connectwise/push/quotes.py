@@ -1,0 +1,445 @@
+"""Quotes: an opportunity with forecast lines per quote, moved through the quote's status.
+
+Approved quotes also become a new agreement or additions to the company's agreement
+(``push.agreement_mode``).
+
+Everything a quote refers to is checked before the first write, so a bad quote fails with
+nothing written. Each ConnectWise id is stored on the outbox row the moment it exists, so a
+push interrupted half-way (a refused line, a lost response) continues where it stopped on its
+next attempt instead of creating the opportunity again (docs/write-back.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from connectwise.conditions import all_of, format_datetime, is_in, literal, parse_datetime
+from connectwise.errors import ConnectWiseMappingError, ConnectWiseRequestError
+from connectwise.push.flow import PushFlow, Record, Row
+from connectwise.push.outbox import Outcome, RowError, push_tag, save_columns
+from connectwise.push.reverse import replace_operations
+from connectwise.push.validate import RowChecks
+from connectwise.staging.database import utc_now
+
+OPPORTUNITIES = "sales/opportunities"
+AGREEMENTS = "finance/agreements"
+CATALOG = "procurement/catalog"
+DEFAULT_CLOSE_DAYS = 30  # expectedCloseDate of a quote without one ("Required On Updates")
+
+
+@dataclass
+class QuotePlan:
+    """What a valid quote refers to, resolved before anything is written."""
+
+    products: dict[int, Record]  # line number → catalog item
+    agreement_type_id: int | None = None
+    target_agreement_id: int | None = None  # agreement_mode "addition"
+    outcome: Outcome = field(default_factory=lambda: Outcome(0, "sent"))
+
+
+class QuotePush(PushFlow):
+    """``outbox_quotes`` + ``outbox_quote_lines`` → opportunities, forecast, agreements."""
+
+    name = "quotes"
+    table = "outbox_quotes"
+    parallel = False  # each step stores its id before the next; one quote at a time
+
+    def prepare(self) -> None:
+        """Resolve the defaults, the quote-status map and the agreement types."""
+        context, names = self.context, self.context.names
+        settings = context.settings
+        defaults = settings.opportunity_defaults
+        if not defaults.sales_rep:
+            raise ConnectWiseMappingError(
+                f"{context.mapping.path}: push.opportunity_defaults.sales_rep is not set; "
+                "ConnectWise requires an opportunity's primary sales rep (a member identifier)"
+            )
+        key = "push.opportunity_defaults"
+        self.sales_rep_id = names.member_id(defaults.sales_rep, f"{key}.sales_rep")
+        self.default_stage_id = (
+            names.id_of("sales stage", defaults.stage, f"{key}.stage") if defaults.stage else None
+        )
+        self.billing_terms_id = (
+            names.id_of("billing terms", defaults.billing_terms, f"{key}.billing_terms")
+            if defaults.billing_terms
+            else None
+        )
+        self.moves = {
+            status: (
+                names.id_of("sales stage", move.stage, f"push.quote_status_map[{status!r}].stage"),
+                names.id_of(
+                    "opportunity status", move.status, f"push.quote_status_map[{status!r}].status"
+                ),
+            )
+            for status, move in settings.quote_status_map.items()
+        }
+        self.agreement_types = {
+            label: names.id_of("agreement type", name, f"push.agreement_type_map[{label!r}]")
+            for label, name in settings.agreement_type_map.items()
+        }
+        self.default_agreement_type = (
+            names.id_of(
+                "agreement type", settings.default_agreement_type, "push.default_agreement_type"
+            )
+            if settings.default_agreement_type
+            else None
+        )
+
+    def push(self, row: Row) -> Outcome:
+        """Validate the quote, then create or continue its opportunity, lines and agreement."""
+        lines = self._lines(row)
+        plan = self._validate(row, lines)
+        plan.outcome.row_id = row["id"]
+        try:
+            opportunity = self._opportunity(row, plan)
+            self._forecast(row, opportunity, lines, plan)
+            self._move(row, opportunity, plan)
+            if row["quote_status"] == "approved":
+                self._agreement(row, opportunity, lines, plan)
+        except ConnectWiseRequestError as exc:
+            if not row.get("opportunity_id"):
+                raise
+            raise RowError(
+                f"{exc} Partly pushed: opportunity {row['opportunity_id']} and the ids of the "
+                "lines already written are recorded on the rows; fix the quote and set status "
+                "back to 'pending' to continue where it stopped."
+            ) from None
+        return plan.outcome
+
+    def after(self, outcomes: list[Outcome]) -> None:
+        """Stage the quotes' opportunities (agreements arrive with the next sync)."""
+        self.restage("opportunities", outcomes, "opportunity_id")
+
+    # -- validation (no writes) -------------------------------------------------------------
+
+    def _validate(self, row: Row, lines: list[Row]) -> QuotePlan:
+        checks = RowChecks()
+        checks.require(row, "name", "it is the opportunity's name")
+        checks.max_length(row, "name", 100)
+        if not lines:
+            checks.add("the quote has no lines in outbox_quote_lines")
+        for line in lines:
+            prefix = f"line {line['line_number']}: "
+            line_checks = RowChecks()
+            line_checks.one_of(line, "product_id", "product_identifier")
+            line_checks.positive(line, "quantity")
+            line_checks.positive(line, "unit_price", allow_zero=True)
+            if line.get("unit_cost") is not None:
+                line_checks.positive(line, "unit_cost", allow_zero=True)
+            checks.problems.extend(prefix + problem for problem in line_checks.problems)
+        plan = QuotePlan(products={})
+        if row["quote_status"] == "approved":
+            plan.agreement_type_id = self._agreement_type(row, checks)
+        checks.raise_if_any()
+        company = self.context.get_record(
+            "company/companies", int(row["company_id"]), "company", fields="id,deletedFlag"
+        )
+        if company.get("deletedFlag"):
+            checks.add(f"company {row['company_id']} is deleted in ConnectWise")
+        contact = self.context.get_record(
+            "company/contacts", int(row["contact_id"]), "contact", fields="id,company"
+        )
+        contact_company = (contact.get("company") or {}).get("id")
+        if contact_company != row["company_id"]:
+            checks.add(
+                f"contact {row['contact_id']} belongs to company {contact_company}, not to "
+                f"company {row['company_id']}"
+            )
+        plan.products = self._products(lines, checks)
+        if (
+            row["quote_status"] == "approved"
+            and self.context.settings.agreement_mode == "addition"
+            and not row.get("agreement_id")
+        ):
+            plan.target_agreement_id = self._target_agreement(row, plan, checks)
+        checks.raise_if_any()
+        return plan
+
+    def _agreement_type(self, row: Row, checks: RowChecks) -> int | None:
+        label = row.get("agreement_type")
+        if label:
+            if label not in self.agreement_types:
+                known = ", ".join(sorted(self.agreement_types)) or "none"
+                checks.add(
+                    f"agreement_type {label!r} is not in push.agreement_type_map (known: {known})"
+                )
+            return self.agreement_types.get(label)
+        if self.default_agreement_type is None and self.context.settings.agreement_mode == (
+            "new_agreement"
+        ):
+            checks.add("no agreement_type, and push.default_agreement_type is not set")
+        return self.default_agreement_type
+
+    def _products(self, lines: list[Row], checks: RowChecks) -> dict[int, Record]:
+        ids = sorted({int(line["product_id"]) for line in lines if line.get("product_id")})
+        identifiers = sorted(
+            {
+                line["product_identifier"]
+                for line in lines
+                if not line.get("product_id") and line.get("product_identifier")
+            }
+        )
+        found: list[Record] = []
+        fields = ["id", "identifier", "description", "inactiveFlag"]
+        for clause in filter(
+            None, [ids and is_in("id", ids), identifiers and is_in("identifier", identifiers)]
+        ):
+            for page in self.hook.paginate(CATALOG, conditions=clause, fields=fields):
+                found.extend(page)
+        by_id = {int(item["id"]): item for item in found}
+        by_identifier = {str(item["identifier"]).casefold(): item for item in found}
+        products = {}
+        for line in lines:
+            wanted = line.get("product_id") or line.get("product_identifier")
+            item = (
+                by_id.get(int(line["product_id"]))
+                if line.get("product_id")
+                else by_identifier.get(str(line.get("product_identifier") or "").casefold())
+            )
+            if item is None:
+                checks.add(f"line {line['line_number']}: product {wanted!r} is not in the catalog")
+            elif item.get("inactiveFlag"):
+                checks.add(f"line {line['line_number']}: product {wanted!r} is inactive")
+            else:
+                products[line["line_number"]] = item
+        return products
+
+    def _target_agreement(self, row: Row, plan: QuotePlan, checks: RowChecks) -> int | None:
+        found = self.hook.get_json(
+            AGREEMENTS,
+            params={
+                "conditions": all_of(
+                    f"company/id = {row['company_id']}",
+                    'agreementStatus = "Active"',
+                    "cancelledFlag = false",
+                ),
+                "fields": "id,type",
+                "orderBy": "id asc",
+                "pageSize": 100,
+            },
+        )
+        if not found:
+            checks.add(
+                f"company {row['company_id']} has no active agreement to add the lines to "
+                "(push.agreement_mode is 'addition')"
+            )
+            return None
+        same_type = [a for a in found if (a.get("type") or {}).get("id") == plan.agreement_type_id]
+        return int((same_type or found)[0]["id"])
+
+    # -- writes, each id stored as soon as it exists ----------------------------------------
+
+    def _opportunity(self, row: Row, plan: QuotePlan) -> Record:
+        tag = push_tag(row["push_key"])
+        opportunity_id = row.get("opportunity_id")
+        if not opportunity_id and row["resumed"]:
+            opportunity_id = self._find_id(OPPORTUNITIES, f"notes contains {literal(tag)}")
+        if opportunity_id:
+            row["opportunity_id"] = int(opportunity_id)
+            save_columns(
+                self.context.engine, self.table, row["id"], {"opportunity_id": opportunity_id}
+            )
+            plan.outcome.columns["opportunity_id"] = int(opportunity_id)
+            return self.context.get_record(
+                OPPORTUNITIES, int(opportunity_id), "opportunity (created for this quote)"
+            )
+        stage_id, status_id = self.moves.get(row["quote_status"], (self.default_stage_id, None))
+        close = (
+            parse_datetime(str(row["expected_close_date"]))
+            if row.get("expected_close_date")
+            else utc_now() + timedelta(days=DEFAULT_CLOSE_DAYS)
+        )
+        source = self.context.settings.opportunity_defaults.source
+        body: Record = {
+            "name": row["name"],
+            "company": {"id": row["company_id"]},
+            "contact": {"id": row["contact_id"]},
+            "primarySalesRep": {"id": self.sales_rep_id},
+            "expectedCloseDate": format_datetime(close.replace(hour=0, minute=0, second=0)),
+            "notes": f"{row['notes']}\n\n{tag}" if row.get("notes") else tag,
+        }
+        optional = {
+            "stage": stage_id and {"id": stage_id},
+            "status": status_id and {"id": status_id},
+            "billingTerms": self.billing_terms_id and {"id": self.billing_terms_id},
+            "source": source,
+        }
+        body.update({name: value for name, value in optional.items() if value})
+        created = self.hook.post(OPPORTUNITIES, body)
+        row["opportunity_id"] = int(created["id"])
+        save_columns(self.context.engine, self.table, row["id"], {"opportunity_id": created["id"]})
+        plan.outcome.columns["opportunity_id"] = int(created["id"])
+        plan.outcome.created += 1
+        row["opportunity_is_new"] = True
+        return created
+
+    def _forecast(self, row: Row, opportunity: Record, lines: list[Row], plan: QuotePlan) -> None:
+        missing = [line for line in lines if not line.get("forecast_item_id")]
+        if not missing:
+            return
+        endpoint = f"{OPPORTUNITIES}/{opportunity['id']}/forecast"
+        existing = {} if row.get("opportunity_is_new") else self._forecast_items(endpoint)
+        status = opportunity.get("status") or {}
+        for line in missing:
+            item_id = existing.get(line["line_number"])
+            if item_id is None:
+                product = plan.products[line["line_number"]]
+                body: Record = {
+                    "forecastType": "Product",
+                    "opportunity": {"id": opportunity["id"]},
+                    "catalogItem": {"id": product["id"]},
+                    "productDescription": line.get("description") or product.get("description"),
+                    "quantity": line["quantity"],
+                    "revenue": round(line["quantity"] * line["unit_price"], 2),
+                    "sequenceNumber": line["line_number"],
+                    "includeFlag": True,
+                }
+                if status.get("id"):
+                    body["status"] = {"id": status["id"]}
+                if line.get("unit_cost") is not None:
+                    body["cost"] = round(line["quantity"] * line["unit_cost"], 2)
+                answer = self.hook.post(endpoint, body)
+                item_id = _by_line(forecast_items(answer)).get(line["line_number"])
+                if item_id is None:
+                    raise RowError(
+                        f"line {line['line_number']}: ConnectWise did not return the created "
+                        "forecast item"
+                    )
+                plan.outcome.created += 1
+            self._save_line(row, line, forecast_item_id=item_id)
+
+    def _forecast_items(self, endpoint: str) -> dict[int, int]:
+        return _by_line(forecast_items(self.hook.get_json(endpoint)))
+
+    def _move(self, row: Row, opportunity: Record, plan: QuotePlan) -> None:
+        move = self.moves.get(row["quote_status"])
+        if move is None:
+            return  # unmapped quote statuses do not move the opportunity
+        stage_id, status_id = move
+        changes = {}
+        if (opportunity.get("stage") or {}).get("id") != stage_id:
+            changes["stage"] = {"id": stage_id}
+        if (opportunity.get("status") or {}).get("id") != status_id:
+            changes["status"] = {"id": status_id}
+        if changes:
+            self.hook.patch(f"{OPPORTUNITIES}/{opportunity['id']}", replace_operations(changes))
+            plan.outcome.updated += 1
+
+    def _agreement(self, row: Row, opportunity: Record, lines: list[Row], plan: QuotePlan) -> None:
+        agreement_id = row.get("agreement_id") or plan.target_agreement_id
+        if not agreement_id and not row.get("opportunity_is_new"):
+            agreement_id = self._find_id(AGREEMENTS, f"opportunity/id = {opportunity['id']}")
+        if not agreement_id:
+            created = self.hook.post(
+                AGREEMENTS,
+                {
+                    "name": row["name"],
+                    "type": {"id": plan.agreement_type_id},
+                    "company": {"id": row["company_id"]},
+                    "contact": {"id": row["contact_id"]},
+                    "opportunity": {"id": opportunity["id"]},
+                    "startDate": format_datetime(utc_now().replace(hour=0, minute=0, second=0)),
+                },
+            )
+            agreement_id = int(created["id"])
+            plan.outcome.created += 1
+            row["agreement_is_new"] = True
+        save_columns(self.context.engine, self.table, row["id"], {"agreement_id": agreement_id})
+        plan.outcome.columns["agreement_id"] = int(agreement_id)
+        missing = [line for line in lines if not line.get("addition_id")]
+        if not missing:
+            return
+        endpoint = f"{AGREEMENTS}/{agreement_id}/additions"
+        existing = {} if row.get("agreement_is_new") else self._additions(endpoint, opportunity)
+        for line in missing:
+            addition_id = existing.get(line["line_number"])
+            if addition_id is None:
+                body: Record = {
+                    "product": {"id": plan.products[line["line_number"]]["id"]},
+                    "billCustomer": self.context.settings.addition_bill_customer,
+                    "quantity": line["quantity"],
+                    "unitPrice": line["unit_price"],
+                    "effectiveDate": format_datetime(utc_now().replace(hour=0, minute=0, second=0)),
+                    "opportunity": {"id": opportunity["id"]},
+                    "sequenceNumber": line["line_number"],
+                }
+                if line.get("unit_cost") is not None:
+                    body["unitCost"] = line["unit_cost"]
+                if line.get("description"):
+                    body["invoiceDescription"] = line["description"]
+                addition_id = int(self.hook.post(endpoint, body)["id"])
+                plan.outcome.created += 1
+            self._save_line(row, line, addition_id=addition_id)
+
+    def _additions(self, endpoint: str, opportunity: Record) -> dict[int, int]:
+        # Additions this quote made carry its opportunity and their line number.
+        found: dict[int, int] = {}
+        for page in self.hook.paginate(
+            endpoint,
+            conditions=f"opportunity/id = {opportunity['id']}",
+            fields=["id", "sequenceNumber"],
+        ):
+            found.update(
+                {int(a["sequenceNumber"]): int(a["id"]) for a in page if a.get("sequenceNumber")}
+            )
+        return found
+
+    # -- staging -----------------------------------------------------------------------------
+
+    def _lines(self, row: Row) -> list[Row]:
+        with self.context.engine.connect() as connection:
+            result = connection.execute(
+                sa.text(
+                    "SELECT * FROM outbox_quote_lines WHERE quote_id = :quote ORDER BY line_number"
+                ),
+                {"quote": row["id"]},
+            )
+            return [dict(line) for line in result.mappings()]
+
+    def _save_line(self, row: Row, line: Row, **ids: Any) -> None:
+        line.update(ids)
+        assignments = ", ".join(f"{name} = :{name}" for name in ids)
+        with self.context.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    f"UPDATE outbox_quote_lines SET {assignments} "
+                    "WHERE quote_id = :quote AND line_number = :line"
+                ),
+                {**ids, "quote": row["id"], "line": line["line_number"]},
+            )
+
+    def _find_id(self, endpoint: str, conditions: str) -> int | None:
+        found = self.hook.get_json(
+            endpoint, params={"conditions": conditions, "fields": "id", "pageSize": 1}
+        )
+        return int(found[0]["id"]) if found else None
+
+
+def forecast_items(answer: Any) -> list[Record]:
+    """Return the items of a forecast answer.
+
+    The spec says GET answers an array and POST one ``Forecast`` holding ``forecastItems``;
+    which shape the live API uses is unconfirmed (API facts §7.11), so all are accepted: an
+    item, an array of items, a Forecast, or an array of Forecasts.
+    """
+    documents = answer if isinstance(answer, list) else [answer]
+    items: list[Record] = []
+    for document in documents:
+        if isinstance(document, dict) and "forecastItems" in document:
+            items.extend(document["forecastItems"] or [])
+        elif isinstance(document, dict):
+            items.append(document)
+    return items
+
+
+def _by_line(items: list[Record]) -> dict[int, int]:
+    # The push writes each line's number into sequenceNumber: the key a retry matches on.
+    return {
+        int(item["sequenceNumber"]): int(item["id"])
+        for item in items
+        if item.get("sequenceNumber") is not None and item.get("id") is not None
+    }

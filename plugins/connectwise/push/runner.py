@@ -1,0 +1,148 @@
+"""Run one push flow over its outbox: claim batches, push rows, record outcomes, report.
+
+Rows of a batch are pushed on ``max_parallel_requests`` threads (the connection's setting,
+within the hook's request budget) when the flow allows it; outcomes are written on the
+calling thread, one transaction per batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from connectwise.engine import Progress
+from connectwise.errors import ConnectWiseRequestError, ConnectWiseTransientError
+from connectwise.push.contacts import ContactPush
+from connectwise.push.flow import PushContext, PushFlow, Row
+from connectwise.push.names import TenantNames
+from connectwise.push.outbox import Outcome, RowError, RowSkipped, claim, count_claimable, record
+from connectwise.push.quotes import QuotePush
+from connectwise.push.runs import PushFigures, finish_push_run, start_push_run
+from connectwise.push.stages import StageChangePush
+from connectwise.push.todos import TodoPush
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from connectwise.entities import Registry
+    from connectwise.hook import ConnectWiseHook
+    from connectwise.mapping.load import Mapping
+
+log = logging.getLogger(__name__)
+
+# In DAG order: contacts first, so to-dos of just-pushed contacts find them on both sides.
+FLOWS: dict[str, type[PushFlow]] = {
+    "contacts": ContactPush,
+    "todos": TodoPush,
+    "quotes": QuotePush,
+    "stages": StageChangePush,
+}
+
+
+def run_push(
+    hook: ConnectWiseHook,
+    engine: Engine,
+    mapping: Mapping,
+    registry: Registry,
+    flow_name: str,
+    *,
+    run_id: str,
+    progress_seconds: float = 5.0,
+) -> dict[str, Any]:
+    """Push every waiting row of one flow's outbox; return the run's figures.
+
+    Raises:
+        ConnectWiseMappingError: a name of the ``push`` section is missing or unknown (before
+            any row is touched).
+        ConnectWiseConfigError: credentials or permissions failed; claimed rows stay in flight
+            and are looked up before they are written again.
+    """
+    if flow_name not in FLOWS:
+        raise ValueError(f"flow must be one of {', '.join(FLOWS)}, not {flow_name!r}")
+    context = PushContext(hook, engine, mapping, TenantNames(hook, mapping), registry, run_id)
+    flow = FLOWS[flow_name](context)
+    started = start_push_run(engine, run_id, flow.name)
+    figures = PushFigures()
+    before = hook.stats.snapshot()
+    status, error = "failed", None
+    try:
+        waiting = count_claimable(engine, flow.table)
+        if waiting:
+            flow.prepare()
+            _push_all(flow, figures, waiting, progress_seconds)
+        status = "success"
+    except BaseException as exc:
+        error = str(exc)
+        raise
+    finally:
+        after = hook.stats.snapshot()
+        figures.http_requests = int(after["requests"] - before["requests"])
+        figures.retries = int(after["retries"] - before["retries"])
+        finish_push_run(engine, run_id, flow.name, started, figures, status=status, error=error)
+    log.info(
+        "push %s: %d rows: %d sent, %d failed, %d skipped, %d in flight (%d created, %d "
+        "updated in ConnectWise, %d requests)",
+        flow.name,
+        figures.rows_claimed,
+        figures.sent,
+        figures.failed,
+        figures.skipped,
+        figures.in_flight,
+        figures.created,
+        figures.updated,
+        figures.http_requests,
+    )
+    for line in figures.reports:
+        log.warning("push %s: %s", flow.name, line)
+    return {"flow": flow.name, **figures.as_dict()}
+
+
+def _push_all(flow: PushFlow, figures: PushFigures, waiting: int, every: float) -> None:
+    context = flow.context
+    settings = context.settings
+    workers = max(1, flow.hook.site.max_parallel_requests) if flow.parallel else 1
+    progress = Progress(f"push {flow.name}", waiting, every)
+    after_id = 0
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"push-{flow.name}") as pool:
+        while True:
+            batch = claim(
+                context.engine,
+                flow.table,
+                after_id=after_id,
+                limit=settings.batch_rows,
+                max_attempts=settings.max_attempts,
+            )
+            figures.rows_claimed += batch.gave_up
+            figures.failed += batch.gave_up
+            if not batch.rows and not batch.gave_up:
+                break
+            after_id = batch.last_id
+            flow.prepare_batch(batch.rows)
+            outcomes = list(pool.map(lambda row: _push_row(flow, row), batch.rows))
+            record(context.engine, flow.table, outcomes)
+            figures.add(outcomes)
+            flow.after([outcome for outcome in outcomes if outcome.status == "sent"])
+            progress.update(figures.rows_claimed)
+    progress.done(figures.rows_claimed)
+
+
+def _push_row(flow: PushFlow, row: Row) -> Outcome:
+    """Push one row; turn what went wrong into the row's outcome."""
+    try:
+        return flow.push(row)
+    except RowSkipped as exc:
+        return Outcome(
+            row["id"], "skipped", error=str(exc), report=str(exc) if exc.report else None
+        )
+    except (RowError, ConnectWiseRequestError) as exc:
+        log.warning("push %s: row %s failed: %s", flow.name, row["id"], exc)
+        return Outcome(row["id"], "failed", error=str(exc))
+    except ConnectWiseTransientError as exc:
+        log.warning(
+            "push %s: row %s is in flight (%s); its next push looks the record up first",
+            flow.name,
+            row["id"],
+            exc,
+        )
+        return Outcome(row["id"], "sending", error=str(exc))
