@@ -3,7 +3,8 @@
 Reads every entity of the registry from ConnectWise into the staging tables, in the order the
 Salesbuildr seed uses (company types, categories and subcategories, contacts, companies,
 manufacturers, catalog and product types), then the remaining entities, then checks references
-across tables and logs a summary of what landed.
+across tables and logs a summary of what landed. Its last step installs the ConnectWise
+callbacks (skipped, with the reason, when the connection has no `callback_url`).
 
 Trigger it manually after configuring the `connectwise_default` (API) and `connectwise_staging`
 (database) connections. `preflight` stops the run before any record is read if the mapping,
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from airflow.sdk import chain, dag
 from connectwise.assets import staging_asset
+from connectwise.callback_tasks import install_callbacks
 from connectwise.dag_defaults import dag_defaults
 from connectwise.entities import REGISTRY
 from connectwise.tasks import check_integrity, preflight, summarize, sync_entity
@@ -33,7 +35,7 @@ def connectwise_initial_sync() -> None:
         )
         for entity in REGISTRY.in_dependency_order()
     ]
-    chain(preflight(), *syncs, check_integrity(), summarize())
+    chain(preflight(), *syncs, check_integrity(), summarize(), install_callbacks())
 
 
 connectwise_initial_sync()

@@ -20,3 +20,12 @@ def staging_asset(entity: Entity) -> Asset:
         uri=f"{ASSET_SCHEME}://staging/{entity.staging_table}",
         group="connectwise",
     )
+
+
+def callback_inbox_asset() -> Asset:
+    """Return the callback inbox's asset (the receiver emits an event after accepting)."""
+    return Asset(
+        name="connectwise.meta_callback_inbox",
+        uri=f"{ASSET_SCHEME}://staging/meta_callback_inbox",
+        group="connectwise",
+    )

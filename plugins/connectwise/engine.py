@@ -17,10 +17,12 @@ from connectwise.filters import record_filter_for
 from connectwise.mapping.apply import RecordMapper, Rejection
 from connectwise.quality.checks import CheckContext
 from connectwise.quality.gate import QualityGate
+from connectwise.reconcile import mark_deleted
 from connectwise.sources import (
     PageSource,
     api_source,
     child_source,
+    delivered_source,
     ids_source,
     staged_source,
 )
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Mode = Literal["full", "incremental", "ids", "remap"]
+Mode = Literal["full", "incremental", "ids", "remap", "callback"]
 Row = dict[str, Any]
 
 
@@ -47,9 +49,10 @@ class SyncRequest:
 
     Modes: ``full`` reads every record; ``incremental`` those changed since the watermark (or
     ``changed_since``), falling back to full when the entity never synced; ``ids`` the given
-    records (callbacks, records that came back); ``remap`` re-applies the current mapping to
-    the raw records in staging without calling the API. Only full and incremental runs move the
-    watermark.
+    records (records that came back); ``remap`` re-applies the current mapping to the raw
+    records in staging without calling the API; ``callback`` loads the ``records`` ConnectWise
+    delivered and reads ``record_ids`` by id, soft-deleting those that no longer exist. Only
+    full and incremental runs move the watermark.
     """
 
     entity: Entity
@@ -57,6 +60,7 @@ class SyncRequest:
     run_id: str
     changed_since: datetime | None = None
     record_ids: tuple[int, ...] = ()
+    records: tuple[Row, ...] = ()
 
     @property
     def moves_watermark(self) -> bool:
@@ -114,7 +118,8 @@ class EntitySync:
             raise
         ratio = figures.quarantined / figures.fetched if figures.fetched else 0.0
         limit = self.mapping.config.settings.max_quarantine_ratio
-        if ratio > limit:
+        # A callback batch holds a handful of records: one bad record is not a broken feed.
+        if ratio > limit and mode != "callback":
             message = (
                 f"{entity.title}: {figures.quarantined} of {figures.fetched} records "
                 f"({ratio:.1%}) failed quality checks, above max_quarantine_ratio {limit:.1%}. "
@@ -175,9 +180,11 @@ class EntitySync:
         newest: datetime | None = None
         pending: list[Row] = []
         rejected: list[Rejection] = []
+        seen: set[int] = set()
         for page in source.pages:
             figures.pages += 1
             figures.fetched += len(page)
+            seen.update(record["id"] for record in page if isinstance(record.get("id"), int))
             kept = [record for record in page if record_filter.keep(record)]
             figures.filtered += len(page) - len(kept)
             rows, failures = mapper.map_records(kept)
@@ -189,6 +196,9 @@ class EntitySync:
                 pending, rejected = [], []
             progress.update(figures.fetched)
         self._check_and_load(gate, writer, request, pending, rejected, figures)
+        if request.mode == "callback":
+            gone = sorted(set(request.record_ids) - seen)
+            figures.deleted += mark_deleted(self.engine, entity, gone)
         progress.done(figures.fetched)
         return newest
 
@@ -197,6 +207,10 @@ class EntitySync:
             return staged_source(self.engine, request.entity)
         if request.mode == "ids":
             return ids_source(self.hook, self.engine, request.entity, list(request.record_ids))
+        if request.mode == "callback":
+            return delivered_source(
+                self.hook, self.engine, request.entity, request.records, request.record_ids
+            )
         if request.entity.parent:
             return child_source(self.hook, self.engine, request.entity, since)
         return api_source(self.hook, request.entity, since)

@@ -55,3 +55,7 @@ class QualityGateError(ConnectWiseError):
 
 class DeleteSafetyError(ConnectWiseError):
     """A reconciliation would soft-delete more than the configured share of a table."""
+
+
+class CallbacksNotConfiguredError(ConnectWiseError):
+    """The connection has no ``callback_url``, so callbacks are neither installed nor received."""

@@ -105,18 +105,20 @@ def reconcile(
     return Reconciliation(entity.name, len(remote), len(live), gone, returned)
 
 
-def mark_deleted(engine: Engine, entity: Entity, ids: list[int]) -> None:
-    """Set ``deleted_at`` on the given ids (soft delete)."""
+def mark_deleted(engine: Engine, entity: Entity, ids: list[int]) -> int:
+    """Set ``deleted_at`` on the given ids (soft delete); return how many rows it changed."""
     now = sql_value(utc_now(), postgres=is_postgres(engine))
+    changed = 0
     with engine.begin() as connection:
         for start in range(0, len(ids), 500):
-            connection.execute(
+            changed += connection.execute(
                 sa.text(
                     f"UPDATE {entity.staging_table} SET deleted_at = :now "
                     "WHERE deleted_at IS NULL AND id IN :ids"
                 ).bindparams(sa.bindparam("ids", expanding=True)),
                 {"now": now, "ids": ids[start : start + 500]},
-            )
+            ).rowcount
+    return changed
 
 
 def conditions_for_ids(ids: list[int]) -> list[str]:

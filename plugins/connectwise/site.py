@@ -11,6 +11,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from connectwise.errors import ConnectWiseConnectionError
 from connectwise.values import parse_boolean
@@ -44,6 +45,7 @@ EXTRA_KEYS: dict[str, str] = {
     "max_parallel_requests": "concurrent page requests per entity (request budget)",
     "requests_per_minute": "request budget per minute across threads (ConnectWise throttles ~1000)",
     "verify_ssl": "verify TLS certificates (default true)",
+    "callback_url": "public base URL of the callback receiver, e.g. https://host/connectwise",
 }
 
 _HOST_PATTERN = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?$")
@@ -70,6 +72,7 @@ class ConnectWiseSite:
     max_parallel_requests: int = 1
     requests_per_minute: int = 900
     verify_ssl: bool = True
+    callback_url: str | None = None
 
     @property
     def api_host(self) -> str:
@@ -163,7 +166,22 @@ def site_from_connection(
         max_parallel_requests=_bounded_int(extra, "max_parallel_requests", 1, 1, 16),
         requests_per_minute=_bounded_int(extra, "requests_per_minute", 900, 1, 100_000),
         verify_ssl=_boolean(extra.get("verify_ssl", True), "verify_ssl"),
+        callback_url=_callback_url(extra.get("callback_url")),
     )
+
+
+def _callback_url(value: Any) -> str | None:
+    text = str(value or "").strip().rstrip("/")
+    if not text:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConnectWiseConnectionError(
+            f"extra 'callback_url' {text!r} is not a base URL: use the public address of the "
+            "callback receiver without query, e.g. 'https://airflow.example.com/connectwise' "
+            "(the receiver mounted in the Airflow api-server) or the standalone receiver's."
+        )
+    return text
 
 
 def _required(value: str | None, what: str) -> str:

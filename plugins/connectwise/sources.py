@@ -74,6 +74,25 @@ def ids_source(
     return PageSource(len(wanted), pages())
 
 
+def delivered_source(
+    hook: ConnectWiseHook,
+    engine: Engine,
+    entity: Entity,
+    records: tuple[Record, ...],
+    record_ids: tuple[int, ...],
+) -> PageSource:
+    """Yield the records a callback delivered, then those read by id (deliveries without)."""
+    fetched = ids_source(hook, engine, entity, list(record_ids)) if record_ids else None
+
+    def pages() -> Iterator[list[Record]]:
+        if records:
+            yield list(records)
+        if fetched is not None:
+            yield from fetched.pages
+
+    return PageSource(len(records) + len(set(record_ids)), pages())
+
+
 def child_source(
     hook: ConnectWiseHook, engine: Engine, entity: Entity, since: datetime | None
 ) -> PageSource:

@@ -10,12 +10,12 @@ CREATE TABLE meta_callback_inbox (
     callback_type TEXT NOT NULL,       -- the delivery's Type: contact, company, ...
     action TEXT NOT NULL,              -- added, updated, deleted
     record_id BIGINT NOT NULL,         -- the delivery's ID
-    entity TEXT,                       -- our entity; NULL for types we do not sync
+    entity TEXT,                       -- our entity, NULL for types we do not sync
     callback_id BIGINT,                -- CallbackObjectRecId: the callback entry that fired
     payload TEXT NOT NULL,             -- the body exactly as signed
     status TEXT NOT NULL DEFAULT 'pending',
         -- pending, applied, superseded (a later delivery of the record was applied),
-        -- ignored (a type we do not sync), failed (gave up after max attempts; see last_error)
+        -- ignored (a type we do not sync), failed (gave up after max attempts, see last_error)
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT,
     processed_at {{TIMESTAMP}},

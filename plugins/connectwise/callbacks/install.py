@@ -1,0 +1,223 @@
+"""Keep our callback entries in ConnectWise (``system/callbacks``) as they should be.
+
+One owner-level entry per synced entity that has a callback type, pointing at
+``{callback_url}/callbacks/{token}?recordId=``. Ours are recognised by their description
+(``connectwise-etl <type>``), never by URL, so a changed ``callback_url`` or token is fixed in
+place and entries made by anyone else are never touched. Rerunning changes nothing that is
+already right; an entry ConnectWise disabled after days of failed deliveries is reported and
+re-activated. A lost response to a create cannot duplicate: the rerun finds the entry by its
+description.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from connectwise.errors import CallbacksNotConfiguredError
+from connectwise.staging.database import is_postgres, utc_now
+from connectwise.staging.writer import sql_value
+
+if TYPE_CHECKING:
+    from connectwise.jobs import Job
+    from connectwise.site import ConnectWiseSite
+
+log = logging.getLogger(__name__)
+ENDPOINT = "system/callbacks"
+MARKER = "connectwise-etl"
+LEVEL = "owner"
+OWNER_OBJECT_ID = 1  # facts §9: objectId is 1 at owner level
+
+
+def callback_token(site: ConnectWiseSite) -> str:
+    """Return the secret path token, derived from the private key (so nothing stores it).
+
+    Unguessable without the key, identical for the installer and the receiver, and it changes
+    when the keys are rotated (the next install then updates every URL).
+    """
+    digest = hmac.new(
+        site.private_key.encode(), f"{MARKER} callbacks {site.company_id}".encode(), hashlib.sha256
+    ).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")[:32]
+
+
+def receiver_url(site: ConnectWiseSite) -> str:
+    """Where ConnectWise should deliver (ConnectWise appends the record id).
+
+    Raises:
+        CallbacksNotConfiguredError: the connection has no ``callback_url``.
+    """
+    if not site.callback_url:
+        raise CallbacksNotConfiguredError(
+            "Callbacks are off: the ConnectWise connection has no extra 'callback_url' (the "
+            "public address of the receiver, e.g. https://airflow.example.com/connectwise). "
+            "The scheduled incremental sync keeps staging current without them."
+        )
+    return f"{site.callback_url}/callbacks/{callback_token(site)}?recordId="
+
+
+def mask(url: str, site: ConnectWiseSite) -> str:
+    """Return the URL with the secret token replaced, for logs and reports."""
+    return url.replace(callback_token(site), "***")
+
+
+@dataclass(frozen=True)
+class EntryChange:
+    """What install or uninstall did to one callback entry."""
+
+    callback_id: int
+    callback_type: str
+    action: str  # created, updated, reactivated, unchanged, removed
+    url: str  # masked
+    inactive: bool
+
+
+def install(job: Job, run_id: str) -> list[dict[str, Any]]:
+    """Create, fix or re-activate our entries; remove ours for types no longer synced."""
+    site = job.hook.site
+    url = receiver_url(site)
+    wanted = sorted(
+        {
+            entity.callback_type
+            for entity in job.registry.entities.values()
+            if entity.callback_type and job.mapping.is_enabled(entity.name)
+        }
+    )
+    ours = _our_entries(job)
+    changes: list[EntryChange] = []
+    for callback_type in wanted:
+        mine = ours.pop(callback_type, [])
+        keep, extras = (mine[0], mine[1:]) if mine else (None, [])
+        changes.append(
+            _fix(job, keep, url, site) if keep else _create(job, callback_type, url, site)
+        )
+        changes.extend(_remove(job, entry, site) for entry in extras)
+    for entries in ours.values():
+        changes.extend(_remove(job, entry, site) for entry in entries)
+    _report(job, changes, run_id)
+    return [asdict(change) for change in changes]
+
+
+def uninstall(job: Job, run_id: str) -> list[dict[str, Any]]:
+    """Delete every entry this project created (recognised by description), and only those."""
+    site = job.hook.site
+    changes = [
+        _remove(job, entry, site) for entries in _our_entries(job).values() for entry in entries
+    ]
+    _report(job, changes, run_id)
+    return [asdict(change) for change in changes]
+
+
+def _description(callback_type: str) -> str:
+    return f"{MARKER} {callback_type}"
+
+
+def _our_entries(job: Job) -> dict[str, list[dict[str, Any]]]:
+    ours: dict[str, list[dict[str, Any]]] = {}
+    for page in job.hook.paginate(ENDPOINT, conditions=f'description like "{MARKER} %"'):
+        for entry in page:
+            description = str(entry.get("description") or "")
+            if description.startswith(f"{MARKER} "):
+                ours.setdefault(str(entry.get("type", "")).lower(), []).append(entry)
+    return ours
+
+
+def _create(job: Job, callback_type: str, url: str, site: ConnectWiseSite) -> EntryChange:
+    created = job.hook.post(
+        ENDPOINT,
+        {
+            "url": url,
+            "objectId": OWNER_OBJECT_ID,
+            "type": callback_type,
+            "level": LEVEL,
+            "description": _description(callback_type),
+            "inactiveFlag": False,
+        },
+    )
+    log.info("Created the %s callback (id %s) -> %s", callback_type, created["id"], mask(url, site))
+    return EntryChange(int(created["id"]), callback_type, "created", mask(url, site), False)
+
+
+def _fix(job: Job, entry: dict[str, Any], url: str, site: ConnectWiseSite) -> EntryChange:
+    callback_type = str(entry["type"]).lower()
+    operations = [
+        {"op": "replace", "path": path, "value": value}
+        for path, value in (
+            ("url", url),
+            ("level", LEVEL),
+            ("objectId", OWNER_OBJECT_ID),
+            ("inactiveFlag", False),
+        )
+        if str(entry.get(path)).lower() != str(value).lower()
+    ]
+    if not operations:
+        return EntryChange(int(entry["id"]), callback_type, "unchanged", mask(url, site), False)
+    was_inactive = bool(entry.get("inactiveFlag"))
+    job.hook.patch(f"{ENDPOINT}/{entry['id']}", operations)
+    action = "reactivated" if was_inactive else "updated"
+    if was_inactive:
+        log.warning(
+            "The %s callback (id %s) had been disabled by ConnectWise (deliveries kept failing: "
+            "check that %s is reachable from ConnectWise); re-activated it. The incremental "
+            "sync covered the gap.",
+            callback_type,
+            entry["id"],
+            mask(url, site),
+        )
+    else:
+        log.info(
+            "Updated the %s callback (id %s): %s",
+            callback_type,
+            entry["id"],
+            ", ".join(op["path"] for op in operations),
+        )
+    return EntryChange(int(entry["id"]), callback_type, action, mask(url, site), False)
+
+
+def _remove(job: Job, entry: dict[str, Any], site: ConnectWiseSite) -> EntryChange:
+    job.hook.delete(f"{ENDPOINT}/{entry['id']}")
+    log.info("Removed the %s callback (id %s)", entry.get("type"), entry["id"])
+    return EntryChange(
+        int(entry["id"]),
+        str(entry.get("type", "")).lower(),
+        "removed",
+        mask(str(entry.get("url", "")), site),
+        bool(entry.get("inactiveFlag")),
+    )
+
+
+def _report(job: Job, changes: list[EntryChange], run_id: str) -> None:
+    """Record the entries' state in ``meta_callback_entries`` (removed ones are dropped)."""
+    postgres = is_postgres(job.engine)
+    now = sql_value(utc_now(), postgres=postgres)
+    with job.engine.begin() as connection:
+        for change in changes:
+            connection.execute(
+                sa.text("DELETE FROM meta_callback_entries WHERE callback_id = :id"),
+                {"id": change.callback_id},
+            )
+            if change.action == "removed":
+                continue
+            connection.execute(
+                sa.text(
+                    "INSERT INTO meta_callback_entries (callback_id, callback_type, level, "
+                    "url_masked, inactive, last_action, checked_at, run_id) VALUES (:id, "
+                    ":type, :level, :url, :inactive, :action, :at, :run_id)"
+                ),
+                {
+                    "id": change.callback_id,
+                    "type": change.callback_type,
+                    "level": LEVEL,
+                    "url": change.url,
+                    "inactive": change.inactive,
+                    "action": change.action,
+                    "at": now,
+                    "run_id": run_id,
+                },
+            )

@@ -1,0 +1,116 @@
+"""Helpers for callback tests: a receiver on a real port, signed deliveries, inbox reads."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import hmac
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import sqlalchemy as sa
+import uvicorn
+from connectwise.callbacks.__main__ import MOUNT_PATH
+from connectwise.callbacks.config import ConfigSource
+from connectwise.callbacks.receiver import create_app
+from connectwise.callbacks.wake import Waker
+from fastapi import FastAPI
+
+from simulator.testing import free_port
+
+
+class CountingWaker(Waker):
+    """A waker that only counts (the DAG is not running in these tests)."""
+
+    description = "counting"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.notified = 0
+
+    def notify(self) -> None:
+        self.notified += 1
+
+
+@contextlib.contextmanager
+def running_receiver(**app_options: Any) -> Iterator[Any]:
+    """Serve the receiver at ``http://127.0.0.1:<port>/connectwise`` in a thread."""
+    waker = CountingWaker()
+    root = FastAPI()
+    root.mount(MOUNT_PATH, create_app(ConfigSource(refresh_seconds=0), waker, **app_options))
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(root, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "receiver did not start"
+        time.sleep(0.01)
+    server.base_url = f"http://127.0.0.1:{port}{MOUNT_PATH}"
+    server.waker = waker
+    try:
+        yield server
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def sign(body: bytes, signing_key: str) -> str:
+    """Independent of the code under test: base64(HMAC-SHA256(SHA256(key), body))."""
+    key = hashlib.sha256(signing_key.encode()).digest()
+    return base64.b64encode(hmac.new(key, body, hashlib.sha256).digest()).decode()
+
+
+def delivery(
+    sim: Any,
+    callback_type: str,
+    action: str,
+    record: dict[str, Any] | None,
+    record_id: int | None = None,
+    *,
+    key_url: str | None = None,
+) -> bytes:
+    """A delivery body shaped like ConnectWise's (API facts §9)."""
+    return json.dumps(
+        {
+            "Action": action,
+            "CallbackObjectRecId": 1,
+            "CompanyId": sim.company_id,
+            "Entity": json.dumps(record) if record is not None else None,
+            "FromUrl": sim.host,
+            "ID": record_id if record_id is not None else record["id"],
+            "MemberId": "test",
+            "MessageId": str(uuid.uuid4()),
+            "Metadata": {"key_url": key_url or sim.sim.key_url()},
+            "Type": callback_type,
+        }
+    ).encode()
+
+
+def inbox_rows(engine: sa.Engine) -> list[dict[str, Any]]:
+    """Every inbox row, oldest first."""
+    with engine.connect() as connection:
+        return [
+            dict(row)
+            for row in connection.execute(
+                sa.text("SELECT * FROM meta_callback_inbox ORDER BY id")
+            ).mappings()
+        ]
+
+
+def wait_for(predicate: Any, timeout: float = 30.0, what: str = "condition") -> Any:
+    """Poll until ``predicate()`` is truthy."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.05)
+    raise AssertionError(f"{what} not met within {timeout} s")
