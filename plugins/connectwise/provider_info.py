@@ -43,6 +43,12 @@ def get_provider_info() -> dict[str, Any]:
                         "description": "clientId GUID from developer.connectwise.com",
                         "schema": {"type": ["string", "null"], "format": "password"},
                     },
+                    "callback_url": {
+                        "label": "Callback URL",
+                        "description": "Public base URL of the callback receiver, e.g. "
+                        "https://airflow.example.com/connectwise (empty: no callbacks)",
+                        "schema": {"type": ["string", "null"]},
+                    },
                 },
             }
         ],

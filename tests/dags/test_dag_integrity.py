@@ -11,7 +11,9 @@ from connectwise.entities import REGISTRY
 
 def test_dags_import_without_errors(dagbag):
     assert dagbag.import_errors == {}
-    assert set(dagbag.dags) == {
+    assert set(dagbag.dags) >= {
+        "connectwise_callbacks",
+        "connectwise_callback_setup",
         "connectwise_initial_sync",
         "connectwise_incremental_sync",
         "connectwise_manual_sync",
@@ -45,7 +47,7 @@ def test_initial_sync_runs_preflight_then_entities_in_seed_order_then_checks(dag
     dag = dagbag.dags["connectwise_initial_sync"]
     order = [task.task_id for task in dag.topological_sort()]
     expected = ["preflight", *(f"sync_{name}" for name in REGISTRY.names())]
-    assert order == [*expected, "check_integrity", "summarize"]
+    assert order == [*expected, "check_integrity", "summarize", "install_callbacks"]
     for upstream, downstream in itertools.pairwise(order):
         assert upstream in dag.get_task(downstream).upstream_task_ids
     assert dag.schedule is None and dag.max_active_runs == 1

@@ -69,6 +69,8 @@ def test_initial_sync_dag_succeeds_and_lands_the_truth(
     staging_connection(url)
     run = dagbag.dags["connectwise_initial_sync"].test()
     assert run.state == "success"
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert states["install_callbacks"] == "skipped"  # no callback_url on this connection
     engine = create_staging_engine(url)
     assert_matches_truth(engine, shared_simulator, SEED_FILTER)
     with engine.connect() as connection:

@@ -1,0 +1,65 @@
+"""Callback DAGs through Airflow (dag.test): setup installs and uninstalls, the drain applies."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from connectwise import jobs
+from connectwise.callbacks import install
+from connectwise.entities import REGISTRY
+from connectwise.staging.database import create_staging_engine
+
+from tests.callback_support import inbox_rows, running_receiver, wait_for
+from tests.support import assert_matches_truth
+
+SEED_FILTER = {"customer", "prospect", "suspect"}
+
+
+def test_callback_setup_dag_installs_then_uninstalls(
+    airflow_db, dagbag, simulator, cw_connection, staging_connection, tmp_path
+):
+    cw_connection(simulator, callback_url="https://hooks.example.com/connectwise")
+    staging_connection(f"sqlite:///{tmp_path / 'staging.db'}")
+    dag = dagbag.dags["connectwise_callback_setup"]
+
+    assert dag.test(run_conf={"action": "install"}).state == "success"
+    types = sorted(entry["type"] for entry in simulator.truth("system/callbacks"))
+    assert types == ["agreement", "company", "contact", "member", "opportunity", "productcatalog"]
+
+    assert dag.test(run_conf={"action": "uninstall"}).state == "success"
+    assert simulator.truth("system/callbacks") == []
+
+
+def test_callbacks_dag_applies_the_inbox(
+    airflow_db, dagbag, simulator, cw_connection, staging_connection, tmp_path
+):
+    dag = dagbag.dags["connectwise_callbacks"]
+    inbox_uris = {asset.uri for asset in dag.timetable.asset_condition.objects}
+    assert inbox_uris == {"connectwise-staging://staging/meta_callback_inbox"}
+    url = f"sqlite:///{tmp_path / 'staging.db'}"
+    engine = create_staging_engine(url)
+    with running_receiver() as receiver:
+        cw_connection(simulator, callback_url=receiver.base_url)
+        staging_connection(url)
+        job = jobs.open_job(engine=engine)
+        for entity in REGISTRY.in_dependency_order():
+            if not entity.optional:
+                jobs.run_sync(job, entity.name, mode="full", run_id="initial")
+        install.install(job, "install")
+        simulator.mutate("company/contacts", create=2, update=4, delete=1)
+        wait_for(lambda: len(inbox_rows(engine)) == 7, what="7 deliveries in the inbox")
+
+    run = dag.test(run_conf={"linger_seconds": 0})
+
+    assert run.state == "success"
+    assert {row["status"] for row in inbox_rows(engine)} == {"applied"}
+    assert_matches_truth(engine, simulator, SEED_FILTER)
+    with engine.connect() as connection:
+        modes = (
+            connection.execute(
+                sa.text("SELECT DISTINCT mode FROM meta_sync_runs WHERE run_id = :run"),
+                {"run": run.run_id},
+            )
+            .scalars()
+            .all()
+        )
+    assert modes == ["callback"]
