@@ -282,6 +282,9 @@ class ConnectWiseHook(HttpHook):
                 raise self._lost_write(method, endpoint) from None
             return Failure(f"timed out after {site.read_timeout:g} s", Action.BACKOFF)
         except requests.RequestException as exc:
+            # E.g. ChunkedEncodingError: the server answered (so acted) and the body was cut.
+            if method == "POST":
+                raise self._lost_write(method, endpoint) from None
             return Failure(f"transport error ({type(exc).__name__})", Action.BACKOFF)
         elapsed = time.monotonic() - started
         log.debug("%s %s -> %d in %.3f s", method, endpoint, response.status_code, elapsed)

@@ -134,7 +134,6 @@ class QuotePush(PushFlow):
         plan = QuotePlan(products={})
         if row["quote_status"] == "approved":
             plan.agreement_type_id = self._agreement_type(row, checks)
-        checks.raise_if_any()
         company = self.context.get_record(
             "company/companies", int(row["company_id"]), "company", fields="id,deletedFlag"
         )

@@ -1,0 +1,513 @@
+"""Write-back against the simulator over HTTP, on SQLite and PostgreSQL: each flow writes the
+right ConnectWise records, skips and failures carry their reasons, retries never duplicate."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from connectwise.staging.database import is_postgres
+from connectwise.staging.writer import sql_value
+
+from tests.support import ROOT
+
+STAGE_MAP = 'sales_stage_map: {"1.Prospect": Prospecting, "3.Quote": Quoted, "5.Close": Closing}'
+
+
+@dataclass
+class Push:
+    """A simulator, a migrated staging database and the job that pushes into one from the other."""
+
+    sim: Any
+    engine: sa.Engine
+    job: Any
+
+    def run(self, flow: str, run_id: str = "push-1") -> dict[str, Any]:
+        from connectwise.push.runner import run_push
+
+        job = self.job
+        return run_push(job.hook, job.engine, job.mapping, job.registry, flow, run_id=run_id)
+
+    def add(self, table: str, **values: Any) -> int:
+        outbox = sa.Table(table, sa.MetaData(), autoload_with=self.engine)
+        with self.engine.begin() as connection:
+            if "id" not in outbox.c:
+                connection.execute(outbox.insert(), values)
+                return 0
+            return int(connection.execute(outbox.insert().returning(outbox.c.id), values).scalar())
+
+    def change(self, table: str, row_id: int, **values: Any) -> None:
+        outbox = sa.Table(table, sa.MetaData(), autoload_with=self.engine)
+        with self.engine.begin() as connection:
+            connection.execute(outbox.update().where(outbox.c.id == row_id).values(**values))
+
+    def row(self, table: str, row_id: int) -> dict[str, Any]:
+        with self.engine.connect() as connection:
+            found = connection.execute(
+                sa.text(f"SELECT * FROM {table} WHERE id = :id"), {"id": row_id}
+            ).mappings()
+            return dict(found.one())
+
+    def lines(self, quote_id: int) -> list[dict[str, Any]]:
+        with self.engine.connect() as connection:
+            result = connection.execute(
+                sa.text(
+                    "SELECT * FROM outbox_quote_lines WHERE quote_id = :q ORDER BY line_number"
+                ),
+                {"q": quote_id},
+            )
+            return [dict(line) for line in result.mappings()]
+
+    def truth(self, path: str, record_id: int) -> dict[str, Any]:
+        return next(record for record in self.sim.truth(path) if record["id"] == record_id)
+
+    def tagged(self, path: str, push_key: str) -> list[dict[str, Any]]:
+        return [r for r in self.sim.truth(path) if f"[cw-push {push_key}]" in (r["notes"] or "")]
+
+
+@pytest.fixture
+def push(simulator, cw_connection, staging_url, tmp_path: Path) -> Push:
+    from connectwise import jobs
+    from connectwise.staging.database import create_staging_engine
+
+    cw_connection(simulator)
+    mapping = tmp_path / "mapping.yaml"
+    shipped = (ROOT / "include/mappings/connectwise.yaml").read_text()
+    mapping.write_text(shipped.replace("sales_stage_map: {}", STAGE_MAP))
+    engine = create_staging_engine(staging_url)
+    job = jobs.open_job(mapping_path=str(mapping), engine=engine)
+    return Push(simulator, engine, job)
+
+
+def customer_company(sim) -> dict[str, Any]:
+    """A company whose contacts pass the shipped contact filter (Customer, Prospect, Suspect)."""
+    return next(
+        company
+        for company in sim.truth("company/companies")
+        if {t["name"] for t in company["types"]} & {"Customer", "Prospect", "Suspect"}
+    )
+
+
+def emails_of(contact: dict[str, Any]) -> list[str]:
+    return [i["value"] for i in contact["communicationItems"] if i["communicationType"] == "Email"]
+
+
+def stage_contacts(push: Push) -> None:
+    from connectwise import jobs
+
+    jobs.run_sync(push.job, "contacts", mode="full", run_id="initial")
+
+
+# -- contacts ---------------------------------------------------------------------------------
+
+
+def test_contact_is_created_then_matched_by_email_and_updated_and_staged(push):
+    company = customer_company(push.sim)
+    first = push.add(
+        "outbox_contacts",
+        company_id=company["id"],
+        first_name="Ada",
+        last_name="Lovelace",
+        title="CTO",
+        email="ada@example.com",
+        phone="5551234",
+    )
+    assert push.run("contacts")["sent"] == 1
+    row = push.row("outbox_contacts", first)
+    assert row["status"] == "sent" and row["attempts"] == 1 and row["sent_at"] is not None
+    contact = push.truth("company/contacts", row["contact_id"])
+    assert (contact["firstName"], contact["lastName"], contact["title"]) == (
+        "Ada",
+        "Lovelace",
+        "CTO",
+    )
+    assert contact["company"]["id"] == company["id"]
+    assert emails_of(contact) == ["ada@example.com"]
+    assert [
+        i["value"] for i in contact["communicationItems"] if i["communicationType"] == "Phone"
+    ] == ["5551234"]
+    with push.engine.connect() as connection:
+        staged = connection.execute(
+            sa.text("SELECT first_name, email, company_id FROM stg_contacts WHERE id = :id"),
+            {"id": row["contact_id"]},
+        ).one()
+    assert tuple(staged) == ("Ada", "ada@example.com", company["id"])
+
+    second = push.add(
+        "outbox_contacts",
+        company_identifier=company["identifier"],
+        title="CEO",
+        email="ada@example.com",
+        company_fields=json.dumps({"phone_number": "5550000"}),
+    )
+    figures = push.run("contacts", run_id="push-2")
+    assert (figures["sent"], figures["created"]) == (1, 0)
+    assert push.row("outbox_contacts", second)["contact_id"] == row["contact_id"]
+    same = [c for c in push.sim.truth("company/contacts") if "ada@example.com" in emails_of(c)]
+    assert len(same) == 1 and same[0]["title"] == "CEO" and same[0]["firstName"] == "Ada"
+    assert push.truth("company/companies", company["id"])["phoneNumber"] == "5550000"
+
+
+def test_contact_validation_and_connectwise_refusals_fail_the_row_with_the_reason(push):
+    company = customer_company(push.sim)
+    before = len(push.sim.truth("company/contacts"))
+    no_company = push.add("outbox_contacts", first_name="No", email="no@example.com")
+    bad_email = push.add(
+        "outbox_contacts", company_id=company["id"], first_name="X", email="x at y"
+    )
+    missing = push.add("outbox_contacts", company_id=999_999, first_name="Y", email="y@example.com")
+    too_long = push.add(
+        "outbox_contacts",
+        company_id=company["id"],
+        first_name="Long",
+        email="long@example.com",
+        title="T" * 150,
+    )
+    figures = push.run("contacts")
+    assert (figures["failed"], figures["sent"]) == (4, 0)
+    errors = {
+        key: push.row("outbox_contacts", key)["last_error"]
+        for key in (no_company, bad_email, missing, too_long)
+    }
+    assert errors[no_company] == "give company_id or company_identifier"
+    assert "'x at y' is not an email address" in errors[bad_email]
+    assert errors[missing] == "company 999999 does not exist in ConnectWise"
+    # Not a documented limit, so ConnectWise's own 400 message is what the row keeps.
+    assert "The title field cannot be longer than 100 characters" in errors[too_long]
+    assert all(push.row("outbox_contacts", k)["status"] == "failed" for k in errors)
+    assert len(push.sim.truth("company/contacts")) == before
+
+
+# -- to-dos -----------------------------------------------------------------------------------
+
+
+def test_todo_becomes_an_activity_that_edits_update_and_closing_closes(push):
+    stage_contacts(push)
+    with push.engine.connect() as connection:
+        contact_id, email = connection.execute(
+            sa.text("SELECT id, email FROM stg_contacts WHERE email IS NOT NULL ORDER BY id")
+        ).first()
+    todo = push.add(
+        "outbox_todos",
+        contact_email=email.upper(),
+        subject="Call back",
+        notes="About the quote",
+        due_at=sql_value(datetime(2026, 12, 1, 15, tzinfo=UTC), postgres=is_postgres(push.engine)),
+    )
+    assert push.run("todos")["sent"] == 1
+    row = push.row("outbox_todos", todo)
+    activity = push.truth("sales/activities", row["activity_id"])
+    contact = push.truth("company/contacts", contact_id)
+    assert activity["name"] == "Call back"
+    assert activity["assignTo"]["identifier"] == "admin"
+    assert activity["contact"]["id"] == contact_id
+    assert activity["company"]["id"] == contact["company"]["id"]
+    assert activity["status"]["name"] == "Open" and activity["type"]["name"] == "Task"
+    assert activity["dateStart"] == "2026-12-01T15:00:00Z"
+    assert activity["notes"].startswith("About the quote")
+
+    push.change("outbox_todos", todo, subject="Call back on Monday", status="pending")
+    push.run("todos", run_id="push-2")
+    assert push.truth("sales/activities", row["activity_id"])["name"] == "Call back on Monday"
+    push.change("outbox_todos", todo, is_closed=True, status="pending")
+    figures = push.run("todos", run_id="push-3")
+    assert (figures["sent"], figures["created"], figures["updated"]) == (1, 0, 1)
+    assert push.truth("sales/activities", row["activity_id"])["status"]["name"] == "Closed"
+    assert len(push.tagged("sales/activities", row["push_key"])) == 1
+
+
+def test_todos_for_contacts_missing_on_one_side_are_skipped_with_the_reason(push):
+    stage_contacts(push)
+    with push.engine.connect() as connection:
+        staged = {int(r[0]) for r in connection.execute(sa.text("SELECT id FROM stg_contacts"))}
+    unstaged = next(c["id"] for c in push.sim.truth("company/contacts") if c["id"] not in staged)
+    gone = min(staged)
+    push.job.hook.delete(f"company/contacts/{gone}")
+    before = len(push.sim.truth("sales/activities"))
+    only_cw = push.add("outbox_todos", contact_id=unstaged, subject="Only in ConnectWise")
+    only_staged = push.add("outbox_todos", contact_id=gone, subject="Only in staging")
+    nowhere = push.add("outbox_todos", contact_email="nobody@example.com", subject="Nowhere")
+    figures = push.run("todos")
+    assert (figures["skipped"], figures["sent"]) == (3, 0)
+    assert (
+        f"contact {unstaged} is not in staging" in push.row("outbox_todos", only_cw)["last_error"]
+    )
+    assert (
+        f"contact {gone} is not in ConnectWise"
+        in push.row("outbox_todos", only_staged)["last_error"]
+    )
+    assert (
+        "'nobody@example.com' is not in staging" in push.row("outbox_todos", nowhere)["last_error"]
+    )
+    assert all(
+        push.row("outbox_todos", k)["status"] == "skipped" for k in (only_cw, only_staged, nowhere)
+    )
+    assert len(push.sim.truth("sales/activities")) == before
+
+
+# -- lost responses ---------------------------------------------------------------------------
+
+
+def test_a_lost_create_response_is_retried_without_a_duplicate(push):
+    stage_contacts(push)
+    company = customer_company(push.sim)
+    with push.engine.connect() as connection:
+        contact_id = connection.execute(sa.text("SELECT MIN(id) FROM stg_contacts")).scalar()
+    contact_row = push.add(
+        "outbox_contacts", company_id=company["id"], first_name="Lost", email="lost@example.com"
+    )
+    todo = push.add("outbox_todos", contact_id=contact_id, subject="Lost response")
+    for flow, table, key in (
+        ("contacts", "outbox_contacts", contact_row),
+        ("todos", "outbox_todos", todo),
+    ):
+        push.sim.set_faults(lost_write_responses=1)
+        first = push.run(flow, run_id=f"{flow}-1")
+        assert (first["in_flight"], first["sent"]) == (1, 0)
+        assert push.row(table, key)["status"] == "sending"
+        second = push.run(flow, run_id=f"{flow}-2")
+        assert (second["sent"], second["created"]) == (1, 0)  # found, not created again
+        assert push.sim.stats()["faults"]["lost_write"] >= 1
+    assert (
+        len([c for c in push.sim.truth("company/contacts") if "lost@example.com" in emails_of(c)])
+        == 1
+    )
+    activities = push.tagged("sales/activities", push.row("outbox_todos", todo)["push_key"])
+    assert [a["id"] for a in activities] == [push.row("outbox_todos", todo)["activity_id"]]
+
+
+# -- quotes -----------------------------------------------------------------------------------
+
+
+def add_quote(push: Push, status: str, products: list[int], **values: Any) -> int:
+    opportunity = next(o for o in push.sim.truth("sales/opportunities") if o["contact"])
+    quote = push.add(
+        "outbox_quotes",
+        name=values.pop("name", "Laptop refresh"),
+        company_id=opportunity["company"]["id"],
+        contact_id=opportunity["contact"]["id"],
+        quote_status=status,
+        **values,
+    )
+    for number, product in enumerate(products, start=1):
+        push.add(
+            "outbox_quote_lines",
+            quote_id=quote,
+            line_number=number,
+            product_id=product,
+            quantity=number + 1,
+            unit_price=100.0 * number,
+            unit_cost=60.0 * number,
+        )
+    return quote
+
+
+def active_products(sim, count: int) -> list[int]:
+    return [p["id"] for p in sim.truth("procurement/catalog") if not p["inactiveFlag"]][:count]
+
+
+def test_approved_quote_becomes_opportunity_with_lines_and_a_new_agreement(push):
+    products = active_products(push.sim, 2)
+    quote = add_quote(push, "approved", products, agreement_type="subscription")
+    figures = push.run("quotes")
+    assert figures["sent"] == 1, push.row("outbox_quotes", quote)["last_error"]
+    row = push.row("outbox_quotes", quote)
+    opportunity = push.truth("sales/opportunities", row["opportunity_id"])
+    assert opportunity["name"] == "Laptop refresh"
+    assert (opportunity["company"]["id"], opportunity["contact"]["id"]) == (
+        row["company_id"],
+        row["contact_id"],
+    )
+    assert opportunity["stage"]["name"] == "5.Close" and opportunity["status"]["name"] == "Won"
+    assert opportunity["primarySalesRep"]["identifier"] == "admin"
+    assert opportunity["source"] == "Quote" and opportunity["billingTerms"]["name"] == "Net 30"
+    items = {
+        i["id"]: i
+        for i in push.sim.truth("sales/opportunities/forecast")
+        if i["opportunity"]["id"] == opportunity["id"]
+    }
+    lines = push.lines(quote)
+    assert set(items) == {line["forecast_item_id"] for line in lines}
+    for line in lines:
+        item = items[line["forecast_item_id"]]
+        assert item["catalogItem"]["id"] == line["product_id"]
+        assert item["quantity"] == line["quantity"]
+        assert item["revenue"] == pytest.approx(line["quantity"] * line["unit_price"])
+    agreement = push.truth("finance/agreements", row["agreement_id"])
+    assert agreement["type"]["name"] == "Software Subscription"
+    assert agreement["opportunity"]["id"] == opportunity["id"]
+    additions = {
+        a["id"]: a
+        for a in push.sim.truth("finance/agreements/additions")
+        if a["agreementId"] == agreement["id"]
+    }
+    assert set(additions) == {line["addition_id"] for line in lines}
+    for line in lines:
+        addition = additions[line["addition_id"]]
+        assert addition["product"]["id"] == line["product_id"]
+        assert (addition["quantity"], addition["unitPrice"]) == (
+            line["quantity"],
+            line["unit_price"],
+        )
+
+
+def test_quote_status_moves_its_opportunity_through_the_quote_status_map(push):
+    quote = add_quote(push, "draft", active_products(push.sim, 1))
+    push.run("quotes")
+    opportunity_id = push.row("outbox_quotes", quote)["opportunity_id"]
+    draft = push.truth("sales/opportunities", opportunity_id)
+    moves = [(draft["stage"]["name"], draft["status"]["name"])]
+    for status in ("sent", "declined"):
+        push.change("outbox_quotes", quote, quote_status=status, status="pending")
+        push.run("quotes", run_id=f"push-{status}")
+        record = push.truth("sales/opportunities", opportunity_id)
+        moves.append((record["stage"]["name"], record["status"]["name"]))
+    assert moves == [("2.Qualification", "Open"), ("3.Quote", "Open"), ("5.Close", "Lost")]
+    assert (
+        len(push.tagged("sales/opportunities", push.row("outbox_quotes", quote)["push_key"])) == 1
+    )
+    assert push.row("outbox_quotes", quote)["agreement_id"] is None  # only approved quotes
+
+
+def test_addition_mode_adds_the_lines_to_the_company_agreement(push, tmp_path):
+    from connectwise import jobs
+
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(
+        mapping.read_text().replace("agreement_mode: new_agreement", "agreement_mode: addition")
+    )
+    push.job = jobs.open_job(mapping_path=str(mapping), engine=push.engine)
+    agreement = next(
+        a
+        for a in push.sim.truth("finance/agreements")
+        if a["agreementStatus"] == "Active" and not a["cancelledFlag"] and a["contact"]
+    )
+    agreements_before = len(push.sim.truth("finance/agreements"))
+    quote = push.add(
+        "outbox_quotes",
+        name="More licences",
+        company_id=agreement["company"]["id"],
+        contact_id=agreement["contact"]["id"],
+        quote_status="approved",
+    )
+    push.add(
+        "outbox_quote_lines",
+        quote_id=quote,
+        line_number=1,
+        product_id=active_products(push.sim, 1)[0],
+        quantity=5,
+        unit_price=22.0,
+    )
+    assert push.run("quotes")["sent"] == 1, push.row("outbox_quotes", quote)["last_error"]
+    assert len(push.sim.truth("finance/agreements")) == agreements_before
+    row, (line,) = push.row("outbox_quotes", quote), push.lines(quote)
+    addition = push.truth("finance/agreements/additions", line["addition_id"])
+    assert addition["agreementId"] == row["agreement_id"]
+    assert (
+        push.truth("finance/agreements", row["agreement_id"])["company"]["id"]
+        == agreement["company"]["id"]
+    )
+    assert (addition["quantity"], addition["unitPrice"], addition["billCustomer"]) == (
+        5,
+        22.0,
+        "Billable",
+    )
+
+
+def test_invalid_quote_fails_readably_with_nothing_written(push):
+    opportunities = len(push.sim.truth("sales/opportunities"))
+    quote = add_quote(push, "approved", [999_999], name="N" * 120, agreement_type="platinum")
+    assert push.run("quotes")["failed"] == 1
+    row = push.row("outbox_quotes", quote)
+    assert row["status"] == "failed" and row["opportunity_id"] is None
+    assert "name has 120 characters; ConnectWise allows at most 100" in row["last_error"]
+    assert "agreement_type 'platinum' is not in push.agreement_type_map" in row["last_error"]
+    assert "line 1: product 999999 is not in the catalog" in row["last_error"]
+    assert len(push.sim.truth("sales/opportunities")) == opportunities
+
+
+def test_quote_interrupted_by_a_lost_response_continues_without_duplicates(push):
+    quote = add_quote(push, "approved", active_products(push.sim, 2))
+    push.sim.set_faults(lost_write_responses=1)  # the opportunity is created, its answer lost
+    assert push.run("quotes")["in_flight"] == 1
+    second = push.run("quotes", run_id="push-2")
+    assert second["sent"] == 1, push.row("outbox_quotes", quote)["last_error"]
+    row = push.row("outbox_quotes", quote)
+    assert [o["id"] for o in push.tagged("sales/opportunities", row["push_key"])] == [
+        row["opportunity_id"]
+    ]
+    items = [
+        i
+        for i in push.sim.truth("sales/opportunities/forecast")
+        if i["opportunity"]["id"] == row["opportunity_id"]
+    ]
+    assert len(items) == 2
+    assert (
+        len(
+            [
+                a
+                for a in push.sim.truth("finance/agreements")
+                if (a["opportunity"] or {}).get("id") == row["opportunity_id"]
+            ]
+        )
+        == 1
+    )
+
+
+# -- stage changes ----------------------------------------------------------------------------
+
+
+def test_stage_changes_go_through_the_maps_and_unmapped_stages_are_reported_and_left_alone(push):
+    from connectwise import jobs
+    from connectwise.entities import REGISTRY
+
+    for entity in REGISTRY.in_dependency_order():  # what staged opportunities refer to
+        if entity.name == "opportunities":
+            break
+        jobs.run_sync(push.job, entity.name, mode="full", run_id="initial")
+    with push.engine.connect() as connection:
+        staged = {int(r[0]) for r in connection.execute(sa.text("SELECT id FROM stg_contacts"))}
+    # The first opportunity's references are staged, so its re-staged row passes the checks.
+    first, second = [
+        o for o in push.sim.truth("sales/opportunities") if (o["contact"] or {}).get("id") in staged
+    ][:2]
+    mapped = push.add(
+        "outbox_opportunity_stages",
+        opportunity_id=first["id"],
+        stage="Quoted",
+        opportunity_status="Lost",
+    )
+    unmapped = push.add(
+        "outbox_opportunity_stages", opportunity_id=second["id"], stage="Negotiating"
+    )
+    figures = push.run("stages")
+    assert (figures["sent"], figures["skipped"]) == (1, 1)
+    assert push.row("outbox_opportunity_stages", mapped)["status"] == "sent"
+    record = push.truth("sales/opportunities", first["id"])
+    assert (record["stage"]["name"], record["status"]["name"]) == ("3.Quote", "Lost")
+    assert push.truth("sales/opportunities", second["id"]) == second
+    reason = push.row("outbox_opportunity_stages", unmapped)["last_error"]
+    assert "unmapped stage 'Negotiating'" in reason and "was not updated" in reason
+    with push.engine.connect() as connection:
+        report = connection.execute(
+            sa.text("SELECT report, skipped FROM meta_push_runs WHERE flow = 'stages'")
+        ).one()
+        staged_stage = connection.execute(
+            sa.text("SELECT stage FROM stg_opportunities WHERE id = :id"), {"id": first["id"]}
+        ).scalar()
+    assert "unmapped stage 'Negotiating'" in report[0] and report[1] == 1
+    assert staged_stage == "Quoted"
+
+
+def test_a_post_whose_response_is_lost_is_not_retried_blindly(push):
+    from connectwise.errors import ConnectWiseTransientError
+
+    push.sim.set_faults(lost_write_responses=1)
+    with pytest.raises(ConnectWiseTransientError, match="must look the record up"):
+        push.job.hook.post("company/contacts", {"firstName": "Once"})
+    assert len([c for c in push.sim.truth("company/contacts") if c["firstName"] == "Once"]) == 1
