@@ -511,3 +511,18 @@ def test_a_post_whose_response_is_lost_is_not_retried_blindly(push):
     with pytest.raises(ConnectWiseTransientError, match="must look the record up"):
         push.job.hook.post("company/contacts", {"firstName": "Once"})
     assert len([c for c in push.sim.truth("company/contacts") if c["firstName"] == "Once"]) == 1
+
+
+def test_unknown_push_names_fail_the_run_before_any_row_is_touched(push, tmp_path):
+    from connectwise import jobs
+    from connectwise.errors import ConnectWiseMappingError
+
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(
+        mapping.read_text().replace("activity_member: admin", "activity_member: nobody")
+    )
+    push.job = jobs.open_job(mapping_path=str(mapping), engine=push.engine)
+    todo = push.add("outbox_todos", contact_id=2, subject="Never sent")
+    with pytest.raises(ConnectWiseMappingError, match="push.activity_member: no active Connect"):
+        push.run("todos")
+    assert push.row("outbox_todos", todo)["status"] == "pending"

@@ -11,7 +11,7 @@ import json
 import logging
 from typing import Any
 
-from connectwise.conditions import all_of, literal
+from connectwise.conditions import all_of, is_in, literal
 from connectwise.push.flow import PushFlow, Record, Row
 from connectwise.push.outbox import Outcome, RowError
 from connectwise.push.reverse import (
@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 CONTACTS = "company/contacts"
 COMPANIES = "company/companies"
 FIXED_COLUMNS = ("first_name", "last_name", "title", "email", "phone", "fax")
+COMPANY_FIELDS = ["id", "identifier", "deletedFlag"]
+LOOKUP_BATCH = 100  # ids per `id in (...)` lookup: keeps the URL far below 2,000 characters
 CHANNEL_FLAGS = {"Email": "emailFlag", "Phone": "phoneFlag", "Fax": "faxFlag"}
 
 
@@ -48,6 +50,15 @@ class ContactPush(PushFlow):
             fitting.sort(key=lambda t: (not t.get("defaultFlag"), t["id"]))
             if fitting:
                 self.type_ids[channel] = int(fitting[0]["id"])
+
+    def prepare_batch(self, rows: list[Row]) -> None:
+        """Read the batch's companies (given by id) in bulk."""
+        ids = sorted({int(row["company_id"]) for row in rows if row.get("company_id")})
+        self.companies: dict[int, Record] = {}
+        for start in range(0, len(ids), LOOKUP_BATCH):
+            clause = is_in("id", ids[start : start + LOOKUP_BATCH])
+            for page in self.hook.paginate(COMPANIES, conditions=clause, fields=COMPANY_FIELDS):
+                self.companies.update({int(company["id"]): company for company in page})
 
     def push(self, row: Row) -> Outcome:
         """Create or update the row's contact (and its company's mapped fields)."""
@@ -111,15 +122,15 @@ class ContactPush(PushFlow):
 
     def _company(self, row: Row) -> Record:
         if row.get("company_id") is not None:
-            company = self.context.get_record(
-                COMPANIES, int(row["company_id"]), "company", fields="id,identifier,deletedFlag"
+            company = self.companies.get(int(row["company_id"])) or self.context.get_record(
+                COMPANIES, int(row["company_id"]), "company", fields=",".join(COMPANY_FIELDS)
             )
         else:
             found = self.hook.get_json(
                 COMPANIES,
                 params={
                     "conditions": f"identifier = {literal(row['company_identifier'])}",
-                    "fields": "id,identifier,deletedFlag",
+                    "fields": ",".join(COMPANY_FIELDS),
                 },
             )
             if not found:
