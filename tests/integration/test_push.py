@@ -523,6 +523,6 @@ def test_unknown_push_names_fail_the_run_before_any_row_is_touched(push, tmp_pat
     )
     push.job = jobs.open_job(mapping_path=str(mapping), engine=push.engine)
     todo = push.add("outbox_todos", contact_id=2, subject="Never sent")
-    with pytest.raises(ConnectWiseMappingError, match="push.activity_member: no active Connect"):
+    with pytest.raises(ConnectWiseMappingError, match=r"push\.activity_member: no active Connect"):
         push.run("todos")
     assert push.row("outbox_todos", todo)["status"] == "pending"
