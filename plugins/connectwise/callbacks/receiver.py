@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,7 @@ from connectwise.entities import REGISTRY, Registry
 from connectwise.errors import ConnectWiseError
 
 log = logging.getLogger(__name__)
+_TOKEN_IN_PATH = re.compile(r"(/callbacks/)[^/?\s\"']+")
 MAX_BODY_BYTES = 1024 * 1024  # real deliveries are a few kB: one record as JSON
 SIGNATURE_HEADER = "x-content-signature"
 
@@ -110,6 +112,37 @@ def _same(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
 
 
+class HideTokenFromAccessLogs:
+    """ASGI middleware: mask the path token in the request scope as the response starts.
+
+    Web servers log each request's path, and ours carries the secret. uvicorn logs when the
+    response starts, Airflow's access-log middleware when the request is done; both read the
+    scope, which Starlette passes down (and mounts update) as one shared dict.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:  # noqa: D102
+        if scope.get("type") != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_masked(message: dict[str, Any]) -> None:
+            if message.get("type") == "http.response.start":
+                scope["path"] = redact(scope.get("path", ""))
+                if isinstance(scope.get("raw_path"), bytes):
+                    scope["raw_path"] = redact(scope["raw_path"].decode("latin-1")).encode()
+            await send(message)
+
+        await self.app(scope, receive, send_masked)
+
+
+def redact(text: str) -> str:
+    """Return ``text`` with any ``/callbacks/<token>`` path segment masked."""
+    return _TOKEN_IN_PATH.sub(r"\1***", text)
+
+
 def create_app(
     config: ConfigSource | None = None,
     waker: Waker | None = None,
@@ -123,6 +156,7 @@ def create_app(
         title="ConnectWise callback receiver", docs_url=None, redoc_url=None, openapi_url=None
     )
     app.state.receiver = receiver
+    app.add_middleware(HideTokenFromAccessLogs)
 
     @app.get("/health")
     def health() -> dict[str, str]:
