@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from connectwise.conditions import all_of, is_in, literal
-from connectwise.push.flow import PushFlow, Record, Row
+from connectwise.push.flow import LOOKUP_BATCH, PushFlow, Record, Row
 from connectwise.push.outbox import Outcome, RowError
 from connectwise.push.reverse import (
     merge_channels,
@@ -28,7 +28,6 @@ CONTACTS = "company/contacts"
 COMPANIES = "company/companies"
 FIXED_COLUMNS = ("first_name", "last_name", "title", "email", "phone", "fax")
 COMPANY_FIELDS = ["id", "identifier", "deletedFlag"]
-LOOKUP_BATCH = 100  # ids per `id in (...)` lookup: keeps the URL far below 2,000 characters
 CHANNEL_FLAGS = {"Email": "emailFlag", "Phone": "phoneFlag", "Fax": "faxFlag"}
 
 

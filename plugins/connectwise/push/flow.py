@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from connectwise.push.names import TenantNames
 
 log = logging.getLogger(__name__)
+LOOKUP_BATCH = 100  # ids per `id in (...)` lookup: keeps the URL far below 2,000 characters
 Row = dict[str, Any]
 Record = dict[str, Any]
 

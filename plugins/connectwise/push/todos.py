@@ -12,14 +12,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from connectwise.conditions import format_datetime, is_in, literal, parse_datetime
-from connectwise.push.flow import PushFlow, Record, Row
+from connectwise.push.flow import LOOKUP_BATCH, PushFlow, Record, Row
 from connectwise.push.outbox import Outcome, RowSkipped, push_tag
 from connectwise.push.reverse import replace_operations
 from connectwise.push.validate import RowChecks
 from connectwise.values import parse_boolean
 
 ACTIVITIES = "sales/activities"
-LOOKUP_BATCH = 100  # ids per `id in (...)` lookup: keeps the URL far below 2,000 characters
 
 
 class TodoPush(PushFlow):
