@@ -22,8 +22,10 @@ from connectwise.sources import (
     PageSource,
     api_source,
     child_source,
+    children_source,
     delivered_source,
     ids_source,
+    staged_children,
     staged_source,
 )
 from connectwise.staging import history
@@ -61,6 +63,7 @@ class SyncRequest:
     changed_since: datetime | None = None
     record_ids: tuple[int, ...] = ()
     records: tuple[Row, ...] = ()
+    parent_ids: tuple[int, ...] = ()  # callback mode, child entities: re-read these parents
 
     @property
     def moves_watermark(self) -> bool:
@@ -197,8 +200,10 @@ class EntitySync:
             progress.update(figures.fetched)
         self._check_and_load(gate, writer, request, pending, rejected, figures)
         if request.mode == "callback":
-            gone = sorted(set(request.record_ids) - seen)
-            figures.deleted += mark_deleted(self.engine, entity, gone)
+            expected = set(request.record_ids)
+            if request.parent_ids:
+                expected |= set(staged_children(self.engine, entity, list(request.parent_ids)))
+            figures.deleted += mark_deleted(self.engine, entity, sorted(expected - seen))
         progress.done(figures.fetched)
         return newest
 
@@ -207,6 +212,8 @@ class EntitySync:
             return staged_source(self.engine, request.entity)
         if request.mode == "ids":
             return ids_source(self.hook, self.engine, request.entity, list(request.record_ids))
+        if request.mode == "callback" and request.parent_ids:
+            return children_source(self.hook, request.entity, list(request.parent_ids))
         if request.mode == "callback":
             return delivered_source(
                 self.hook, self.engine, request.entity, request.records, request.record_ids

@@ -93,6 +93,31 @@ def delivered_source(
     return PageSource(len(records) + len(set(record_ids)), pages())
 
 
+def children_source(hook: ConnectWiseHook, entity: Entity, parent_ids: list[int]) -> PageSource:
+    """Read every child of the given parents (a parent's callback refreshes its children)."""
+
+    def pages() -> Iterator[list[Record]]:
+        for parent_id in sorted(set(parent_ids)):
+            yield from hook.paginate(entity.endpoint_for(parent_id))
+
+    return PageSource(len(set(parent_ids)), pages())
+
+
+def staged_children(engine: Engine, entity: Entity, parent_ids: list[int]) -> list[int]:
+    """Ids of the live staged children of some parents (read from ``raw``)."""
+    key = entity.parent_key
+    parent = f"raw->>'{key}'" if is_postgres(engine) else f"json_extract(raw, '$.{key}')"
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.text(
+                f"SELECT id FROM {entity.staging_table} WHERE deleted_at IS NULL "
+                f"AND CAST({parent} AS BIGINT) IN :parents"
+            ).bindparams(sa.bindparam("parents", expanding=True)),
+            {"parents": sorted(set(parent_ids))},
+        )
+        return [int(row[0]) for row in rows]
+
+
 def child_source(
     hook: ConnectWiseHook, engine: Engine, entity: Entity, since: datetime | None
 ) -> PageSource:

@@ -22,7 +22,7 @@ from connectwise.errors import ConnectWiseTransientError
 from connectwise.staging.database import create_staging_engine
 
 from tests.callback_support import delivery, inbox_rows, running_receiver, sign, wait_for
-from tests.support import assert_matches_truth, quarantined, staged_rows
+from tests.support import assert_matches_truth, mapping_with_additions, quarantined, staged_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_FILTER = {"customer", "prospect", "suspect"}
@@ -392,3 +392,54 @@ def test_failing_delivery_is_retried_then_quarantined(
     assert (row["status"], row["attempts"]) == ("failed", 2)
     reasons = quarantined(engine, REGISTRY["contacts"])
     assert "gave up after 2 attempts" in reasons[42]
+
+
+def test_an_agreement_delivery_refreshes_its_additions(
+    simulator, cw_connection, staging_connection, staging_url, receiver, tmp_path
+):
+    cw_connection(simulator, callback_url=receiver.base_url)
+    staging_connection(staging_url)
+    engine = create_staging_engine(staging_url)
+    mapping = mapping_with_additions(tmp_path)
+    job = jobs.open_job(engine=engine, mapping_path=mapping)
+    for entity in REGISTRY.in_dependency_order():
+        jobs.run_sync(job, entity.name, mode="full", run_id="initial")
+    additions = simulator.truth("finance/agreements/additions")
+    by_agreement: dict[int, list[dict]] = {}
+    for addition in additions:
+        by_agreement.setdefault(addition["agreementId"], []).append(addition)
+    agreement_id, mine = next((a, rows) for a, rows in by_agreement.items() if len(rows) >= 2)
+    endpoint = f"finance/agreements/{agreement_id}/additions"
+    job.hook.patch(
+        f"{endpoint}/{mine[0]['id']}", [{"op": "replace", "path": "quantity", "value": 42}]
+    )
+    job.hook.delete(f"{endpoint}/{mine[1]['id']}")
+    created = job.hook.post(
+        endpoint, {"product": mine[0]["product"], "billCustomer": "Billable", "quantity": 3}
+    )
+    agreement = next(a for a in simulator.truth("finance/agreements") if a["id"] == agreement_id)
+    body = delivery(simulator, "agreement", "updated", agreement)
+    token = install.callback_token(job.hook.site)
+    response = requests.post(
+        f"{receiver.base_url}/callbacks/{token}?recordId={agreement_id}",
+        data=body,
+        headers={"x-content-signature": sign(body, simulator.sim.signing_key)},
+        timeout=10,
+    )
+    assert response.json() == {"status": "accepted"}
+
+    process.drain(job, "agreement-callback")
+
+    staged = {
+        record_id: row
+        for record_id, row in staged_rows(engine, REGISTRY["agreement_additions"]).items()
+        if row["agreement_id"] == agreement_id
+    }
+    truth = {
+        a["id"]: a
+        for a in simulator.truth("finance/agreements/additions")
+        if a["agreementId"] == agreement_id
+    }
+    assert set(staged) == set(truth) and created["id"] in staged
+    assert staged[mine[0]["id"]]["quantity"] == 42
+    assert mine[1]["id"] not in staged  # soft-deleted, no longer live

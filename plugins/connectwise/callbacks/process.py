@@ -152,6 +152,7 @@ def _apply_batch(
         latest = list(group.latest.values())
         try:
             result = sync.run(group.request(latest, run_id, sync))
+            _refresh_children(sync, name, latest, run_id)
         except OUTAGES as exc:
             _retry_later(sync, [*latest], str(exc), run_id, max_attempts, figures)
             return True
@@ -167,6 +168,26 @@ def _apply_batch(
     return False
 
 
+def _refresh_children(
+    sync: EntitySync, parent: str, rows: list[inbox.InboxRow], run_id: str
+) -> None:
+    """Re-read the children of changed parents (an agreement's additions), when synced.
+
+    Children have no callbacks of their own; their parent's delivery is the signal.
+    """
+    parent_ids = tuple(row.record_id for row in rows if row.action != "deleted")
+    for child in sync.registry.entities.values():
+        if child.parent == parent and parent_ids and sync.mapping.is_enabled(child.name):
+            sync.run(
+                SyncRequest(
+                    entity=child,
+                    mode="callback",
+                    run_id=f"{run_id}:{child.name}",
+                    parent_ids=parent_ids,
+                )
+            )
+
+
 def _one_by_one(
     sync: EntitySync,
     group: RecordGroup,
@@ -179,6 +200,7 @@ def _one_by_one(
     for row in rows:
         try:
             result = sync.run(group.request([row], f"{run_id}.r{row.id}", sync))
+            _refresh_children(sync, group.entity, [row], f"{run_id}.r{row.id}")
         except Exception as exc:
             _retry_later(sync, [row], str(exc), run_id, max_attempts, figures)
             continue
