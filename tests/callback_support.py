@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import requests
 import sqlalchemy as sa
 import uvicorn
 from connectwise.callbacks.__main__ import MOUNT_PATH
@@ -92,6 +93,12 @@ def delivery(
             "Type": callback_type,
         }
     ).encode()
+
+
+def post_signed(url: str, sim: Any, body: bytes, key: str | None = None) -> requests.Response:
+    """POST ``body`` to the receiver, signed with the simulator's key (or ``key``)."""
+    signature = sign(body, key or sim.sim.signing_key)
+    return requests.post(url, data=body, headers={"x-content-signature": signature}, timeout=10)
 
 
 def inbox_rows(engine: sa.Engine) -> list[dict[str, Any]]:

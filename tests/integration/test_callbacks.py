@@ -21,7 +21,14 @@ from connectwise.entities import REGISTRY
 from connectwise.errors import ConnectWiseTransientError
 from connectwise.staging.database import create_staging_engine
 
-from tests.callback_support import delivery, inbox_rows, running_receiver, sign, wait_for
+from tests.callback_support import (
+    delivery,
+    inbox_rows,
+    post_signed,
+    running_receiver,
+    sign,
+    wait_for,
+)
 from tests.support import assert_matches_truth, mapping_with_additions, quarantined, staged_rows
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -281,12 +288,7 @@ def test_drain_killed_mid_batch_loses_and_duplicates_nothing(
     url = f"{receiver.base_url}/callbacks/{token}?recordId="
     for record_id in changed:  # deliveries without the record: each is read by id
         body = delivery(simulator, "contact", "updated", None, record_id)
-        response = requests.post(
-            url,
-            data=body,
-            headers={"x-content-signature": sign(body, simulator.sim.signing_key)},
-            timeout=10,
-        )
+        response = post_signed(url, simulator, body)
         assert response.json() == {"status": "accepted"}
     before = len(staged_rows(engine, REGISTRY["contacts"]))
     simulator.set_faults(latency_ms=150)
@@ -343,11 +345,7 @@ def test_deliveries_of_one_record_apply_in_order(
     }
 
     def send(body: bytes) -> None:
-        signature = sign(body, simulator.sim.signing_key)
-        response = requests.post(
-            url, data=body, headers={"x-content-signature": signature}, timeout=10
-        )
-        assert response.status_code == 200
+        assert post_signed(url, simulator, body).status_code == 200
 
     send(delivery(simulator, "productcatalog", "updated", older))
     send(delivery(simulator, "productcatalog", "updated", newer))
@@ -372,12 +370,7 @@ def test_failing_delivery_is_retried_then_quarantined(
     job = jobs.open_job(engine=engine)
     token = install.callback_token(job.hook.site)
     body = delivery(simulator, "contact", "deleted", None, 42)
-    response = requests.post(
-        f"{receiver.base_url}/callbacks/{token}?recordId=42",
-        data=body,
-        headers={"x-content-signature": sign(body, simulator.sim.signing_key)},
-        timeout=10,
-    )
+    response = post_signed(f"{receiver.base_url}/callbacks/{token}?recordId=42", simulator, body)
     assert response.json() == {"status": "accepted"}
     simulator.set_faults(error_rate=1.0)  # ConnectWise answers 500 to every read
 
@@ -420,11 +413,8 @@ def test_an_agreement_delivery_refreshes_its_additions(
     agreement = next(a for a in simulator.truth("finance/agreements") if a["id"] == agreement_id)
     body = delivery(simulator, "agreement", "updated", agreement)
     token = install.callback_token(job.hook.site)
-    response = requests.post(
-        f"{receiver.base_url}/callbacks/{token}?recordId={agreement_id}",
-        data=body,
-        headers={"x-content-signature": sign(body, simulator.sim.signing_key)},
-        timeout=10,
+    response = post_signed(
+        f"{receiver.base_url}/callbacks/{token}?recordId={agreement_id}", simulator, body
     )
     assert response.json() == {"status": "accepted"}
 

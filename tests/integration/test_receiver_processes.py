@@ -21,7 +21,7 @@ from connectwise.site import site_from_connection
 from connectwise.staging.database import create_staging_engine
 
 from simulator.testing import free_port
-from tests.callback_support import delivery, inbox_rows, sign, wait_for
+from tests.callback_support import delivery, inbox_rows, post_signed, wait_for
 from tests.conftest import connection_json
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,11 +75,6 @@ def serving(command: list[str], env: dict[str, str], health_url: str, log: Path)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-
-
-def post_signed(url: str, sim, body: bytes) -> httpx.Response:
-    signature = sign(body, sim.sim.signing_key)
-    return httpx.post(url, content=body, headers={"x-content-signature": signature}, timeout=10)
 
 
 def token_of(sim) -> str:

@@ -169,34 +169,32 @@ def pending(engine: Engine, limit: int) -> list[InboxRow]:
 
 def mark(engine: Engine, ids: list[int], status: str, run_id: str) -> None:
     """Close deliveries as applied, superseded or failed."""
-    if not ids:
-        return
-    with engine.begin() as connection:
-        connection.execute(
-            sa.text(
-                "UPDATE meta_callback_inbox SET status = :status, processed_at = :at, "
-                "run_id = :run_id WHERE id IN :ids"
-            ).bindparams(sa.bindparam("ids", expanding=True)),
-            {
-                "status": status,
-                "at": sql_value(utc_now(), postgres=is_postgres(engine)),
-                "run_id": run_id,
-                "ids": ids,
-            },
-        )
+    at = sql_value(utc_now(), postgres=is_postgres(engine))
+    _update(
+        engine, ids, "status = :status, processed_at = :at", status=status, at=at, run_id=run_id
+    )
 
 
 def record_failure(engine: Engine, ids: list[int], error: str, run_id: str) -> None:
     """Count a failed attempt on deliveries that stay pending."""
+    _update(
+        engine,
+        ids,
+        "attempts = attempts + 1, last_error = :error",
+        error=error[:2000],
+        run_id=run_id,
+    )
+
+
+def _update(engine: Engine, ids: list[int], assignments: str, **values: Any) -> None:
     if not ids:
         return
     with engine.begin() as connection:
         connection.execute(
             sa.text(
-                "UPDATE meta_callback_inbox SET attempts = attempts + 1, last_error = :error, "
-                "run_id = :run_id WHERE id IN :ids"
+                f"UPDATE meta_callback_inbox SET {assignments}, run_id = :run_id WHERE id IN :ids"
             ).bindparams(sa.bindparam("ids", expanding=True)),
-            {"error": error[:2000], "run_id": run_id, "ids": ids},
+            {**values, "ids": ids},
         )
 
 
