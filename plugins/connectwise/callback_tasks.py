@@ -6,6 +6,10 @@ are not configured (no ``callback_url``) skip with the reason, transient errors 
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 from airflow.sdk import get_current_context, task
@@ -48,15 +52,45 @@ def manage_callbacks() -> list[dict[str, Any]]:
 @task(task_id="apply_callbacks")
 @_fail_fast
 def apply_callbacks() -> dict[str, Any]:
-    """Drain the callback inbox into staging (map → check → load; deletes soft-delete)."""
+    """Drain the callback inbox into staging (map → check → load; deletes soft-delete).
+
+    Runs started by an asset event linger for more deliveries; the 10-minute sweep does not
+    (it would only hold a worker slot). SIGTERM (a worker shutting down) ends the lingering at
+    once: whatever was applied is committed, the rest waits in the inbox.
+    """
     from connectwise import jobs
     from connectwise.callbacks import process
 
-    params = get_current_context()["params"]
-    return process.drain(
-        jobs.open_job(),
-        _run_id(),
-        batch_size=int(params["batch_size"]),
-        max_attempts=int(params["max_attempts"]),
-        linger_seconds=float(params["linger_seconds"]),
-    )
+    context = get_current_context()
+    params = context["params"]
+    sweep = str(context["dag_run"].run_type).lower().endswith("scheduled")
+    stop = threading.Event()
+    with _stop_on_sigterm(stop):
+        return process.drain(
+            jobs.open_job(),
+            _run_id(),
+            batch_size=int(params["batch_size"]),
+            max_attempts=int(params["max_attempts"]),
+            linger_seconds=0.0 if sweep else float(params["linger_seconds"]),
+            stop=stop,
+        )
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm(stop: threading.Event) -> Iterator[None]:
+    """Set ``stop`` on SIGTERM, then let the task runner's own handler run too."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def handler(signum: int, frame: Any) -> None:
+        stop.set()
+        if callable(previous):
+            previous(signum, frame)
+
+    signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

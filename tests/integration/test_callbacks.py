@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -433,3 +434,14 @@ def test_an_agreement_delivery_refreshes_its_additions(
     assert set(staged) == set(truth) and created["id"] in staged
     assert staged[mine[0]["id"]]["quantity"] == 42
     assert mine[1]["id"] not in staged  # soft-deleted, no longer live
+
+
+def test_a_stop_request_ends_the_lingering_drain(simulator, cw_connection, sqlite_url):
+    cw_connection(simulator)
+    job = jobs.open_job(engine=create_staging_engine(sqlite_url))
+    stop = threading.Event()
+    threading.Timer(0.5, stop.set).start()
+    started = time.monotonic()
+    figures = process.drain(job, "linger", linger_seconds=60, stop=stop)
+    assert time.monotonic() - started < 10  # not the 60 s linger
+    assert figures["deliveries"] == 0

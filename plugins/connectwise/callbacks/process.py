@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -92,12 +93,14 @@ def drain(
     linger_seconds: float = 0.0,
     poll_seconds: float = 0.25,
     max_seconds: float = 600.0,
+    stop: threading.Event | None = None,
 ) -> dict[str, Any]:
     """Apply pending deliveries batch by batch; stop when the inbox stays empty.
 
     With ``linger_seconds`` the drain keeps polling that long after its last delivery, so a
     burst of changes is applied within a poll interval instead of paying a cold task start
-    each; ``max_seconds`` bounds the whole drain. An unreachable API ends it at once.
+    each; ``max_seconds`` bounds the whole drain. An unreachable API ends it at once, and a
+    set ``stop`` (the task was asked to terminate) ends the lingering.
     """
     figures = DrainFigures()
     sync = EntitySync(job.hook, job.engine, job.mapping, job.registry)
@@ -106,9 +109,12 @@ def drain(
     while time.monotonic() - started < max_seconds:
         rows = inbox.pending(job.engine, batch_size)
         if not rows:
-            if time.monotonic() >= idle_until:
+            if time.monotonic() >= idle_until or (stop is not None and stop.is_set()):
                 break
-            time.sleep(poll_seconds)
+            if stop is not None:
+                stop.wait(poll_seconds)
+            else:
+                time.sleep(poll_seconds)
             continue
         figures.batches += 1
         figures.deliveries += len(rows)
