@@ -1,5 +1,8 @@
 """The receiver as deployed: mounted in a real ``airflow api-server`` (waking the callbacks DAG
-through an asset event) and as the standalone ``python -m connectwise.callbacks``."""
+through an asset event) and as the standalone ``python -m connectwise.callbacks``.
+
+Only the api-server runs in the first test, no scheduler: deliveries are accepted and the run
+is queued while the scheduler is down."""
 
 from __future__ import annotations
 
