@@ -86,6 +86,7 @@ def test_shipped_connections_point_at_the_compose_services() -> None:
         "company_id": "acme",
         "client_id": CLIENT_ID,
         "scheme": "http",
+        "callback_url": "http://airflow-apiserver:8080/connectwise",
     }
     staging = json.loads(connections["connectwise_staging"]["extra"])
     assert staging == {
@@ -444,6 +445,7 @@ def test_apply_loads_everything_into_a_real_airflow(tmp_path: Path) -> None:
         "company_id": "acme",
         "client_id": CLIENT_ID,
         "scheme": "http",
+        "callback_url": "http://airflow-apiserver:8080/connectwise",
     }
     pool = json.loads(airflow(env, "pools", "get", "connectwise_api", "-o", "json"))[0]
     assert (pool["slots"], pool["include_deferred"]) == ("4", "False")
