@@ -51,6 +51,8 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "plugins"), str(ROOT / "scripts")]
 
+from local_airflow import live_airflow_environment  # noqa: E402
+
 from bench.report import simulator_connection, write_section  # noqa: E402
 from simulator.testing import SimulatorProcess, free_port  # noqa: E402
 
@@ -274,38 +276,15 @@ def airflow_environment(
 ) -> dict[str, str]:
     """Like the browser tests' standalone (tests/browser/conftest.py), plus ``callback_url``."""
     connection = simulator_connection(sim, callback_url=f"http://127.0.0.1:{api_port}/connectwise")
-    database = {"conn_type": "generic", "extra": {"sqlalchemy_url": staging_url}}
-    base = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("AIRFLOW", "CONNECTWISE_", RUN_MARKER))
-    }
-    return {
-        **base,
-        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-        "AIRFLOW__CORE__PARALLELISM": "4",
-        # Paused: the scheduled DAGs (incremental sync, push) stay idle; we unpause ours.
-        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
-        "AIRFLOW__CORE__SENSITIVE_VAR_CONN_NAMES": "client_id",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{username}:admin",
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
-        "AIRFLOW__API__HOST": "127.0.0.1",
-        "AIRFLOW__API__PORT": str(api_port),
-        "AIRFLOW__API__WORKERS": "1",
-        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(64),
-        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
-        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
-        "AIRFLOW_CONN_CONNECTWISE_DEFAULT": json.dumps(connection),
-        "AIRFLOW_CONN_CONNECTWISE_STAGING": json.dumps(database),
-        "CONNECTWISE_INCLUDE_DIR": str(ROOT / "include"),
-        "PYTHONUNBUFFERED": "1",
+    return live_airflow_environment(
+        home,
+        api_port=api_port,
+        connection=connection,
+        staging_url=staging_url,
+        username=username,
+        also_drop=(RUN_MARKER,),
         **tuned,
-    }
+    )
 
 
 def start_airflow(workdir: Path, env: dict[str, str], reaper: Reaper, airflow: Airflow) -> None:

@@ -23,3 +23,63 @@ def airflow_environment(home: Path, **extra: str) -> dict[str, str]:
         CONNECTWISE_INCLUDE_DIR=str(ROOT / "include"),
         **extra,
     )
+
+
+def free_port() -> int:
+    """Return a free TCP port on the loopback interface."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def live_airflow_environment(
+    home: Path,
+    *,
+    api_port: int,
+    connection: dict,
+    staging_url: str,
+    username: str | None = None,
+    also_drop: tuple[str, ...] = (),
+    **overrides: str,
+) -> dict[str, str]:
+    """Environment of a live Airflow (standalone or api-server) isolated from any other setup.
+
+    Nothing Airflow- or ConnectWise-related is inherited (nor ``also_drop`` prefixes); the
+    connections come as ``AIRFLOW_CONN_*``; DAGs start paused, so scheduled ones stay idle
+    until a caller unpauses the DAG it exercises.
+    """
+    import json
+    import secrets
+
+    drop = ("AIRFLOW", "CONNECTWISE_", *also_drop)
+    base = {key: value for key, value in os.environ.items() if not key.startswith(drop)}
+    database = {"conn_type": "generic", "extra": {"sqlalchemy_url": staging_url}}
+    environment = {
+        **base,
+        # standalone starts its components as a bare `airflow`: the venv's bin must come first.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__CORE__PARALLELISM": "4",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+        "AIRFLOW__CORE__SENSITIVE_VAR_CONN_NAMES": "client_id",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": str(api_port),
+        "AIRFLOW__API__WORKERS": "1",
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(64),
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        "AIRFLOW_CONN_CONNECTWISE_DEFAULT": json.dumps(connection),
+        "AIRFLOW_CONN_CONNECTWISE_STAGING": json.dumps(database),
+        "CONNECTWISE_INCLUDE_DIR": str(ROOT / "include"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    if username:
+        environment["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"] = f"{username}:admin"
+    return {**environment, **overrides}

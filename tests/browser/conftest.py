@@ -31,6 +31,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from scripts.local_airflow import live_airflow_environment
+
 BROWSER_DIR = Path(__file__).resolve().parent
 ROOT = BROWSER_DIR.parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -266,39 +268,14 @@ def airflow_environment(
         "password": sim.private_key,
         "extra": {"company_id": sim.company_id, "client_id": sim.client_id, "scheme": "http"},
     }
-    database = {"conn_type": "generic", "extra": {"sqlalchemy_url": f"sqlite:///{staging_db}"}}
-    base = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("AIRFLOW", "CONNECTWISE_", RUN_MARKER))
-    }
-    return {
-        **base,
-        # standalone starts its components as a bare `airflow`: the venv's bin must come first.
-        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-        "AIRFLOW__CORE__PARALLELISM": "4",
-        # Paused, so the scheduled DAGs (connectwise_incremental_sync would start a run at once)
-        # stay idle; the fixture unpauses only the DAG under test.
-        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
-        "AIRFLOW__CORE__SENSITIVE_VAR_CONN_NAMES": "client_id",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{username}:admin",
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
-        "AIRFLOW__API__HOST": "127.0.0.1",
-        "AIRFLOW__API__PORT": str(api_port),
-        "AIRFLOW__API__WORKERS": "1",
-        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(64),
-        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(_free_port()),
-        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(_free_port()),
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
-        "AIRFLOW_CONN_CONNECTWISE_DEFAULT": json.dumps(connection),
-        "AIRFLOW_CONN_CONNECTWISE_STAGING": json.dumps(database),
-        "CONNECTWISE_INCLUDE_DIR": str(ROOT / "include"),
-        "PYTHONUNBUFFERED": "1",
-    }
+    return live_airflow_environment(
+        home,
+        api_port=api_port,
+        connection=connection,
+        staging_url=f"sqlite:///{staging_db}",
+        username=username,
+        also_drop=(RUN_MARKER,),
+    )
 
 
 def wait_until_ready(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from connectwise.callbacks.install import callback_token
 from connectwise.site import site_from_connection
 from connectwise.staging.database import create_staging_engine
 
+from scripts.local_airflow import live_airflow_environment
 from simulator.testing import free_port
 from tests.callback_support import delivery, inbox_rows, post_signed, wait_for
 from tests.conftest import connection_json
@@ -33,24 +33,15 @@ INBOX_URI = "connectwise-staging://staging/meta_callback_inbox"
 
 
 def environment(home: Path, sim, staging_url: str, callback_url: str) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "CONNECTWISE_"))}
-    return {
-        **base,
-        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-        "AIRFLOW__API__WORKERS": "1",
-        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",  # access logs too: the token must not show
-        "AIRFLOW_CONN_CONNECTWISE_DEFAULT": connection_json(sim, callback_url=callback_url),
-        "AIRFLOW_CONN_CONNECTWISE_STAGING": json.dumps(
-            {"conn_type": "generic", "extra": {"sqlalchemy_url": staging_url}}
-        ),
-        "CONNECTWISE_INCLUDE_DIR": str(ROOT / "include"),
-    }
+    return live_airflow_environment(
+        home,
+        api_port=free_port(),  # the api-server test passes its own --port
+        connection=json.loads(connection_json(sim, callback_url=callback_url)),
+        staging_url=staging_url,
+        # Unpaused, so the asset event queues a run; INFO, so access logs show (minus tokens).
+        AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="False",
+        AIRFLOW__LOGGING__LOGGING_LEVEL="INFO",
+    )
 
 
 @contextlib.contextmanager
