@@ -51,6 +51,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "plugins"), str(ROOT / "scripts")]
 
+from janitor import Janitor  # noqa: E402
 from local_airflow import live_airflow_environment  # noqa: E402
 
 from bench.report import simulator_connection, write_section  # noqa: E402
@@ -94,97 +95,28 @@ TUNED_SETTINGS: dict[str, str] = {}
 # --- processes -----------------------------------------------------------------------------------
 
 
-def _stat(pid: int) -> tuple[str, int, int] | None:
-    """(state, process group, session) of a live process, or None."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return fields[0], int(fields[2]), int(fields[3])
+PART = "bench"  # one part: everything this run starts
 
 
-def _cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:80]
-    except OSError:
-        return "?"
-
-
-class Reaper:
-    """Every process this run started: by session id, or by the environment marker."""
-
-    def __init__(self) -> None:
-        self.run_id = uuid.uuid4().hex
-        self.sessions: set[int] = set()
-
-    @property
-    def env(self) -> dict[str, str]:
-        return {RUN_MARKER: self.run_id}
-
-    def pids(self) -> list[int]:
-        marker = f"\0{RUN_MARKER}={self.run_id}\0".encode()
-        me, my_session = os.getpid(), os.getsid(0)
-        found = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit() or int(entry.name) == me:
-                continue
-            pid = int(entry.name)
-            stat = _stat(pid)
-            if stat is None or stat[0] == "Z":
-                continue
-            if stat[2] in self.sessions and stat[2] != my_session:
-                found.append(pid)
-                continue
-            try:
-                environ = b"\0" + Path(f"/proc/{pid}/environ").read_bytes() + b"\0"
-            except OSError:
-                continue
-            if marker in environ:
-                found.append(pid)
-        return found
-
-    def stop(self, grace: float = 15.0) -> None:
-        pids = self.pids()
-        if not pids:
-            return
-        self._signal(pids, signal.SIGTERM)
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline and self.pids():
-            time.sleep(0.2)
-        stubborn = self.pids()
-        if stubborn:
-            names = [_cmdline(pid) for pid in stubborn]
-            print(f"SIGKILL for {len(stubborn)} process(es) still running: {names}", flush=True)
-            self._signal(stubborn, signal.SIGKILL)
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline and self.pids():
-                time.sleep(0.1)
-        left = self.pids()
-        if left:
-            print(f"WARNING: processes survived the clean-up: {left}", file=sys.stderr)
-
-    @staticmethod
-    def _signal(pids: list[int], sig: signal.Signals) -> None:
-        own_group = os.getpgrp()
-        for pid in pids:
-            try:
-                group = os.getpgid(pid)
-                if group != own_group:
-                    os.killpg(group, sig)
-                os.kill(pid, sig)
-            except (ProcessLookupError, PermissionError):
-                continue
+def stop_everything(janitor: Janitor) -> None:
+    """Stop every process this run started; say which needed SIGKILL or survived."""
+    stubborn = janitor.stop(PART)
+    if stubborn:
+        print(f"SIGKILL for {len(stubborn)} process(es) still running: {stubborn}", flush=True)
+    left = janitor.pids(PART)
+    if left:
+        print(f"WARNING: processes survived the clean-up: {left}", file=sys.stderr)
 
 
 class BenchSimulator(SimulatorProcess):
-    """The simulator in a session of its own, marked for the reaper."""
+    """The simulator in a session of its own, marked for the janitor."""
 
-    def __init__(self, reaper: Reaper, **kwargs: Any) -> None:
+    def __init__(self, janitor: Janitor, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.reaper = reaper
+        self.janitor = janitor
 
     def start(self) -> BenchSimulator:
-        env = dict(os.environ, PYTHONPATH=str(ROOT), **self.reaper.env)
+        env = dict(os.environ, PYTHONPATH=str(ROOT), **self.janitor.env(PART))
         self.process = subprocess.Popen(
             self.args,
             cwd=ROOT,
@@ -193,7 +125,7 @@ class BenchSimulator(SimulatorProcess):
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        self.reaper.sessions.add(self.process.pid)
+        self.janitor.track(PART, session=self.process.pid)
         deadline = time.monotonic() + self.startup_timeout
         while True:
             if self.process.poll() is not None:
@@ -287,18 +219,18 @@ def airflow_environment(
     )
 
 
-def start_airflow(workdir: Path, env: dict[str, str], reaper: Reaper, airflow: Airflow) -> None:
+def start_airflow(workdir: Path, env: dict[str, str], janitor: Janitor, airflow: Airflow) -> None:
     with airflow.log_path.open("wb") as log:
         airflow.process = subprocess.Popen(
             [str(VENV_BIN / "airflow"), "standalone"],
             cwd=workdir,
-            env={**env, **reaper.env},
+            env={**env, **janitor.env(PART)},
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-    reaper.sessions.add(airflow.process.pid)
+    janitor.track(PART, session=airflow.process.pid)
 
 
 def wait_until_ready(airflow: Airflow, dag_ids: tuple[str, ...], timeout: float) -> None:
@@ -823,7 +755,7 @@ def main() -> int:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
 
-    reaper = Reaper()
+    janitor = Janitor(uuid.uuid4().hex, RUN_MARKER)
 
     def _terminate(signum: int, _frame: Any) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
@@ -837,7 +769,7 @@ def main() -> int:
     poller: Poller | None = None
     try:
         staging_url, schema = staging_database(args.staging, workdir)
-        sim = BenchSimulator(reaper, scale=args.scale, seed=11, extra_args=["--latency-ms", "0"])
+        sim = BenchSimulator(janitor, scale=args.scale, seed=11, extra_args=["--latency-ms", "0"])
         sim.start()
         print(f"simulator on {sim.base_url}; Airflow home {workdir / 'airflow'}", flush=True)
 
@@ -854,7 +786,7 @@ def main() -> int:
             f"http://127.0.0.1:{api_port}", username, password, workdir / "airflow-standalone.log"
         )
         started = time.monotonic()
-        start_airflow(workdir, env, reaper, airflow)
+        start_airflow(workdir, env, janitor, airflow)
         wait_until_ready(airflow, (INITIAL_DAG, CALLBACK_DAG), timeout=240)
         print(f"Airflow ready in {time.monotonic() - started:.0f} s; initial sync…", flush=True)
 
@@ -967,7 +899,7 @@ def main() -> int:
         if poller is not None:
             poller.stopped.set()
         print("stopping Airflow and the simulator…", flush=True)
-        reaper.stop()
+        stop_everything(janitor)
         if sim is not None:
             sim.close()
         if schema:
