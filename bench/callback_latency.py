@@ -108,39 +108,6 @@ def stop_everything(janitor: Janitor) -> None:
         print(f"WARNING: processes survived the clean-up: {left}", file=sys.stderr)
 
 
-class BenchSimulator(SimulatorProcess):
-    """The simulator in a session of its own, marked for the janitor."""
-
-    def __init__(self, janitor: Janitor, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.janitor = janitor
-
-    def start(self) -> BenchSimulator:
-        env = dict(os.environ, PYTHONPATH=str(ROOT), **self.janitor.env(PART))
-        self.process = subprocess.Popen(
-            self.args,
-            cwd=ROOT,
-            env=env,
-            start_new_session=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self.janitor.track(PART, session=self.process.pid)
-        deadline = time.monotonic() + self.startup_timeout
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"simulator exited with {self.process.returncode}")
-            try:
-                self.health()
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-        self.refresh_auth()
-        return self
-
-
 # --- Airflow -------------------------------------------------------------------------------------
 
 
@@ -764,13 +731,21 @@ def main() -> int:
     signal.signal(signal.SIGHUP, _terminate)
     workdir = Path(tempfile.mkdtemp(prefix="cw-bench-callbacks-"))
     schema = None
-    sim: BenchSimulator | None = None
+    sim: SimulatorProcess | None = None
     airflow: Airflow | None = None
     poller: Poller | None = None
     try:
         staging_url, schema = staging_database(args.staging, workdir)
-        sim = BenchSimulator(janitor, scale=args.scale, seed=11, extra_args=["--latency-ms", "0"])
-        sim.start()
+        sim = SimulatorProcess(
+            scale=args.scale,
+            seed=11,
+            extra_args=["--latency-ms", "0"],
+            extra_env=janitor.env(PART),
+            own_session=True,
+            quiet=True,
+        ).start()
+        assert sim.process is not None
+        janitor.track(PART, session=sim.process.pid)
         print(f"simulator on {sim.base_url}; Airflow home {workdir / 'airflow'}", flush=True)
 
         home = workdir / "airflow"

@@ -191,8 +191,12 @@ class SimulatorProcess(SimulatorHandle):
     """``python -m simulator`` as a subprocess, with the same handle methods over HTTP."""
 
     def __init__(self, scale: str = "small", seed: int = 1, port: int | None = None,
-                 extra_args: list[str] | None = None, startup_timeout: float = 120.0) -> None:
+                 extra_args: list[str] | None = None, startup_timeout: float = 120.0,
+                 extra_env: dict[str, str] | None = None, own_session: bool = False,
+                 quiet: bool = False) -> None:
         super().__init__(port or free_port())
+        # own_session: a session of its own (callers that stop whole sessions); quiet: no output.
+        self.extra_env, self.own_session, self.quiet = extra_env or {}, own_session, quiet
         self.args = [sys.executable, "-m", "simulator", "--scale", scale, "--seed", str(seed),
                      "--port", self.host.rsplit(":", 1)[1], *(extra_args or [])]
         self.startup_timeout = startup_timeout
@@ -201,8 +205,11 @@ class SimulatorProcess(SimulatorHandle):
     def start(self) -> SimulatorProcess:
         """Start the process and wait until ``/_sim/health`` answers."""
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-            p for p in (str(_REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p))
-        self.process = subprocess.Popen(self.args, cwd=_REPO_ROOT, env=env)  # noqa: S603
+            p for p in (str(_REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p), **self.extra_env)
+        output = subprocess.DEVNULL if self.quiet else None
+        self.process = subprocess.Popen(self.args, cwd=_REPO_ROOT, env=env,  # noqa: S603
+                                        start_new_session=self.own_session,
+                                        stdout=output, stderr=output)
         deadline = time.monotonic() + self.startup_timeout
         while True:
             if self.process.poll() is not None:
