@@ -51,6 +51,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "plugins"), str(ROOT / "scripts")]
 
+from connectwise.assets import callback_inbox_asset  # noqa: E402
 from janitor import Janitor  # noqa: E402
 from local_airflow import live_airflow_environment  # noqa: E402
 
@@ -64,7 +65,6 @@ INITIAL_DAG = "connectwise_initial_sync"
 CALLBACK_DAG = "connectwise_callbacks"
 POLL_SECONDS = 0.05
 TARGET_P95 = 5.0
-INBOX_ASSET_NAME = "connectwise.meta_callback_inbox"  # connectwise.callbacks.wake
 
 
 @dataclass(frozen=True)
@@ -457,7 +457,7 @@ def cold_breakdown(airflow: Airflow, change: Change) -> dict[str, float | str | 
         (
             a["id"]
             for a in airflow.call("GET", "assets", params={"limit": 100})["assets"]
-            if a["name"] == INBOX_ASSET_NAME
+            if a["name"] == callback_inbox_asset().name
         ),
         None,
     )

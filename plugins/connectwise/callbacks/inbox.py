@@ -107,10 +107,11 @@ def _positive_int(value: Any) -> int | None:
     return value if isinstance(value, int) and value > 0 else None
 
 
-def accept(engine: Engine, delivery: Delivery, body: bytes, registry: Registry) -> bool:
-    """Commit a delivery to the inbox; return False if it was already there.
+def accept(engine: Engine, delivery: Delivery, body: bytes, registry: Registry) -> str:
+    """Commit a delivery to the inbox; return ``accepted``, ``ignored`` or ``duplicate``.
 
-    A type no synced entity listens to is kept as ``ignored`` (visible, never processed).
+    A type no synced entity listens to is kept as ``ignored`` (visible, never processed); a
+    delivery already in the inbox is a ``duplicate``.
     """
     entity = registry.by_callback_type(delivery.callback_type)
     postgres = is_postgres(engine)
@@ -134,7 +135,9 @@ def accept(engine: Engine, delivery: Delivery, body: bytes, registry: Registry) 
                 "status": PENDING if entity else IGNORED,
             },
         ).rowcount
-    return bool(inserted)
+    if not inserted:
+        return "duplicate"
+    return "accepted" if entity else IGNORED
 
 
 @dataclass(frozen=True)

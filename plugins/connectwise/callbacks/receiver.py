@@ -75,13 +75,12 @@ class Receiver:
         if not signature:
             raise Refused(401, f"missing {SIGNATURE_HEADER} header")
         self._verify(delivery, body, signature, config)
-        new = inbox.accept(config.engine, delivery, body, self.registry)
-        if not new:
-            return {"status": "duplicate"}
-        if self.registry.by_callback_type(delivery.callback_type) is None:
-            return {"status": "ignored", "reason": f"type {delivery.callback_type!r} is not synced"}
-        self.waker.notify()
-        return {"status": "accepted"}
+        status = inbox.accept(config.engine, delivery, body, self.registry)
+        if status == "ignored":
+            return {"status": status, "reason": f"type {delivery.callback_type!r} is not synced"}
+        if status == "accepted":
+            self.waker.notify()
+        return {"status": status}
 
     def _config(self) -> ReceiverConfig:
         try:

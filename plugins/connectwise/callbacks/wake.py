@@ -14,11 +14,10 @@ from typing import Any
 
 import requests
 
-from connectwise.assets import ASSET_SCHEME
+from connectwise.assets import callback_inbox_asset
 
 log = logging.getLogger(__name__)
-INBOX_ASSET_NAME = "connectwise.meta_callback_inbox"
-INBOX_ASSET_URI = f"{ASSET_SCHEME}://staging/meta_callback_inbox"
+INBOX = callback_inbox_asset()
 MIN_INTERVAL_SECONDS = 0.2
 
 
@@ -87,14 +86,12 @@ class AssetEventWaker(Waker):
 
         with create_session() as session:
             model = session.scalar(
-                select(AssetModel).where(
-                    AssetModel.name == INBOX_ASSET_NAME, AssetModel.uri == INBOX_ASSET_URI
-                )
+                select(AssetModel).where(AssetModel.name == INBOX.name, AssetModel.uri == INBOX.uri)
             )
             if model is None:
                 log.warning(
                     "Asset %s is unknown: is the connectwise_callbacks DAG deployed?",
-                    INBOX_ASSET_URI,
+                    INBOX.uri,
                 )
                 return
             asset_manager.register_asset_change(
@@ -147,8 +144,8 @@ class RestWaker(Waker):
             )
             response.raise_for_status()
             assets: list[dict[str, Any]] = response.json()["assets"]
-            matches = [asset["id"] for asset in assets if asset["uri"] == INBOX_ASSET_URI]
+            matches = [asset["id"] for asset in assets if asset["uri"] == INBOX.uri]
             if not matches:
-                raise LookupError(f"asset {INBOX_ASSET_URI} not found")
+                raise LookupError(f"asset {INBOX.uri} not found")
             self._asset_id = int(matches[0])
         return self._asset_id
