@@ -10,8 +10,8 @@ disappeared from ConnectWise.
 from __future__ import annotations
 
 from airflow.sdk import chain, dag
-from connectwise.assets import staging_asset
 from connectwise.dag_defaults import dag_defaults
+from connectwise.dag_graph import entity_tasks, sync_options
 from connectwise.entities import REGISTRY
 from connectwise.schedule import incremental_schedule
 from connectwise.tasks import reconcile_deletes, summarize, sync_entity
@@ -24,14 +24,13 @@ from connectwise.tasks import reconcile_deletes, summarize, sync_entity
     **dag_defaults(retries=2, retry_seconds=30),
 )
 def connectwise_incremental_sync() -> None:
-    """One incremental sync task per entity in dependency order, then deletes, then counts."""
-    syncs = [
-        sync_entity.override(task_id=f"sync_{entity.name}", outlets=[staging_asset(entity)])(
+    """One incremental sync task per entity along its dependencies, then deletes, then counts."""
+    syncs = entity_tasks(
+        lambda entity: sync_entity.override(**sync_options(entity))(
             entity_name=entity.name, mode="incremental"
         )
-        for entity in REGISTRY.in_dependency_order()
-    ]
-    chain(*syncs, reconcile_deletes(entity_names=REGISTRY.names()), summarize())
+    )
+    chain(syncs.leaves, reconcile_deletes(entity_names=REGISTRY.names()), summarize())
 
 
 connectwise_incremental_sync()

@@ -1,10 +1,13 @@
-"""Read every ConnectWise entity into the staging tables, in the seed's order.
+"""Read every ConnectWise entity into the staging tables, each after what it references.
 
-Reads every entity of the registry from ConnectWise into the staging tables, in the order the
-Salesbuildr seed uses (company types, categories and subcategories, contacts, companies,
-manufacturers, catalog and product types), then the remaining entities, then checks references
-across tables and logs a summary of what landed. Its last step installs the ConnectWise
-callbacks (skipped, with the reason, when the connection has no `callback_url`).
+Reads every entity of the registry from ConnectWise into the staging tables. Each entity waits
+for the entities it references — the Salesbuildr seed's order wherever it is a real dependency:
+company types before contacts and companies, categories, subcategories, manufacturers and
+product types before the catalog, companies and contacts before opportunities and agreements —
+and entities that do not depend on each other run in parallel within the `connectwise_api`
+pool. Then it checks references across tables and logs a summary of what landed. Its last step
+installs the ConnectWise callbacks (skipped, with the reason, when the connection has no
+`callback_url`).
 
 Trigger it manually after configuring the `connectwise_default` (API) and `connectwise_staging`
 (database) connections. `preflight` stops the run before any record is read if the mapping,
@@ -14,10 +17,9 @@ the connection or the API member's security role is wrong, and says which.
 from __future__ import annotations
 
 from airflow.sdk import chain, dag
-from connectwise.assets import staging_asset
 from connectwise.callback_tasks import install_callbacks
 from connectwise.dag_defaults import dag_defaults
-from connectwise.entities import REGISTRY
+from connectwise.dag_graph import entity_tasks, sync_options
 from connectwise.tasks import check_integrity, preflight, summarize, sync_entity
 
 
@@ -28,14 +30,14 @@ from connectwise.tasks import check_integrity, preflight, summarize, sync_entity
     **dag_defaults(retries=2, retry_seconds=20),
 )
 def connectwise_initial_sync() -> None:
-    """Preflight, then one sync task per entity in dependency order, then checks."""
-    syncs = [
-        sync_entity.override(task_id=f"sync_{entity.name}", outlets=[staging_asset(entity)])(
+    """Preflight, then one sync task per entity along the registry's dependencies, then checks."""
+    syncs = entity_tasks(
+        lambda entity: sync_entity.override(**sync_options(entity))(
             entity_name=entity.name, mode="full"
         )
-        for entity in REGISTRY.in_dependency_order()
-    ]
-    chain(preflight(), *syncs, check_integrity(), summarize(), install_callbacks())
+    )
+    preflight() >> syncs.roots
+    chain(syncs.leaves, check_integrity(), summarize(), install_callbacks())
 
 
 connectwise_initial_sync()

@@ -10,8 +10,8 @@ manufacturers and product types). `plan` rejects bad values before any API call.
 from __future__ import annotations
 
 from airflow.sdk import Param, chain, dag
-from connectwise.assets import staging_asset
 from connectwise.dag_defaults import dag_defaults
+from connectwise.dag_graph import entity_tasks, sync_options
 from connectwise.entities import REGISTRY
 from connectwise.manual import MODE_LABELS, data_type_labels
 from connectwise.tasks import plan_manual_sync, reconcile_planned, summarize, sync_planned_entity
@@ -58,15 +58,18 @@ LABELS = data_type_labels()
     },
 )
 def connectwise_manual_sync() -> None:
-    """Plan, then every registry entity (skipped unless planned), then deletes and counts."""
+    """Plan, then the planned entities along their dependencies, then deletes and counts."""
     plan = plan_manual_sync()
-    syncs = [
-        sync_planned_entity.override(
-            task_id=f"sync_{entity.name}", outlets=[staging_asset(entity)]
-        )(entity_name=entity.name, plan=plan)
-        for entity in REGISTRY.in_dependency_order()
-    ]
-    chain(plan, *syncs, reconcile_planned(plan=plan), summarize())
+    syncs = entity_tasks(
+        lambda entity: sync_planned_entity.override(**sync_options(entity))(
+            entity_name=entity.name, plan=plan["plan"]
+        )
+    )
+    reconcile = reconcile_planned(plan=plan["plan"])
+    counts = summarize()
+    chain(syncs.leaves, reconcile, counts)
+    # `plan` may skip the reconciliation at once: the counts still wait for the syncs.
+    syncs.leaves >> counts
 
 
 connectwise_manual_sync()

@@ -9,16 +9,18 @@ from typing import Any
 import pendulum
 
 POOL_ENV = "CONNECTWISE_API_POOL"
+API_POOL = "connectwise_api"
 
 
 def api_pool() -> str:
-    """Return the pool every task runs in: ``$CONNECTWISE_API_POOL``, else ``default_pool``.
+    """Return the pool every task runs in: ``$CONNECTWISE_API_POOL``, else ``connectwise_api``.
 
-    Deployments set it to ``connectwise_api`` (created by airflow_settings.yaml, 4 slots) so
-    that all DAGs together keep a bounded number of ConnectWise calls in flight. It is opt-in
-    because a task in a pool that does not exist is never scheduled.
+    The pool keeps a bounded number of ConnectWise calls in flight across all DAGs; it is
+    created (4 slots) by ``scripts/apply_settings.py airflow_settings.yaml``, the demo and the
+    cluster script. A task in a pool that does not exist is never scheduled, so the variable
+    can name another one (``default_pool`` included).
     """
-    return os.environ.get(POOL_ENV, "").strip() or "default_pool"
+    return os.environ.get(POOL_ENV, "").strip() or API_POOL
 
 
 def dag_defaults(*, retries: int = 2, retry_seconds: int = 30) -> dict[str, Any]:

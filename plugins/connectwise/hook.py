@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import requests
 from airflow.providers.http.hooks.http import HttpHook
@@ -58,6 +58,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Record = dict[str, Any]
+LOST = "the response was lost after the request was sent"
+
+
+class CodebaseCache(Protocol):
+    """Where codebases discovered by other processes of the same run are remembered."""
+
+    def get(self, site_key: str) -> str | None:
+        """Return the remembered codebase of a site, or None."""
+
+    def put(self, site_key: str, codebase: str) -> None:
+        """Remember a freshly discovered codebase."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,8 @@ class ConnectWiseHook(HttpHook):
         connectwise_conn_id: Airflow connection id (conn type ``connectwise``).
         site: settings to use instead of reading the connection (tests, benchmarks).
         sleep: how to wait between retries (tests pass a no-op).
+        codebases: where to look up and remember the discovered codebase, so the tasks of a
+            run discover it once (the jobs pass a staging-backed cache).
     """
 
     conn_name_attr = "connectwise_conn_id"
@@ -90,6 +103,7 @@ class ConnectWiseHook(HttpHook):
         *,
         site: ConnectWiseSite | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        codebases: CodebaseCache | None = None,
     ) -> None:
         super().__init__(method="GET", http_conn_id=connectwise_conn_id)
         self.connectwise_conn_id = connectwise_conn_id
@@ -97,6 +111,7 @@ class ConnectWiseHook(HttpHook):
         self._sleep = sleep
         self._session: Session | None = None
         self._codebase: str | None = None
+        self._codebases = codebases
         self._budget: RequestBudget | None = None
         self._rng = random.Random()  # noqa: S311 - jitter, not cryptography
         self._lock = threading.Lock()
@@ -174,6 +189,11 @@ class ConnectWiseHook(HttpHook):
             return site.codebase
         if self._codebase and not refresh:
             return self._codebase
+        site_key = f"{site.scheme}://{site.site}/{site.company_id}".lower()
+        if self._codebases is not None and not refresh:
+            self._codebase = self._codebases.get(site_key)
+            if self._codebase:
+                return self._codebase
         url = f"{site.scheme}://{site.site}/login/companyinfo/{site.company_id}"
         try:
             response = self.get_conn().get(
@@ -199,6 +219,8 @@ class ConnectWiseHook(HttpHook):
                 "body; is this a ConnectWise PSA site?"
             )
         self._codebase = codebase.strip("/") + "/"
+        if self._codebases is not None:
+            self._codebases.put(site_key, self._codebase)
         return self._codebase
 
     def api_url(self, endpoint: str) -> str:
@@ -218,13 +240,13 @@ class ConnectWiseHook(HttpHook):
         """Send one API request, retrying per :data:`RETRY_POLICY`, and decode its JSON.
 
         POST is retried only when the server certainly did not act on it (429, connection
-        refused); a lost response to a POST is the push layer's problem (see docs).
+        refused); a lost response or a 5xx to a POST is the push layer's problem (see docs).
 
         Raises:
             ConnectWiseAuthError: 401.
             ConnectWisePermissionError: 403.
             ConnectWiseRequestError: any other status that retrying will not fix.
-            ConnectWiseTransientError: retries exhausted.
+            ConnectWiseTransientError: retries exhausted, or a POST may have been applied.
         """
         site = self.site
         method = method.upper()
@@ -275,16 +297,16 @@ class ConnectWiseHook(HttpHook):
             )
         except requests.ConnectionError as exc:
             if method == "POST" and not is_connect_failure(exc):
-                raise self._lost_write(method, endpoint) from None
+                raise self._lost_write(method, endpoint, LOST) from None
             return Failure(f"connection failed ({type(exc).__name__})", Action.BACKOFF)
         except requests.Timeout:
             if method == "POST":
-                raise self._lost_write(method, endpoint) from None
+                raise self._lost_write(method, endpoint, LOST) from None
             return Failure(f"timed out after {site.read_timeout:g} s", Action.BACKOFF)
         except requests.RequestException as exc:
             # E.g. ChunkedEncodingError: the server answered (so acted) and the body was cut.
             if method == "POST":
-                raise self._lost_write(method, endpoint) from None
+                raise self._lost_write(method, endpoint, LOST) from None
             return Failure(f"transport error ({type(exc).__name__})", Action.BACKOFF)
         elapsed = time.monotonic() - started
         log.debug("%s %s -> %d in %.3f s", method, endpoint, response.status_code, elapsed)
@@ -300,13 +322,18 @@ class ConnectWiseHook(HttpHook):
             if decoded is not GARBLED:
                 return ApiResponse(response.status_code, decoded, response.headers)
             if method == "POST":
-                raise self._lost_write(method, endpoint)
+                raise self._lost_write(method, endpoint, LOST)
             return Failure("garbled or truncated JSON body", Action.BACKOFF, response)
         if endpoint_vanished(response):
             return Failure("endpoint not found", Action.BACKOFF, response, codebase_moved=True)
         action = RETRY_POLICY.get(response.status_code)
-        if action is None or (method == "POST" and action is Action.BACKOFF):
+        if action is None:
             raise describe_failure(method, endpoint, response, self.site)
+        if method == "POST" and action is Action.BACKOFF:
+            # A gateway's 502/504 can come after ConnectWise created the record; so can a 500.
+            raise self._lost_write(
+                method, endpoint, f"answered {response.status_code} after the request was sent"
+            )
         return Failure(f"HTTP {response.status_code}", action, response)
 
     def _wait(self, method: str, endpoint: str, attempt: int, failure: Failure) -> None:
@@ -329,11 +356,11 @@ class ConnectWiseHook(HttpHook):
         )
         self._sleep(wait)
 
-    def _lost_write(self, method: str, endpoint: str) -> ConnectWiseTransientError:
+    def _lost_write(self, method: str, endpoint: str, what: str) -> ConnectWiseTransientError:
         return ConnectWiseTransientError(
-            f"{method} {endpoint} on {self.site.api_host}: the response was lost after the "
-            "request was sent, so ConnectWise may have applied it. Not retried blindly; the "
-            "caller must look the record up before trying again."
+            f"{method} {endpoint} on {self.site.api_host}: {what}, so ConnectWise may have "
+            "applied it. Not retried blindly; the caller must look the record up before "
+            "trying again."
         )
 
     def _note_server_time(self, response: requests.Response) -> None:

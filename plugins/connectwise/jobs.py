@@ -22,6 +22,7 @@ from connectwise.staging import history, reports
 from connectwise.staging.database import STAGING_CONN_ID, staging_engine, utc_now
 from connectwise.staging.migrations import evolve_columns, migrate
 from connectwise.staging.reports import record_preflight
+from connectwise.staging.site_cache import StagedCodebases
 
 log = logging.getLogger(__name__)
 MODES = ("full", "incremental", "ids", "remap")
@@ -53,7 +54,8 @@ def open_job(
     database = engine or staging_engine(staging_conn_id)
     migrate(database)
     evolve_columns(database, mapping)
-    return Job(mapping=mapping, hook=ConnectWiseHook(conn_id), engine=database)
+    hook = ConnectWiseHook(conn_id, codebases=StagedCodebases(database))
+    return Job(mapping=mapping, hook=hook, engine=database)
 
 
 def run_preflight(job: Job, run_id: str = "preflight", *, strict: bool = True) -> dict[str, Any]:

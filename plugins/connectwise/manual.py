@@ -43,6 +43,7 @@ class ManualPlan:
     selected: tuple[str, ...]
     dependencies: tuple[str, ...]
     changed_since: datetime | None
+    find_deleted: bool = False  # reconcile deletes of the selected entities afterwards
 
     def mode_of(self, entity_name: str) -> str | None:
         """Return the mode to run an entity in, or None when the plan leaves it out."""
@@ -59,6 +60,7 @@ class ManualPlan:
             "selected": list(self.selected),
             "dependencies": list(self.dependencies),
             "changed_since": self.changed_since.isoformat() if self.changed_since else None,
+            "find_deleted": self.find_deleted,
         }
 
     @classmethod
@@ -70,7 +72,12 @@ class ManualPlan:
             selected=tuple(values["selected"]),
             dependencies=tuple(values["dependencies"]),
             changed_since=datetime.fromisoformat(since) if since else None,
+            find_deleted=bool(values.get("find_deleted")),
         )
+
+    def planned(self, registry: Registry = REGISTRY) -> list[str]:
+        """Return the entities this run syncs, in the registry's order."""
+        return [entity.name for entity in registry if self.mode_of(entity.name)]
 
 
 def plan_manual_sync(params: dict[str, Any], registry: Registry = REGISTRY) -> ManualPlan:
@@ -95,11 +102,14 @@ def plan_manual_sync(params: dict[str, Any], registry: Registry = REGISTRY) -> M
         )
     since = _changed_since(params.get("changed_since"), mode)
     selected = [entity.name for entity in registry if entity.name in chosen]
-    if mode == "remap":
+    if mode == "remap":  # no API calls: nothing to bring up to date, no deletes to look for
         return ManualPlan(mode, tuple(selected), (), None)
     with_needs = [entity.name for entity in registry.with_dependencies(selected)]
     dependencies = tuple(name for name in with_needs if name not in selected)
-    return ManualPlan(mode, tuple(selected), dependencies, since)
+    find_deleted = params.get("find_deleted", True)
+    if not isinstance(find_deleted, bool):
+        raise ConnectWiseConfigError(f"find_deleted: {find_deleted!r} is not true or false.")
+    return ManualPlan(mode, tuple(selected), dependencies, since, find_deleted)
 
 
 def _changed_since(value: Any, mode: str) -> datetime | None:

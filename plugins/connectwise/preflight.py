@@ -118,7 +118,7 @@ def _connection_checks(hook: ConnectWiseHook) -> list[CheckResult]:
         "hostname only, no https://, no path)."
     )
     try:
-        codebase = hook.discover_codebase()
+        codebase = hook.discover_codebase(refresh=True)  # the check itself: never a remembered one
     except ConnectWiseConnectionError as exc:
         return [
             CheckResult(

@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 from airflow.sdk import get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
+from connectwise.dag_graph import sync_task_id
+from connectwise.entities import REGISTRY
 from connectwise.errors import ConnectWiseConfigError, EntityDisabledError
 
 T = TypeVar("T")
@@ -62,7 +64,7 @@ def check_setup() -> dict[str, Any]:
     return jobs.run_preflight(jobs.open_job(), _run_id(), strict=False)
 
 
-@task
+@task(trigger_rule="none_failed")
 @_fail_fast
 def sync_entity(entity_name: str, mode: str = "full") -> dict[str, Any]:
     """Sync one entity of the registry into its staging table."""
@@ -105,49 +107,53 @@ def summarize() -> list[dict[str, Any]]:
     return jobs.run_summary(jobs.open_job())
 
 
-@task(task_id="plan")
+@task.branch(task_id="plan")
 @_fail_fast
-def plan_manual_sync() -> dict[str, Any]:
-    """Validate the form (before any API call) and decide which entities run in which mode."""
+def plan_manual_sync() -> list[str]:
+    """Validate the form (before any API call), decide which entities run in which mode.
+
+    A branch: only the planned tasks are followed, so the others are skipped without a task
+    start. The plan itself goes to XCom under the key ``plan``.
+    """
     from connectwise.manual import plan_manual_sync as build_plan
 
-    params = get_current_context()["params"]
-    plan = build_plan(dict(params))
+    context = get_current_context()
+    plan = build_plan(dict(context["params"]))
     log.info(
         "Manual %s sync of %s%s",
         plan.mode,
         ", ".join(plan.selected),
         f" (first bringing {', '.join(plan.dependencies)} up to date)" if plan.dependencies else "",
     )
-    return plan.as_dict()
+    context["ti"].xcom_push(key="plan", value=plan.as_dict())
+    follow = [sync_task_id(REGISTRY[name]) for name in plan.planned()]
+    return [*follow, "reconcile_planned"] if plan.find_deleted else follow
 
 
 @task(trigger_rule="none_failed")
 @_fail_fast
 def sync_planned_entity(entity_name: str, plan: dict[str, Any]) -> dict[str, Any]:
-    """Sync one entity as the manual plan says, or skip it when the plan leaves it out."""
+    """Sync one entity as the manual plan says (``plan`` skips the unplanned ones)."""
     from connectwise import jobs
     from connectwise.manual import ManualPlan
 
     manual = ManualPlan.from_dict(plan)
     mode = manual.mode_of(entity_name)
-    if mode is None:
+    if mode is None:  # only when run outside the branch, e.g. a cleared task re-run alone
         raise AirflowSkipException(f"{entity_name} was not selected")
     since = manual.changed_since if entity_name in manual.selected else None
     job = jobs.open_job()
     return jobs.run_sync(job, entity_name, mode=mode, run_id=_run_id(), changed_since=since)
 
 
-@task(trigger_rule="none_failed")
+@task(task_id="reconcile_planned", trigger_rule="none_failed")
 @_fail_fast
 def reconcile_planned(plan: dict[str, Any]) -> list[dict[str, Any]]:
-    """In full and incremental manual runs, look for deleted records of the selected entities."""
+    """Look for deleted records of the selected entities (followed only when asked for)."""
     from connectwise import jobs
     from connectwise.manual import ManualPlan
 
     manual = ManualPlan.from_dict(plan)
-    if manual.mode == "remap" or not get_current_context()["params"].get("find_deleted", True):
-        raise AirflowSkipException("no reconciliation in this run")
     job = jobs.open_job()
     return [
         jobs.run_reconcile(job, name, run_id=_run_id())

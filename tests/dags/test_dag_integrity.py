@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import itertools
+import os
 import subprocess
 import sys
 
+import pytest
 from connectwise.entities import REGISTRY
 
 
@@ -43,14 +44,67 @@ def test_manual_sync_form_offers_every_entity_grouped(dagbag):
     assert params.get_param("mode").schema["enum"] == ["incremental", "full", "remap"]
 
 
-def test_initial_sync_runs_preflight_then_entities_in_seed_order_then_checks(dagbag):
+SYNC_DAGS = ("connectwise_initial_sync", "connectwise_incremental_sync", "connectwise_manual_sync")
+
+
+def test_initial_sync_runs_preflight_then_entities_along_dependencies_then_checks(dagbag):
     dag = dagbag.dags["connectwise_initial_sync"]
     order = [task.task_id for task in dag.topological_sort()]
+    # The grid lists tasks topologically: it still reads in the seed's order.
     expected = ["preflight", *(f"sync_{name}" for name in REGISTRY.names())]
     assert order == [*expected, "check_integrity", "summarize", "install_callbacks"]
-    for upstream, downstream in itertools.pairwise(order):
-        assert upstream in dag.get_task(downstream).upstream_task_ids
+    for entity in REGISTRY:
+        upstream = dag.get_task(f"sync_{entity.name}").upstream_task_ids
+        assert upstream == ({f"sync_{name}" for name in entity.depends_on} or {"preflight"})
+    # Everything is synced before the checks: each sync task leads to check_integrity.
+    assert set(dag.get_task("check_integrity").get_flat_relative_ids(upstream=True)) >= set(
+        expected
+    )
+    assert dag.get_task("summarize").upstream_task_ids == {"check_integrity"}
+    assert dag.get_task("install_callbacks").upstream_task_ids == {"summarize"}
     assert dag.schedule is None and dag.max_active_runs == 1
+
+
+@pytest.mark.parametrize("dag_id", SYNC_DAGS)
+def test_entities_that_do_not_depend_on_each_other_run_in_parallel(dagbag, dag_id):
+    dag = dagbag.dags[dag_id]
+    contacts = dag.get_task("sync_contacts")
+    companies = dag.get_task("sync_companies")
+    catalog = dag.get_task("sync_catalog_items")
+    # The seed's real dependencies hold ...
+    assert "sync_company_types" in contacts.upstream_task_ids
+    assert "sync_company_types" in companies.upstream_task_ids
+    assert {"sync_categories", "sync_subcategories"} <= catalog.upstream_task_ids
+    # ... and independent entities no longer wait for each other.
+    assert "sync_contacts" not in companies.get_flat_relative_ids(upstream=True)
+    assert "sync_companies" not in contacts.get_flat_relative_ids(upstream=True)
+    assert not set(catalog.get_flat_relative_ids(upstream=True)) & {
+        "sync_contacts",
+        "sync_companies",
+    }
+    depth = _longest_chain(dag)
+    assert depth < len(dag.tasks) / 2, f"{dag_id} is still nearly one chain ({depth} deep)"
+
+
+def _longest_chain(dag) -> int:
+    longest: dict[str, int] = {}
+    for task in dag.topological_sort():
+        longest[task.task_id] = 1 + max(
+            (longest[upstream] for upstream in task.upstream_task_ids), default=0
+        )
+    return max(longest.values())
+
+
+def test_manual_sync_plan_is_a_branch_over_every_entity(dagbag):
+    dag = dagbag.dags["connectwise_manual_sync"]
+    plan = dag.get_task("plan")
+    assert plan.inherits_from_skipmixin  # a branch: unplanned tasks are skipped, never started
+    followable = {f"sync_{name}" for name in REGISTRY.names()} | {"reconcile_planned"}
+    assert followable <= plan.downstream_task_ids
+    summarize = dag.get_task("summarize")
+    assert "reconcile_planned" in summarize.upstream_task_ids
+    # A skipped reconciliation must not let the counts run before the syncs end.
+    assert "sync_opportunities" in summarize.upstream_task_ids
 
 
 def test_parsing_dags_does_not_import_pandas_or_great_expectations():
@@ -64,12 +118,33 @@ def test_parsing_dags_does_not_import_pandas_or_great_expectations():
     assert result.stdout.strip().splitlines()[-1] == "False False"
 
 
-def test_tasks_run_in_the_configured_api_pool():
+def test_tasks_that_check_no_records_import_neither_pandas_nor_great_expectations(tmp_path):
+    """preflight, summarize, check_integrity and install_callbacks start cheaply."""
+    code = f"""
+import sys
+from connectwise import callback_tasks, jobs, tasks  # what those tasks' processes import
+job = jobs.open_job(engine=__import__("sqlalchemy").create_engine("sqlite:///{tmp_path}/s.db"))
+jobs.run_summary(job)
+jobs.run_integrity_check(job, "cheap")
+print("pandas" in sys.modules, "great_expectations" in sys.modules)
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert result.stdout.strip().splitlines()[-1] == "False False"
+
+
+@pytest.mark.parametrize(
+    ("setting", "pools"), [(None, "{'connectwise_api'}"), ("default_pool", "{'default_pool'}")]
+)
+def test_tasks_run_in_the_api_pool_unless_told_otherwise(setting, pools):
     code = (
         "from airflow.dag_processing.dagbag import DagBag; "
         "print({t.pool for d in DagBag().dags.values() for t in d.tasks})"
     )
-    env = {**__import__("os").environ, "CONNECTWISE_API_POOL": "connectwise_api"}
+    env = {k: v for k, v in os.environ.items() if k != "CONNECTWISE_API_POOL"}
+    if setting:
+        env["CONNECTWISE_API_POOL"] = setting
     result = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
@@ -78,4 +153,4 @@ def test_tasks_run_in_the_configured_api_pool():
         timeout=120,
         env=env,
     )
-    assert result.stdout.strip().splitlines()[-1] == "{'connectwise_api'}"
+    assert result.stdout.strip().splitlines()[-1] == pools

@@ -67,10 +67,14 @@ def test_initial_sync_dag_succeeds_and_lands_the_truth(
     url = f"sqlite:///{tmp_path / 'staging.db'}"
     cw_connection(shared_simulator)
     staging_connection(url)
+    shared_simulator.reset_stats()
     run = dagbag.dags["connectwise_initial_sync"].test()
     assert run.state == "success"
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert states["install_callbacks"] == "skipped"  # no callback_url on this connection
+    # Each task opens its own hook; the codebase is still discovered once per run (preflight).
+    discovery = shared_simulator.stats()["by_endpoint"].get("GET login/companyinfo/{id}")
+    assert discovery == 1
     engine = create_staging_engine(url)
     assert_matches_truth(engine, shared_simulator, SEED_FILTER)
     with engine.connect() as connection:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from connectwise.mapping.apply import Rejection
 from connectwise.quality.checks import Check, CheckContext, DerivedCheck
+from connectwise.quality.library import great_expectations
 from connectwise.quality.suites import checks_for
 
 if TYPE_CHECKING:
+    import pandas as pd
     from great_expectations.core import ExpectationSuite
 
     from connectwise.entities import Entity
@@ -29,9 +29,7 @@ class QualityGate:
     """
 
     def __init__(self, entity: Entity, context: CheckContext) -> None:
-        import great_expectations as gx
-
-        logging.getLogger("great_expectations").setLevel(logging.WARNING)
+        gx = great_expectations()
         self.entity = entity
         self.context = context
         self.checks: list[Check] = checks_for(entity)
@@ -72,6 +70,8 @@ class QualityGate:
         return passed, rejected
 
     def _frame(self, rows: list[Row]) -> pd.DataFrame:
+        import pandas as pd  # loaded with Great Expectations; named here for the type
+
         data: dict[str, list[Any]] = {}
         for check in self.checks:
             if isinstance(check, DerivedCheck):
