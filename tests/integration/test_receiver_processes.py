@@ -2,7 +2,9 @@
 through an asset event) and as the standalone ``python -m connectwise.callbacks``.
 
 Only the api-server runs in the first test, no scheduler: deliveries are accepted and the run
-is queued while the scheduler is down."""
+is queued while the scheduler is down. The logs are read as each process wrote them (stdout and
+stderr): the path token must never be in them, also when a request fails.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +33,9 @@ from tests.conftest import connection_json
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 INBOX_URI = "connectwise-staging://staging/meta_callback_inbox"
+POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+# Nested deeper than json.loads can recurse: a RecursionError, not a ValueError.
+TOO_DEEP_JSON = b"[" * 200_000 + b"]" * 200_000
 
 
 def environment(home: Path, sim, staging_url: str, callback_url: str) -> dict[str, str]:
@@ -97,6 +103,7 @@ def test_api_server_plugin_accepts_deliveries_and_queues_the_callbacks_dag(simul
             post_signed(url.replace("/callbacks/", "/callbacks/x"), simulator, body).status_code
             == 404
         )
+        assert post_signed(url, simulator, TOO_DEEP_JSON).status_code == 400
         # Airflow's own API still wants a token; only the receiver is open.
         assert httpx.get(f"http://127.0.0.1:{port}/api/v2/dags", timeout=10).status_code == 401
 
@@ -150,3 +157,78 @@ def test_standalone_receiver_serves_the_same_routes(simulator, tmp_path):
     assert [row["record_id"] for row in inbox_rows(create_staging_engine(staging_url))] == [
         record["id"]
     ]
+
+
+@pytest.fixture
+def outage_database() -> Iterator[tuple[str, object]]:
+    """A fresh PostgreSQL database and a function that takes it away (dropped afterwards)."""
+    name = f"cw_rx_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(f"{POSTGRES_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"CREATE DATABASE {name}")
+
+    def take_down() -> None:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false")
+            connection.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :db"
+                ),
+                {"db": name},
+            )
+
+    try:
+        yield f"{POSTGRES_SERVER}/{name}", take_down
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
+            connection.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
+        admin.dispose()
+
+
+@contextlib.contextmanager
+def standalone(sim, staging_url: str, log: Path) -> Iterator[str]:
+    """Serve ``python -m connectwise.callbacks``; yield the delivery URL (with the token)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/connectwise"
+    env = {
+        **environment(log.parent, sim, staging_url, base),
+        "CONNECTWISE_RECEIVER_PORT": str(port),
+        "CONNECTWISE_RECEIVER_HOST": "127.0.0.1",
+    }
+    with serving([sys.executable, "-m", "connectwise.callbacks"], env, f"{base}/health", log):
+        yield f"{base}/callbacks/{token_of(sim)}?recordId=1"
+
+
+def assert_token_masked(log: Path, sim) -> None:
+    text = log.read_text(errors="replace")
+    assert token_of(sim) not in text
+    assert "/connectwise/callbacks/***?recordId=1" in text  # the request is logged, masked
+
+
+@pytest.mark.postgres
+def test_standalone_receiver_answers_503_while_staging_is_down_and_logs_no_token(
+    simulator, tmp_path, outage_database
+):
+    staging_url, take_down = outage_database
+    log = tmp_path / "receiver.log"
+    record = simulator.truth("company/contacts")[0]
+    with standalone(simulator, staging_url, log) as url:
+        accepted = post_signed(url, simulator, delivery(simulator, "contact", "added", record))
+        assert accepted.json() == {"status": "accepted"}
+        take_down()
+        response = post_signed(url, simulator, delivery(simulator, "contact", "updated", record))
+        assert response.status_code == 503, response.text
+        assert int(response.headers["Retry-After"]) > 0  # ConnectWise may try again
+        assert token_of(simulator) not in response.text
+    assert_token_masked(log, simulator)
+    assert "OperationalError" in log.read_text()  # the cause is logged, without secrets
+
+
+def test_standalone_receiver_refuses_too_deep_json_with_400_and_logs_no_token(simulator, tmp_path):
+    log = tmp_path / "receiver.log"
+    with standalone(simulator, f"sqlite:///{tmp_path / 'staging.db'}", log) as url:
+        response = post_signed(url, simulator, TOO_DEEP_JSON)
+        assert response.status_code == 400, response.text
+        assert response.json() == {"error": "body is not valid JSON"}
+    assert_token_masked(log, simulator)

@@ -1,13 +1,21 @@
-"""Delivery parsing, signatures, the key-URL allow-list and the path token (no network)."""
+"""Delivery parsing, signatures, the key-URL allow-list, the path token and its masking in
+log records (no network)."""
 
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 from connectwise.callbacks.inbox import Delivery, MalformedDelivery
 from connectwise.callbacks.install import callback_token, mask, receiver_url
-from connectwise.callbacks.signature import KeyUrlRefused, allowed_key_url, signature_matches
+from connectwise.callbacks.masking import LogRedactor
+from connectwise.callbacks.signature import (
+    KeyUrlRefused,
+    allowed_key_url,
+    key_id,
+    signature_matches,
+)
 from connectwise.errors import CallbacksNotConfiguredError, ConnectWiseConnectionError
 from connectwise.site import site_from_connection
 
@@ -55,6 +63,9 @@ def test_a_delivery_is_parsed_and_its_record_read_from_the_entity_string():
     ("raw", "message"),
     [
         (b"{oops", "not valid JSON"),
+        (b"[" * 200_000 + b"]" * 200_000, "not valid JSON"),  # too deep: a RecursionError
+        (b'{"Type": "contact\xff"}', "not valid JSON"),
+        ('{"Type": "contact"}'.encode("utf-16"), "not valid JSON"),  # json.loads would take it
         (b"[1, 2]", "not a JSON object"),
         (body(Type=""), "'Type' is missing"),
         (body(Action="merged"), "'Action' must be one of"),
@@ -120,3 +131,83 @@ def test_callbacks_need_a_well_formed_callback_url():
         site(callback_url="airflow.example.com/connectwise")
     with pytest.raises(ConnectWiseConnectionError, match="not a base URL"):
         site(callback_url="https://airflow.example.com/connectwise?token=1")
+
+
+@pytest.mark.parametrize(
+    "key_url",
+    [
+        "https://sandbox-na.myconnectwise.net/v2025_1//system/callbackkey/index.rails"
+        "?companyName=Cobalt&id=89966C04-AAAA",
+        "https://api-na.myconnectwise.net/v4_6_release/system/callbackkey/index.rails"
+        "?id=89966c04-aaaa",
+        "https://cw.example.com/v4_6_release//system/callbackkey/index.rails"
+        "?id=89966c04-aaaa&companyName=x&n=1",
+    ],
+)
+def test_a_key_is_identified_by_its_id_whatever_the_url_around_it(key_url):
+    assert key_id(key_url) == "89966c04-aaaa"
+
+
+@pytest.mark.parametrize(
+    "key_url",
+    [
+        "https://na.myconnectwise.net/v2025_1/system/callbackkey/index.rails?companyName=x",
+        "https://na.myconnectwise.net/v2025_1/system/callbackkey/index.rails?id=",
+        "https://na.myconnectwise.net/v2025_1/system/callbackkey/index.rails?id=a&id=b",
+    ],
+)
+def test_a_key_url_without_exactly_one_id_is_refused(key_url):
+    with pytest.raises(KeyUrlRefused, match="exactly one key id"):
+        key_id(key_url)
+
+
+TOKEN = "Tok3n_of-32-characters-xxxxxxxxx"
+
+
+def formatted(redactor: LogRedactor, msg: str, *args, exc_info=None) -> str:
+    record = redactor("receiver", logging.WARNING, __file__, 1, msg, args, exc_info)
+    return logging.Formatter("%(message)s").format(record)
+
+
+def test_log_records_never_carry_a_callback_token():
+    redactor = LogRedactor(logging.LogRecord)
+    redactor.add_token(TOKEN)
+    path = f"/connectwise/callbacks/{TOKEN}?recordId=1"
+    assert (
+        formatted(redactor, "POST %s 500", path) == "POST /connectwise/callbacks/***?recordId=1 500"
+    )
+    assert formatted(redactor, f"POST {path}") == "POST /connectwise/callbacks/***?recordId=1"
+    assert formatted(redactor, "token %s%s", TOKEN[:10], TOKEN[10:]) == "token ***"
+    # Unknown tokens in a callback path are masked too; source paths in tracebacks are not.
+    assert (
+        formatted(redactor, "GET /connectwise/callbacks/guess") == "GET /connectwise/callbacks/***"
+    )
+    source = "/work/plugins/connectwise/callbacks/receiver.py"
+    assert formatted(redactor, "File %s", source) == f"File {source}"
+
+
+def test_a_traceback_holding_the_token_is_masked():
+    redactor = LogRedactor(logging.LogRecord)
+    redactor.add_token(TOKEN)
+    try:
+        raise RuntimeError(f"lost at /callbacks/{TOKEN}")
+    except RuntimeError as exc:
+        text = formatted(redactor, "failed", exc_info=(type(exc), exc, exc.__traceback__))
+    assert TOKEN not in text
+    assert "RuntimeError: lost at /callbacks/***" in text and text.startswith("failed\n")
+
+
+def test_log_arguments_keep_their_types_for_formatters_that_read_them():
+    redactor = LogRedactor(logging.LogRecord)
+    redactor.add_token(TOKEN)
+    # uvicorn's access formatter unpacks (client, method, path, version, status).
+    record = redactor(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:1", "POST", f"/callbacks/{TOKEN}", "1.1", 503),
+        None,
+    )
+    assert record.args == ("127.0.0.1:1", "POST", "/callbacks/***", "1.1", 503)

@@ -49,11 +49,14 @@ class Delivery:
         """Read a delivery from its raw body.
 
         Raises:
-            MalformedDelivery: not JSON, not an object, or a required field is missing.
+            MalformedDelivery: not UTF-8 JSON (or nested too deep to read), not an object, or
+                a required field is missing.
         """
         try:
-            data = json.loads(body)
-        except (UnicodeDecodeError, ValueError):
+            # UTF-8 only: json.loads would also take UTF-16/32 bytes, which the inbox's text
+            # column cannot hold as they came.
+            data = json.loads(body.decode("utf-8"))
+        except (RecursionError, ValueError):  # UnicodeDecodeError is a ValueError
             raise MalformedDelivery("body is not valid JSON") from None
         if not isinstance(data, dict):
             raise MalformedDelivery("body is not a JSON object")
@@ -92,7 +95,7 @@ class Delivery:
         if isinstance(value, str):
             try:
                 value = json.loads(value)
-            except ValueError:
+            except (RecursionError, ValueError):
                 return None
         if isinstance(value, dict) and value.get("id") == self.record_id:
             return value
