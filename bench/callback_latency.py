@@ -55,7 +55,8 @@ from connectwise.assets import callback_inbox_asset  # noqa: E402
 from janitor import Janitor  # noqa: E402
 from local_airflow import live_airflow_environment  # noqa: E402
 
-from bench.report import simulator_connection, write_section  # noqa: E402
+from bench.report import write_section  # noqa: E402
+from scripts.live_airflow import simulator_connection  # noqa: E402
 from simulator.testing import SimulatorProcess, free_port  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent

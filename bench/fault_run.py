@@ -22,7 +22,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="cw-fault-run-"))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
-from bench.report import simulator_connection, write_section  # noqa: E402
+from bench.report import write_section  # noqa: E402
+from scripts.live_airflow import simulator_connection  # noqa: E402
 
 
 def main() -> int:

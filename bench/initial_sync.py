@@ -30,7 +30,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "plugins"), str(ROOT / "scripts")]
 
 from local_airflow import AIRFLOW, airflow_environment  # noqa: E402
 
-from bench.report import simulator_connection, write_section  # noqa: E402
+from bench.report import write_section  # noqa: E402
+from scripts.live_airflow import simulator_connection  # noqa: E402
 
 
 @dataclass

@@ -23,7 +23,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="cw-bench-push-"))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
-from bench.report import simulator_connection, write_section  # noqa: E402
+from bench.report import write_section  # noqa: E402
+from scripts.live_airflow import simulator_connection  # noqa: E402
 
 
 def fill_outbox(engine, sim, rows: int) -> None:

@@ -32,7 +32,8 @@ os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
 import httpx  # noqa: E402
 
-from bench.report import simulator_connection, write_section  # noqa: E402
+from bench.report import write_section  # noqa: E402
+from scripts.live_airflow import simulator_connection  # noqa: E402
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

@@ -26,17 +26,3 @@ def write_section(title: str, body: str) -> None:
     DOC.write_text(text)
 
 
-def simulator_connection(sim, **extra) -> dict:
-    """The Airflow connection (JSON form) of a running simulator, with extra settings."""
-    return {
-        "conn_type": "connectwise",
-        "host": sim.host,
-        "login": sim.public_key,
-        "password": sim.private_key,
-        "extra": {
-            "company_id": sim.company_id,
-            "client_id": sim.client_id,
-            "scheme": "http",
-            **extra,
-        },
-    }

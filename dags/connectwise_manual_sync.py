@@ -68,7 +68,7 @@ def connectwise_manual_sync() -> None:
     reconcile = reconcile_planned(plan=plan["plan"])
     counts = summarize()
     chain(syncs.leaves, reconcile, counts)
-    # `plan` may skip the reconciliation at once: the counts still wait for the syncs.
+    # `plan` may skip the reconciliation at once; the counts still wait for the syncs.
     syncs.leaves >> counts
 
 

@@ -9,6 +9,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
 
+# LocalExecutor workers come from a forkserver that imported the heavy modules once, so each
+# task forked from a worker starts warm (connectwise/warm.py). The triggerer keeps ``fork``.
+WARM_LOCAL_EXECUTOR = {
+    "AIRFLOW__SCHEDULER__MP_START_METHOD": "forkserver",
+    "AIRFLOW__CORE__MP_FORKSERVER_PRELOAD": "connectwise.warm",
+}
+
 
 def airflow_environment(home: Path, **extra: str) -> dict[str, str]:
     """Environment for Airflow commands: its own home (SQLite), no examples, this project."""
@@ -74,7 +81,8 @@ def live_airflow_environment(
         "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(64),
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+        **WARM_LOCAL_EXECUTOR,
         "AIRFLOW_CONN_CONNECTWISE_DEFAULT": json.dumps(connection),
         "AIRFLOW_CONN_CONNECTWISE_STAGING": json.dumps(database),
         "CONNECTWISE_INCLUDE_DIR": str(ROOT / "include"),

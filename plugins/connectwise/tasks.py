@@ -16,7 +16,11 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from airflow.sdk import get_current_context, task
-from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+from airflow.sdk.exceptions import (
+    AirflowFailException,
+    AirflowSkipException,
+    DownstreamTasksSkipped,
+)
 
 from connectwise.dag_graph import sync_task_id
 from connectwise.entities import REGISTRY
@@ -107,13 +111,14 @@ def summarize() -> list[dict[str, Any]]:
     return jobs.run_summary(jobs.open_job())
 
 
-@task.branch(task_id="plan")
+@task(task_id="plan")
 @_fail_fast
-def plan_manual_sync() -> list[str]:
+def plan_manual_sync() -> None:
     """Validate the form (before any API call), decide which entities run in which mode.
 
-    A branch: only the planned tasks are followed, so the others are skipped without a task
-    start. The plan itself goes to XCom under the key ``plan``.
+    The plan goes to XCom under the key ``plan``; every task it leaves out is marked skipped
+    at once (as a short-circuit does), so no process is ever started for it. A branch could
+    not: it leaves alone the tasks downstream of a followed one.
     """
     from connectwise.manual import plan_manual_sync as build_plan
 
@@ -126,8 +131,13 @@ def plan_manual_sync() -> list[str]:
         f" (first bringing {', '.join(plan.dependencies)} up to date)" if plan.dependencies else "",
     )
     context["ti"].xcom_push(key="plan", value=plan.as_dict())
-    follow = [sync_task_id(REGISTRY[name]) for name in plan.planned()]
-    return [*follow, "reconcile_planned"] if plan.find_deleted else follow
+    planned = set(plan.planned())
+    left_out = [sync_task_id(entity) for entity in REGISTRY if entity.name not in planned]
+    if not plan.find_deleted:
+        left_out.append("reconcile_planned")
+    if left_out:
+        log.info("Not planned, skipped: %s", ", ".join(left_out))
+        raise DownstreamTasksSkipped(tasks=left_out)
 
 
 @task(trigger_rule="none_failed")
@@ -149,11 +159,13 @@ def sync_planned_entity(entity_name: str, plan: dict[str, Any]) -> dict[str, Any
 @task(task_id="reconcile_planned", trigger_rule="none_failed")
 @_fail_fast
 def reconcile_planned(plan: dict[str, Any]) -> list[dict[str, Any]]:
-    """Look for deleted records of the selected entities (followed only when asked for)."""
+    """Look for deleted records of the selected entities, when the form asks for it."""
     from connectwise import jobs
     from connectwise.manual import ManualPlan
 
     manual = ManualPlan.from_dict(plan)
+    if not manual.find_deleted:  # only when run outside the plan, e.g. a cleared task alone
+        raise AirflowSkipException("this run does not look for deleted records")
     job = jobs.open_job()
     return [
         jobs.run_reconcile(job, name, run_id=_run_id())
