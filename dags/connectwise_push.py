@@ -3,8 +3,9 @@
 Contacts are created or updated (then staged), to-dos become sales activities for contacts
 known on both sides, quotes become opportunities with forecast lines (and agreements once
 approved), and stage changes move opportunities through the mapping's maps. Each row ends
-`sent`, `failed` or `skipped` with the reason; `meta_push_runs` has each run's figures. See
-docs/write-back.md.
+`sent`, `failed` or `skipped` with the reason; a write whose outcome is uncertain (a 5xx, a
+timeout) keeps its row `sending` until a later run, after `next_attempt_at`, looks the record
+up and completes it. `meta_push_runs` has each run's figures. See docs/write-back.md.
 """
 
 from __future__ import annotations

@@ -128,6 +128,11 @@ class SimulatorApp:
             if is_page and faults.roll(sim, settings.truncate_rate):
                 sim.stats.add_fault("truncated")
                 response.body = faults.truncate(sim, response.body)
+            elif response.status < 300 and faults.take_write_error(
+                sim, request.method, applied=True
+            ):
+                status, headers, body = faults.error_answer(settings.write_error_status)
+                response = api.ApiResponse(status, body, headers)
             elif (request.method in faults.LOST_WRITE_METHODS and response.status < 300
                   and settings.lost_write_responses > 0):
                 settings.lost_write_responses -= 1
@@ -158,5 +163,8 @@ class SimulatorApp:
         if faults.roll(sim, settings.error_rate):
             sim.stats.add_fault("5xx")
             status, headers, body = faults.server_error(sim)
+            return api.ApiResponse(status, body, headers)
+        if faults.take_write_error(sim, request.method, applied=False):
+            status, headers, body = faults.error_answer(settings.write_error_status)
             return api.ApiResponse(status, body, headers)
         return None

@@ -5,7 +5,7 @@ Product tests depend on these exact shapes; see ``simulator/README.md``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -37,6 +37,9 @@ class FaultsUpdate(_Strict):
     hang_rate: float = Field(0.0, ge=0, le=1)
     hang_seconds: float = Field(30.0, ge=0)
     lost_write_responses: int = Field(0, ge=0)
+    write_errors_before: int = Field(0, ge=0)
+    write_errors_after: int = Field(0, ge=0)
+    write_error_status: Literal[500, 502, 503, 504] = 502
     seed: int = 1
 
 

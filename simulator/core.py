@@ -23,7 +23,7 @@ from simulator.writes import Scope, Writer
 class Stats:
     """Request, fault and callback counters; safe to update from any thread."""
 
-    FAULT_KINDS = ("5xx", "truncated", "hang", "lost_write")
+    FAULT_KINDS = ("5xx", "truncated", "hang", "lost_write", "write_5xx")
     CALLBACK_KINDS = ("delivered", "failed", "attempts")
 
     def __init__(self) -> None:

@@ -23,6 +23,8 @@ _HTML_5XX = {
          b"Gateway</h1></center><hr><center>cloudflare</center></body></html>",
     503: b"<html><head><title>503 Service Temporarily Unavailable</title></head><body>"
          b"<center><h1>503 Service Temporarily Unavailable</h1></center></body></html>",
+    504: b"<html><head><title>504 Gateway Time-out</title></head><body><center><h1>504 "
+         b"Gateway Time-out</h1></center><hr><center>cloudflare</center></body></html>",
 }
 
 
@@ -69,12 +71,27 @@ def server_error(sim: Simulator) -> tuple[int, dict[str, str], bytes]:
     The exact 500 body is our choice (DG: 500 is used "when another error message has not
     been defined").
     """
-    status = sim.fault_rng.choice((500, 500, 502, 503))
+    return error_answer(sim.fault_rng.choice((500, 500, 502, 503)))
+
+
+def error_answer(status: int) -> tuple[int, dict[str, str], bytes]:
+    """Return the answer of one 5xx status: JSON from ConnectWise (500), HTML from a proxy."""
     if status == 500:
         body = encode({"code": "ConnectWiseApi", "message": "An error has occurred.",
                        "errors": None})
         return 500, {"Content-Type": "application/json"}, body
     return status, {"Content-Type": "text/html"}, _HTML_5XX[status]
+
+
+def take_write_error(sim: Simulator, method: str, *, applied: bool) -> bool:
+    """Use up one of the writes that are to fail (before or after being applied)."""
+    settings = sim.faults
+    name = "write_errors_after" if applied else "write_errors_before"
+    if method not in LOST_WRITE_METHODS or getattr(settings, name) <= 0:
+        return False
+    setattr(settings, name, getattr(settings, name) - 1)
+    sim.stats.add_fault("write_5xx")
+    return True
 
 
 def truncate(sim: Simulator, body: bytes) -> bytes:

@@ -138,6 +138,8 @@ def _communication_items(
     elif roll < 0.90:
         local = "".join(ch for ch in f"{first}.{last}".lower()
                         if ch.isascii() and (ch.isalnum() or ch == "."))
+        # A missing or all-non-ASCII name leaves a dot at an end ("ines.@"): not an address.
+        local = ".".join(part for part in local.split(".") if part)
         domain = (f"{company['identifier'].lower()[:20]}.example" if company
                   else gen.pick(rng, words.EMAIL_DOMAINS))
         email = f"{local or 'contact'}{rng.randint(1, 99) if rng.random() < 0.2 else ''}@{domain}"

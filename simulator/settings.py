@@ -36,6 +36,11 @@ class FaultSettings:
     hang_rate: float = 0.0
     hang_seconds: float = 30.0
     lost_write_responses: int = 0
+    # The next N writes (POST/PUT/PATCH) answered write_error_status: "before" without applying
+    # them, "after" once applied (a gateway giving up on a write the server completed).
+    write_errors_before: int = 0
+    write_errors_after: int = 0
+    write_error_status: int = 502
     seed: int = 1
 
 

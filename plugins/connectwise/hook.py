@@ -30,7 +30,7 @@ from connectwise.errors import (
     ConnectWiseRequestError,
     ConnectWiseTransientError,
 )
-from connectwise.responses import describe_failure
+from connectwise.responses import api_message, describe_failure
 from connectwise.retry import (
     RETRY_POLICY,
     Action,
@@ -297,16 +297,16 @@ class ConnectWiseHook(HttpHook):
             )
         except requests.ConnectionError as exc:
             if method == "POST" and not is_connect_failure(exc):
-                raise self._lost_write(method, endpoint, LOST) from None
+                raise self._uncertain_write(method, endpoint, LOST) from None
             return Failure(f"connection failed ({type(exc).__name__})", Action.BACKOFF)
         except requests.Timeout:
             if method == "POST":
-                raise self._lost_write(method, endpoint, LOST) from None
+                raise self._uncertain_write(method, endpoint, LOST) from None
             return Failure(f"timed out after {site.read_timeout:g} s", Action.BACKOFF)
         except requests.RequestException as exc:
             # E.g. ChunkedEncodingError: the server answered (so acted) and the body was cut.
             if method == "POST":
-                raise self._lost_write(method, endpoint, LOST) from None
+                raise self._uncertain_write(method, endpoint, LOST) from None
             return Failure(f"transport error ({type(exc).__name__})", Action.BACKOFF)
         elapsed = time.monotonic() - started
         log.debug("%s %s -> %d in %.3f s", method, endpoint, response.status_code, elapsed)
@@ -322,7 +322,7 @@ class ConnectWiseHook(HttpHook):
             if decoded is not GARBLED:
                 return ApiResponse(response.status_code, decoded, response.headers)
             if method == "POST":
-                raise self._lost_write(method, endpoint, LOST)
+                raise self._uncertain_write(method, endpoint, LOST)
             return Failure("garbled or truncated JSON body", Action.BACKOFF, response)
         if endpoint_vanished(response):
             return Failure("endpoint not found", Action.BACKOFF, response, codebase_moved=True)
@@ -331,8 +331,13 @@ class ConnectWiseHook(HttpHook):
             raise describe_failure(method, endpoint, response, self.site)
         if method == "POST" and action is Action.BACKOFF:
             # A gateway's 502/504 can come after ConnectWise created the record; so can a 500.
-            raise self._lost_write(
-                method, endpoint, f"answered {response.status_code} after the request was sent"
+            said = api_message(response)
+            raise self._uncertain_write(
+                method,
+                endpoint,
+                f"answered {response.status_code}"
+                + (f" (ConnectWise said: {said})" if said else "")
+                + " after the request was sent",
             )
         return Failure(f"HTTP {response.status_code}", action, response)
 
@@ -356,7 +361,7 @@ class ConnectWiseHook(HttpHook):
         )
         self._sleep(wait)
 
-    def _lost_write(self, method: str, endpoint: str, what: str) -> ConnectWiseTransientError:
+    def _uncertain_write(self, method: str, endpoint: str, what: str) -> ConnectWiseTransientError:
         return ConnectWiseTransientError(
             f"{method} {endpoint} on {self.site.api_host}: {what}, so ConnectWise may have "
             "applied it. Not retried blindly; the caller must look the record up before "

@@ -35,7 +35,13 @@ def test_stats_shape_and_endpoint_keys(sim, api):
     }
     assert stats["by_status"] == {"200": 3, "404": 1}
     assert stats["requests_total"] == 4
-    assert stats["faults"] == {"5xx": 0, "truncated": 0, "hang": 0, "lost_write": 0}
+    assert stats["faults"] == {
+        "5xx": 0,
+        "truncated": 0,
+        "hang": 0,
+        "lost_write": 0,
+        "write_5xx": 0,
+    }
     assert stats["callbacks"] == {"delivered": 0, "failed": 0, "attempts": 0}
     sim.reset_stats()
     assert sim.stats()["requests_total"] == 0
@@ -59,11 +65,15 @@ def test_faults_get_put_and_validation(sim):
         "hang_rate": 0.0,
         "hang_seconds": 30.0,
         "lost_write_responses": 0,
+        "write_errors_before": 0,
+        "write_errors_after": 0,
+        "write_error_status": 502,
         "seed": 1,
     }
     assert _put(sim, "/_sim/faults", {"latency_ms": 5}).json()["latency_ms"] == 5
     assert _put(sim, "/_sim/faults", {"bogus": 1}).status_code == 400
     assert _put(sim, "/_sim/faults", {"error_rate": 2}).status_code == 400
+    assert _put(sim, "/_sim/faults", {"write_error_status": 404}).status_code == 400
     assert _put(sim, "/_sim/faults", {"throttle_per_minute": None}).status_code == 200
 
 

@@ -115,3 +115,32 @@ def test_lost_write_applies_to_patch(sim, api):
     with pytest.raises(requests.exceptions.RequestException):
         api.patch("company/contacts/2", [{"op": "replace", "path": "title", "value": "Lost"}])
     assert api.rows("company/contacts/2")["title"] == "Lost"
+
+
+def test_write_error_before_applying_commits_nothing(sim, api):
+    sim.set_faults(write_errors_before=1, write_error_status=503)
+    response = api.post("company/contacts", {"firstName": "Refused"})
+    assert response.status_code == 503 and "Service Temporarily Unavailable" in response.text
+    assert not [r for r in sim.truth("company/contacts") if r["firstName"] == "Refused"]
+    assert api.post("company/contacts", {"firstName": "Refused"}).status_code == 201
+    assert sim.stats()["faults"]["write_5xx"] == 1
+
+
+def test_write_error_after_applying_commits_the_record(sim, api):
+    sim.set_faults(write_errors_after=1, write_error_status=502)
+    response = api.post("company/contacts", {"firstName": "Applied"})
+    assert response.status_code == 502 and "Bad Gateway" in response.text
+    assert len([r for r in sim.truth("company/contacts") if r["firstName"] == "Applied"]) == 1
+    assert sim.stats()["faults"]["write_5xx"] == 1
+
+
+def test_write_errors_leave_reads_alone_and_are_used_up_in_order(sim, api):
+    sim.set_faults(write_errors_before=1, write_errors_after=1, write_error_status=500)
+    assert api.get("company/companies/count").status_code == 200
+    for _ in range(2):
+        response = api.post("company/contacts", {"firstName": "Twice"})
+        assert response.status_code == 500
+        assert response.json()["message"] == "An error has occurred."
+    assert api.post("company/contacts", {"firstName": "Twice"}).status_code == 201
+    # the first was refused before, the second applied after: two records, not three
+    assert len([r for r in sim.truth("company/contacts") if r["firstName"] == "Twice"]) == 2

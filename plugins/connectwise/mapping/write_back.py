@@ -56,3 +56,6 @@ class WriteBackSettings(BaseModel):
     addition_bill_customer: BillCustomer = "Billable"
     batch_rows: int = Field(default=200, ge=1, le=5000)
     max_attempts: int = Field(default=5, ge=1, le=100)
+    # Wait before trying a row whose write may have been applied (5xx, lost response) again;
+    # doubles with each attempt, so the default 5 attempts span about 75 minutes of outage.
+    retry_delay_seconds: int = Field(default=300, ge=0, le=86_400)

@@ -64,7 +64,7 @@ class ContactPush(PushFlow):
         values = self._values(row)
         checks = RowChecks()
         checks.one_of(row, "company_id", "company_identifier")
-        checks.email(row, "email")
+        checks.email(values, "email")  # as written: ``fields`` may carry the email too
         if row.get("contact_id") is None:
             checks.require(row, "email", "it is how the contact is matched and found again")
         checks.raise_if_any()

@@ -1,9 +1,10 @@
 """Claim outbox rows, and record what pushing them did.
 
 A claimed row is marked ``sending`` with its ``push_key`` *before* anything is written to
-ConnectWise, in a committed transaction. A row still ``sending`` later (a lost response, a
-killed worker) is therefore known to be in flight: its next push looks the record up by that
-key before it writes again (docs/write-back.md, "Idempotency").
+ConnectWise, in a committed transaction. A row still ``sending`` later (a lost response, a 5xx
+on a write, a killed worker) is therefore known to be in flight: its next push, due at
+``next_attempt_at``, looks the record up by that key before it writes again
+(docs/write-back.md, "Idempotency").
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -22,6 +24,12 @@ from connectwise.staging.writer import sql_value
 Row = dict[str, Any]
 Status = Literal["sent", "failed", "skipped", "sending"]
 CLAIMABLE = ("pending", "sending")
+# Rows a run takes: new or reset ones, and those in flight whose back-off is over.
+DUE = (
+    "(status = 'pending' OR (status = 'sending' AND "
+    "(next_attempt_at IS NULL OR next_attempt_at <= :now)))"
+)
+MAX_RETRY_DELAY_SECONDS = 86_400
 
 
 class RowError(Exception):
@@ -59,6 +67,7 @@ class Outcome:
     created: int = 0
     updated: int = 0
     report: str | None = None
+    next_attempt_at: datetime | None = None
 
 
 def push_tag(push_key: str) -> str:
@@ -66,24 +75,40 @@ def push_tag(push_key: str) -> str:
     return f"[cw-push {push_key}]"
 
 
+def retry_later(row: Row, error: str, *, max_attempts: int, delay_seconds: int) -> Outcome:
+    """Keep a row whose write may have been applied in flight, or fail it out of attempts.
+
+    Its next push looks the record up by the row's push key before writing again; the wait
+    before it doubles with each attempt (at most a day).
+    """
+    attempts = int(row["attempts"])
+    if attempts >= max_attempts:
+        message = f"gave up after {attempts} attempts; last error: {error}"
+        return Outcome(row["id"], "failed", error=message)
+    wait = min(delay_seconds * 2 ** (attempts - 1), MAX_RETRY_DELAY_SECONDS)
+    due = _whole_seconds(utc_now()) + timedelta(seconds=wait)
+    return Outcome(row["id"], "sending", error=error, next_attempt_at=due)
+
+
 def claim(engine: Engine, table: str, *, after_id: int, limit: int, max_attempts: int) -> Claim:
-    """Mark the next ``limit`` claimable rows ``sending`` and return them.
+    """Mark the next ``limit`` due rows ``sending`` and return them.
 
     Each returned row has ``resumed`` set when an earlier push of it started (it has a push
-    key already), so the caller looks its records up before creating any. Rows that used up
-    ``max_attempts`` fail instead of being claimed.
+    key already), so the caller looks its records up before creating any. Rows left in flight
+    that used up ``max_attempts`` fail instead of being claimed. A row set (back) to
+    ``pending`` starts a new series of attempts.
     """
     postgres = is_postgres(engine)
     now = sql_value(utc_now(), postgres=postgres)
+    due = sql_value(_whole_seconds(utc_now()), postgres=postgres)
     with engine.begin() as connection:
         rows = [
             dict(row)
             for row in connection.execute(
                 sa.text(
-                    f"SELECT * FROM {table} WHERE status IN ('pending', 'sending') "
-                    "AND id > :after ORDER BY id LIMIT :limit"
+                    f"SELECT * FROM {table} WHERE {DUE} AND id > :after ORDER BY id LIMIT :limit"
                 ),
-                {"after": after_id, "limit": limit},
+                {"after": after_id, "limit": limit, "now": due},
             ).mappings()
         ]
         # Only rows left in flight count against the limit: a row a person set back to
@@ -104,12 +129,13 @@ def claim(engine: Engine, table: str, *, after_id: int, limit: int, max_attempts
         for row in claimed:
             row["resumed"] = row["push_key"] is not None
             row["push_key"] = row["push_key"] or uuid.uuid4().hex
-            row["attempts"] += 1
+            row["attempts"] = 1 if row["status"] == "pending" else row["attempts"] + 1
         if claimed:
             connection.execute(
                 sa.text(
                     f"UPDATE {table} SET status = 'sending', attempts = :attempts, "
-                    "push_key = :push_key, updated_at = :now WHERE id = :id"
+                    "push_key = :push_key, next_attempt_at = NULL, updated_at = :now "
+                    "WHERE id = :id"
                 ),
                 [
                     {
@@ -126,11 +152,12 @@ def claim(engine: Engine, table: str, *, after_id: int, limit: int, max_attempts
 
 
 def count_claimable(engine: Engine, table: str) -> int:
-    """Return how many rows wait to be pushed."""
+    """Return how many rows are due to be pushed now."""
+    due = sql_value(_whole_seconds(utc_now()), postgres=is_postgres(engine))
     with engine.connect() as connection:
         return int(
             connection.execute(
-                sa.text(f"SELECT COUNT(*) FROM {table} WHERE status IN ('pending', 'sending')")
+                sa.text(f"SELECT COUNT(*) FROM {table} WHERE {DUE}"), {"now": due}
             ).scalar()
             or 0
         )
@@ -158,6 +185,7 @@ def record(engine: Engine, table: str, outcomes: Iterable[Outcome]) -> None:
                 **outcome.columns,
                 "status": outcome.status,
                 "last_error": outcome.error[:4000] if outcome.error else None,
+                "next_attempt_at": sql_value(outcome.next_attempt_at, postgres=postgres),
                 "updated_at": now,
             }
             if outcome.status == "sent":
@@ -167,3 +195,8 @@ def record(engine: Engine, table: str, outcomes: Iterable[Outcome]) -> None:
                 sa.text(f"UPDATE {table} SET {assignments} WHERE id = :row_id"),
                 {**values, "row_id": outcome.row_id},
             )
+
+
+def _whole_seconds(moment: datetime) -> datetime:
+    # SQLite keeps timestamps as text that sorts in time order only to the second.
+    return moment.replace(microsecond=0)

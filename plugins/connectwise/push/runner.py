@@ -16,7 +16,15 @@ from connectwise.errors import ConnectWiseRequestError, ConnectWiseTransientErro
 from connectwise.push.contacts import ContactPush
 from connectwise.push.flow import PushContext, PushFlow, Row
 from connectwise.push.names import TenantNames
-from connectwise.push.outbox import Outcome, RowError, RowSkipped, claim, count_claimable, record
+from connectwise.push.outbox import (
+    Outcome,
+    RowError,
+    RowSkipped,
+    claim,
+    count_claimable,
+    record,
+    retry_later,
+)
 from connectwise.push.quotes import QuotePush
 from connectwise.push.runs import PushFigures, finish_push_run, start_push_run
 from connectwise.push.stages import StageChangePush
@@ -139,10 +147,28 @@ def _push_row(flow: PushFlow, row: Row) -> Outcome:
         log.warning("push %s: row %s failed: %s", flow.name, row["id"], exc)
         return Outcome(row["id"], "failed", error=str(exc))
     except ConnectWiseTransientError as exc:
+        # A 5xx, timeout or lost answer on a write: ConnectWise may have applied it.
+        return _retry_later(flow, row, exc)
+
+
+def _retry_later(flow: PushFlow, row: Row, exc: ConnectWiseTransientError) -> Outcome:
+    settings = flow.context.settings
+    outcome = retry_later(
+        row,
+        str(exc),
+        max_attempts=settings.max_attempts,
+        delay_seconds=settings.retry_delay_seconds,
+    )
+    if outcome.status == "failed":
+        log.warning("push %s: row %s failed: %s", flow.name, row["id"], outcome.error)
+    else:
         log.warning(
-            "push %s: row %s is in flight (%s); its next push looks the record up first",
+            "push %s: row %s is in flight (%s); attempt %d of %d at %s looks the record up first",
             flow.name,
             row["id"],
             exc,
+            row["attempts"] + 1,
+            settings.max_attempts,
+            outcome.next_attempt_at,
         )
-        return Outcome(row["id"], "sending", error=str(exc))
+    return outcome

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from connectwise.emails import email_problem
 from connectwise.push.outbox import RowError
 
 Row = dict[str, Any]
@@ -36,12 +37,13 @@ class RowChecks:
             self.add(f"give {' or '.join(columns)}")
 
     def email(self, row: Row, column: str) -> None:
-        """Check that an email looks like one and fits a communication item (250)."""
+        """Check that an email is valid (the quality gate's rule) and fits a communication item."""
         value = row.get(column)
         if value in (None, ""):
             return
-        if not isinstance(value, str) or "@" not in value or value.strip() != value:
-            self.add(f"{column} {value!r} is not an email address")
+        problem = email_problem(value)
+        if problem:
+            self.add(f"{column} {value!r} is not a valid e-mail address: {problem}")
         else:
             self.max_length(row, column, 250)
 

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 import great_expectations.expectations as gxe
 
+from connectwise.emails import email_problem
+
 if TYPE_CHECKING:
     from great_expectations.expectations import Expectation
 
     from connectwise.mapping.models import MappingConfig
-
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
 class Check(ABC):
@@ -66,22 +66,6 @@ class Unique(Check):
 
     def explain(self, value: Any) -> str:  # noqa: D102
         return f"{self.column} {value!r} appears more than once in the same page"
-
-
-@dataclass(frozen=True)
-class Matches(Check):
-    """Values, where present, match a regular expression."""
-
-    column: str
-    pattern: str
-    meaning: str
-    name: str = "format"
-
-    def expectation(self, _context: CheckContext) -> Expectation:  # noqa: D102
-        return gxe.ExpectColumnValuesToMatchRegex(column=self.column, regex=self.pattern)
-
-    def explain(self, value: Any) -> str:  # noqa: D102
-        return f"{self.column} {value!r} is not {self.meaning}"
 
 
 @dataclass(frozen=True)
@@ -150,3 +134,17 @@ class References(DerivedCheck):
 
     def explain(self, value: Any) -> str:  # noqa: D102
         return f"{self.column} {value!r} does not match any staged {self.entity} record"
+
+
+@dataclass(frozen=True)
+class ValidEmail(DerivedCheck):
+    """E-mail addresses, where present, are valid by the write-back's rule too (``emails``)."""
+
+    column: str
+    name: str = "format"  # the check_name meta_quarantine has always recorded for e-mails
+
+    def passes(self, value: Any, _context: CheckContext) -> bool:  # noqa: D102
+        return value is None or email_problem(value) is None
+
+    def explain(self, value: Any) -> str:  # noqa: D102
+        return f"{self.column} {value!r} is not a valid e-mail address: {email_problem(value)}"

@@ -10,14 +10,13 @@ from dataclasses import dataclass
 
 from connectwise.entities import Entity
 from connectwise.quality.checks import (
-    EMAIL_PATTERN,
     Check,
     InMappedSet,
-    Matches,
     NonNegative,
     NotNull,
     References,
     Unique,
+    ValidEmail,
 )
 
 
@@ -29,8 +28,6 @@ class SuiteSpec:
     checks: tuple[Check, ...] = ()
 
 
-EMAIL = "a valid e-mail address"
-
 SUITES: dict[str, SuiteSpec] = {
     spec.entity: spec
     for spec in (
@@ -38,10 +35,7 @@ SUITES: dict[str, SuiteSpec] = {
         SuiteSpec("company_statuses", (NotNull("name"),)),
         SuiteSpec("categories", (NotNull("name"),)),
         SuiteSpec("subcategories", (NotNull("name"),)),
-        SuiteSpec(
-            "contacts",
-            (NotNull("first_name"), Matches("email", EMAIL_PATTERN, EMAIL)),
-        ),
+        SuiteSpec("contacts", (NotNull("first_name"), ValidEmail("email"))),
         SuiteSpec("companies", (NotNull("identifier"), NotNull("name"))),
         SuiteSpec("manufacturers", (NotNull("name"),)),
         SuiteSpec("product_types", (NotNull("name"),)),
@@ -58,7 +52,7 @@ SUITES: dict[str, SuiteSpec] = {
                 ),
             ),
         ),
-        SuiteSpec("members", (NotNull("identifier"), Matches("email", EMAIL_PATTERN, EMAIL))),
+        SuiteSpec("members", (NotNull("identifier"), ValidEmail("email"))),
         SuiteSpec("opportunity_statuses", (NotNull("name"),)),
         SuiteSpec("sales_stages", (NotNull("name"),)),
         SuiteSpec(

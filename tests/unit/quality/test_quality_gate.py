@@ -152,7 +152,68 @@ def test_bad_email_is_rejected_naming_column_and_value(
     assert passed == []
     assert rejection.record_id == 7
     assert rejection.check == "format"
-    assert rejection.reason == "email 'ada at example' is not a valid e-mail address"
+    assert rejection.reason == (
+        "email 'ada at example' is not a valid e-mail address: "
+        "An email address must have an @-sign."
+    )
+
+
+# The addresses issue 17 found passing the old regex check; the validator's reason follows each.
+BAD_EMAILS = {
+    "@": "There must be something before the @-sign.",
+    "a@": "There must be something after the @-sign.",
+    "x@y": "The part after the @-sign is not valid. It should have a period.",
+    "a b@c.com": "The email address contains invalid characters before the @-sign: SPACE.",
+    "a@b@c.com": "The part after the @-sign contains invalid characters: '@'.",
+    "not-an-email@@example": "The part after the @-sign contains invalid characters: '@'.",
+}
+GOOD_EMAILS = (
+    "first.last+tag@sub.example.co.uk",
+    "üser@exämple.de",
+    "ADA@Example.COM",
+    "o'brien@example.ie",
+)
+
+
+@pytest.mark.parametrize(("email", "why"), BAD_EMAILS.items())
+def test_malformed_email_is_quarantined_with_the_validators_reason(
+    contacts_gate: QualityGate, shipped_mapping: Mapping, email: str, why: str
+) -> None:
+    rows = map_rows("contacts", shipped_mapping, make_contact(9, email=email))
+
+    passed, [rejection] = contacts_gate.split(rows)
+
+    assert passed == []
+    assert (rejection.record_id, rejection.check) == (9, "format")
+    assert rejection.reason == f"email {email!r} is not a valid e-mail address: {why}"
+
+
+def test_international_and_plus_addressed_emails_pass_as_given(
+    contacts_gate: QualityGate, shipped_mapping: Mapping
+) -> None:
+    records = [make_contact(i, email=email) for i, email in enumerate(GOOD_EMAILS, start=1)]
+    rows = map_rows("contacts", shipped_mapping, *records)
+
+    passed, rejected = contacts_gate.split(rows)
+
+    assert rejected == []
+    assert [row["email"] for row in passed] == list(GOOD_EMAILS)  # stored as given
+
+
+def test_member_with_a_malformed_email_is_quarantined(shipped_mapping: Mapping) -> None:
+    gate = make_gate("members", shipped_mapping)
+    members = [
+        {"id": 1, "identifier": "ada", "officeEmail": "ada@example.com"},
+        {"id": 2, "identifier": "bob", "officeEmail": "bob@"},
+        {"id": 3, "identifier": "cy", "officeEmail": None},
+    ]
+
+    passed, rejected = gate.split(map_rows("members", shipped_mapping, *members))
+
+    assert [row["id"] for row in passed] == [1, 3]
+    assert reasons(rejected) == {
+        2: "email 'bob@' is not a valid e-mail address: There must be something after the @-sign."
+    }
 
 
 def test_rejection_carries_the_raw_record_as_payload(
@@ -296,7 +357,10 @@ def test_row_failing_two_checks_gets_both_reasons(
     _, [rejection] = contacts_gate.split(rows)
 
     assert rejection.check == "not_null,format"
-    assert rejection.reason == "first_name is missing; email 'bad' is not a valid e-mail address"
+    assert rejection.reason == (
+        "first_name is missing; email 'bad' is not a valid e-mail address: "
+        "An email address must have an @-sign."
+    )
 
 
 def test_row_failing_two_checks_of_the_same_kind_lists_the_check_once(
