@@ -1,4 +1,8 @@
-"""Quality checks declared as data; each knows its GX expectation and how to explain a failure."""
+"""Quality checks declared as data; each knows its GX expectation and how to explain a failure.
+
+Great Expectations is imported only when an expectation is built (``quality.library``), so
+declaring suites costs nothing.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import great_expectations.expectations as gxe
-
 from connectwise.emails import email_problem
+from connectwise.quality.library import expectations
 
 if TYPE_CHECKING:
     from great_expectations.expectations import Expectation
@@ -48,7 +51,7 @@ class NotNull(Check):
     name: str = "not_null"
 
     def expectation(self, _context: CheckContext) -> Expectation:  # noqa: D102
-        return gxe.ExpectColumnValuesToNotBeNull(column=self.column)
+        return expectations().ExpectColumnValuesToNotBeNull(column=self.column)
 
     def explain(self, _value: Any) -> str:  # noqa: D102
         return f"{self.column} is missing"
@@ -62,7 +65,7 @@ class Unique(Check):
     name: str = "unique"
 
     def expectation(self, _context: CheckContext) -> Expectation:  # noqa: D102
-        return gxe.ExpectColumnValuesToBeUnique(column=self.column)
+        return expectations().ExpectColumnValuesToBeUnique(column=self.column)
 
     def explain(self, value: Any) -> str:  # noqa: D102
         return f"{self.column} {value!r} appears more than once in the same page"
@@ -76,7 +79,7 @@ class NonNegative(Check):
     name: str = "non_negative"
 
     def expectation(self, _context: CheckContext) -> Expectation:  # noqa: D102
-        return gxe.ExpectColumnValuesToBeBetween(column=self.column, min_value=0)
+        return expectations().ExpectColumnValuesToBeBetween(column=self.column, min_value=0)
 
     def explain(self, value: Any) -> str:  # noqa: D102
         return f"{self.column} {value!r} is negative"
@@ -100,7 +103,7 @@ class DerivedCheck(Check):
         """Tell whether ``value`` satisfies the rule."""
 
     def expectation(self, _context: CheckContext) -> Expectation:  # noqa: D102
-        return gxe.ExpectColumnValuesToBeInSet(column=self.flag_column, value_set=[True])
+        return expectations().ExpectColumnValuesToBeInSet(column=self.flag_column, value_set=[True])
 
 
 @dataclass(frozen=True)
