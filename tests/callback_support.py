@@ -10,7 +10,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import requests
@@ -33,9 +33,12 @@ class CountingWaker(Waker):
     def __init__(self) -> None:
         super().__init__()
         self.notified = 0
+        self._count_lock = threading.Lock()
 
     def notify(self) -> None:
-        self.notified += 1
+        # The receiver accepts deliveries on several threadpool threads at once.
+        with self._count_lock:
+            self.notified += 1
 
 
 @contextlib.contextmanager
@@ -112,12 +115,25 @@ def inbox_rows(engine: sa.Engine) -> list[dict[str, Any]]:
         ]
 
 
-def wait_for(predicate: Any, timeout: float = 30.0, what: str = "condition") -> Any:
-    """Poll until ``predicate()`` is truthy."""
+def wait_for(
+    predicate: Callable[[], Any],
+    timeout: float = 30.0,
+    what: str = "condition",
+    seen: Callable[[], Any] | None = None,
+) -> Any:
+    """Poll until ``predicate()`` is truthy and return its value.
+
+    The deadline only decides when to give up: the predicate is checked once more at the
+    deadline, and the failure names ``what`` and shows ``seen()`` (what there was instead).
+    """
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while True:
+        last_check = time.monotonic() >= deadline
         result = predicate()
         if result:
             return result
+        if last_check:
+            break
         time.sleep(0.05)
-    raise AssertionError(f"{what} not met within {timeout} s")
+    observed = seen() if seen is not None else result
+    raise AssertionError(f"{what}: not met within {timeout:g} s; seen: {observed!r}")

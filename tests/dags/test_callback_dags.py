@@ -45,8 +45,30 @@ def test_callbacks_dag_applies_the_inbox(
             if not entity.optional:
                 jobs.run_sync(job, entity.name, mode="full", run_id="initial")
         install.install(job, "install")
-        simulator.mutate("company/contacts", create=2, update=4, delete=1)
-        wait_for(lambda: len(inbox_rows(engine)) == 7, what="7 deliveries in the inbox")
+        plan = simulator.mutate("company/contacts", create=2, update=4, delete=1, seed=1)
+        expected = {
+            (action, record_id)
+            for step, action in (
+                ("created", "added"),
+                ("updated", "updated"),
+                ("deleted", "deleted"),
+            )
+            for record_id in plan[step]
+        }
+
+        def inbox() -> set[tuple[str, int]]:
+            return {(row["action"], row["record_id"]) for row in inbox_rows(engine)}
+
+        # All 7 deliveries stored, and the simulator done sending before the receiver stops.
+        wait_for(
+            lambda: inbox() == expected and simulator.sim.dispatcher.pending() == 0,
+            what="the 7 planned deliveries in the inbox",
+            seen=lambda: {
+                "missing": sorted(expected - inbox()),
+                "unexpected": sorted(inbox() - expected),
+                "simulator callbacks": simulator.stats()["callbacks"],
+            },
+        )
 
     run = dag.test(run_conf={"linger_seconds": 0})
 

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -82,13 +81,26 @@ def test_sync_honours_retry_after_when_throttled_among_5xx_and_truncation(
     assert throttled == simulator.stats()["throttled"]
 
 
+# The sync kills itself in the middle of the contacts: at the start of a load once 20 contacts
+# are committed, so the run is neither done nor empty. (Polling the table from the test and
+# killing from outside raced the sync, which could finish the contacts first on a busy machine.)
 KILLABLE_SYNC = textwrap.dedent(
     """
-    import sys
+    import os, signal, sys
     sys.path[:0] = [{root!r}, {plugins!r}]
+    import sqlalchemy as sa
     from connectwise import jobs
     from connectwise.entities import REGISTRY
     from connectwise.staging.database import create_staging_engine
+    from connectwise.staging.writer import StagingWriter
+    load = StagingWriter.load
+    def load_or_die(self, connection, rows, run_id):
+        if self.table == {table!r}:
+            staged = connection.execute(sa.text("SELECT COUNT(*) FROM " + self.table)).scalar()
+            if staged >= 20:
+                os.kill(os.getpid(), signal.SIGKILL)
+        return load(self, connection, rows, run_id)
+    StagingWriter.load = load_or_die
     engine = create_staging_engine({url!r})
     for entity in REGISTRY:
         if entity.optional:  # opt-in entities are off in the shipped mapping
@@ -104,24 +116,23 @@ def test_sync_killed_mid_entity_converges_on_rerun(simulator, cw_connection, sta
     mapping = tmp_path / "mapping.yaml"
     shipped = (ROOT / "include/mappings/connectwise.yaml").read_text()
     mapping.write_text(shipped.replace("load_chunk_rows: 5000", "load_chunk_rows: 10"))
-    simulator.set_faults(latency_ms=40)
     engine = create_staging_engine(staging_url)
-    jobs.open_job(engine=engine)  # schema first, so the poll below can count rows
+    contacts = REGISTRY["contacts"]
     script = KILLABLE_SYNC.format(
-        root=str(ROOT), plugins=str(ROOT / "plugins"), url=staging_url, mapping=str(mapping)
+        root=str(ROOT),
+        plugins=str(ROOT / "plugins"),
+        url=staging_url,
+        mapping=str(mapping),
+        table=contacts.staging_table,
     )
     process = subprocess.Popen([sys.executable, "-c", script], env=dict(os.environ))
-    contacts = REGISTRY["contacts"]
-    deadline = time.monotonic() + 120
     try:
-        while time.monotonic() < deadline and process.poll() is None:
-            if len(staged_rows(engine, contacts)) >= 20:
-                break
-            time.sleep(0.05)
-        assert process.poll() is None, "the sync finished before it could be killed"
-        os.kill(process.pid, signal.SIGKILL)
+        returncode = process.wait(timeout=120)
     finally:
-        process.wait()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert returncode == -signal.SIGKILL, f"the sync was not killed (exit {returncode})"
     partial = len(staged_rows(engine, contacts))
     assert partial >= 20
     with engine.connect() as connection:
@@ -129,7 +140,6 @@ def test_sync_killed_mid_entity_converges_on_rerun(simulator, cw_connection, sta
             sa.text("SELECT status FROM meta_sync_runs WHERE entity = 'contacts'")
         ).scalar()
     assert status == "running"  # the killed attempt left its row behind, as a kill does
-    simulator.set_faults(latency_ms=0)
     sync_all(engine, "rerun")
     assert_matches_truth(engine, simulator, SEED_FILTER)
     with engine.connect() as connection:

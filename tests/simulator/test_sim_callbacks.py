@@ -11,14 +11,37 @@ import time
 import requests
 
 
-def wait_for(predicate, timeout: float = 10.0):
+def wait_for(predicate, timeout: float = 30.0, what: str = "condition", seen=None):
+    """Poll until ``predicate()`` is truthy; the deadline is only for giving up."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while True:
+        last_check = time.monotonic() >= deadline
         result = predicate()
         if result:
             return result
+        if last_check:
+            break
         time.sleep(0.02)
-    raise AssertionError("condition not met in time")
+    observed = seen() if seen is not None else result
+    raise AssertionError(f"{what}: not met within {timeout:g} s; seen: {observed!r}")
+
+
+def settle(sim, receiver) -> None:
+    """Wait until the simulator has sent everything it queued.
+
+    Writes queue their deliveries before they answer, and a delivery queue goes away only
+    after its last message got its final answer (and was counted): so once no queue is left,
+    anything that was going to be delivered has been.
+    """
+    wait_for(
+        lambda: sim.sim.dispatcher.pending() == 0,
+        what="the simulator's delivery queues to empty",
+        seen=lambda: {
+            "queues": sim.sim.dispatcher.pending(),
+            "callbacks": sim.stats()["callbacks"],
+            "received": [(d["json"]["Action"], d["json"]["ID"]) for d in receiver.deliveries],
+        },
+    )
 
 
 def subscribe(
@@ -107,32 +130,32 @@ def test_signed_delivery_for_api_write(api, sim, receiver):
     assert verify_signature(delivery)
 
 
-def test_delete_delivery_has_null_entity_and_order_is_kept(api, receiver):
+def test_delete_delivery_has_null_entity_and_order_is_kept(sim, api, receiver):
     subscribe(api, f"{receiver.url}/cw")
     contact = api.post("company/contacts", {"firstName": "Short"}).json()
     change = [{"op": "replace", "path": "title", "value": "A"}]
     api.patch(f"company/contacts/{contact['id']}", change)
     api.delete(f"company/contacts/{contact['id']}")
-    wait_for(lambda: len(receiver.deliveries) >= 3)
+    settle(sim, receiver)
     actions = [d["json"]["Action"] for d in receiver.deliveries]
     assert actions == ["added", "updated", "deleted"]
     assert receiver.deliveries[2]["json"]["Entity"] is None
     assert all(verify_signature(d) for d in receiver.deliveries)
 
 
-def test_record_level_subscription_only_fires_for_that_record(api, receiver):
+def test_record_level_subscription_only_fires_for_that_record(sim, api, receiver):
     subscribe(api, f"{receiver.url}/one", level="contact", object_id=3)
     api.patch("company/contacts/2", [{"op": "replace", "path": "title", "value": "A"}])
     api.patch("company/contacts/3", [{"op": "replace", "path": "title", "value": "B"}])
-    wait_for(lambda: receiver.deliveries)
-    time.sleep(0.2)
+    settle(sim, receiver)
     assert [d["json"]["ID"] for d in receiver.deliveries] == [3]
 
 
 def test_mutation_triggers_callbacks(sim, api, receiver):
     subscribe(api, f"{receiver.url}/cw", kind="company")
     plan = sim.mutate("company/companies", create=2, update=1, delete=1, seed=5)
-    wait_for(lambda: len(receiver.deliveries) >= 4)
+    settle(sim, receiver)
+    assert len(receiver.deliveries) == 4
     seen = {(d["json"]["Action"], d["json"]["ID"]) for d in receiver.deliveries}
     expected = {("added", i) for i in plan["created"]} | {("updated", i) for i in plan["updated"]}
     expected |= {("deleted", i) for i in plan["deleted"]}
@@ -144,9 +167,10 @@ def test_retries_on_429_and_404_then_succeeds(sim, api, receiver):
     receiver.statuses = [429, 404]
     subscribe(api, f"{receiver.url}/cw")
     api.post("company/contacts", {"firstName": "Retry"})
-    wait_for(lambda: len(receiver.deliveries) == 3)
-    stats = wait_for(lambda: (s := sim.stats())["callbacks"]["delivered"] == 1 and s)
-    assert stats["callbacks"]["attempts"] == 3 and stats["callbacks"]["failed"] == 0
+    settle(sim, receiver)
+    stats = sim.stats()["callbacks"]
+    assert (stats["attempts"], stats["delivered"], stats["failed"]) == (3, 1, 0)
+    assert len(receiver.deliveries) == 3
     bodies = [d["raw"] for d in receiver.deliveries]
     assert bodies[0] == bodies[1] == bodies[2]
 
@@ -155,8 +179,9 @@ def test_no_retry_on_400(sim, api, receiver):
     receiver.statuses = [400]
     subscribe(api, f"{receiver.url}/cw")
     api.post("company/contacts", {"firstName": "NoRetry"})
-    stats = wait_for(lambda: (s := sim.stats())["callbacks"]["failed"] == 1 and s)
-    assert stats["callbacks"]["attempts"] == 1
+    settle(sim, receiver)
+    stats = sim.stats()["callbacks"]
+    assert (stats["attempts"], stats["delivered"], stats["failed"]) == (1, 0, 1)
 
 
 def test_callback_disabled_after_consecutive_failures(sim, api, receiver):
@@ -164,12 +189,15 @@ def test_callback_disabled_after_consecutive_failures(sim, api, receiver):
     receiver.statuses = [500] * 6
     entry = subscribe(api, f"{receiver.url}/cw")
     api.post("company/contacts", {"firstName": "Fail1"})
-    wait_for(lambda: sim.stats()["callbacks"]["failed"] == 1)
+    settle(sim, receiver)
+    assert sim.stats()["callbacks"]["failed"] == 1
+    assert not api.rows(f"system/callbacks/{entry['id']}")["inactiveFlag"]
     api.post("company/contacts", {"firstName": "Fail2"})
-    wait_for(lambda: api.rows(f"system/callbacks/{entry['id']}")["inactiveFlag"])
+    settle(sim, receiver)
+    assert api.rows(f"system/callbacks/{entry['id']}")["inactiveFlag"]
     assert sim.stats()["callbacks"]["attempts"] == 6
     api.post("company/contacts", {"firstName": "Ignored"})
-    time.sleep(0.2)
+    settle(sim, receiver)
     assert len(receiver.deliveries) == 6
 
 
@@ -177,8 +205,7 @@ def test_self_suppressed_callback_skips_own_api_writes(sim, api, receiver):
     subscribe(api, f"{receiver.url}/cw", isSelfSuppressedFlag=True)
     api.post("company/contacts", {"firstName": "Mine"})
     sim.mutate("company/contacts", update=1, seed=2)
-    wait_for(lambda: receiver.deliveries)
-    time.sleep(0.2)
+    settle(sim, receiver)
     assert [d["json"]["MemberId"] for d in receiver.deliveries] == ["admin"]
 
 
