@@ -99,7 +99,12 @@ def _targets(sim: Simulator, path: str, count: int, rng: random.Random,
 
 def mutate(sim: Simulator, path: str, create: int, update: int, delete: int,
            spread_seconds: float, seed: int | None) -> dict[str, list[int]]:
-    """Plan and apply a mutation; with ``spread_seconds`` apply it in the background."""
+    """Plan and apply a mutation; with ``spread_seconds`` apply it in the background.
+
+    Applied at once, the answer lists what was applied, and under ``refused`` the ids of steps
+    the API refused (e.g. an update of a company whose default contact an earlier step of the
+    same mutation deleted). Spread out, it lists the plan, applied later.
+    """
     if path not in FACTORIES:
         raise bad_request(f"Unsupported mutation path {path!r}; use one of: "
                           f"{', '.join(SUPPORTED_PATHS)}")
@@ -112,8 +117,9 @@ def mutate(sim: Simulator, path: str, create: int, update: int, delete: int,
         ("delete", i) for i in deleted]
     plan = {"created": created, "updated": updated, "deleted": deleted}
     if spread_seconds <= 0:
-        _apply(sim, path, steps, rng, 0.0)
-        return plan
+        refused = _apply(sim, path, steps, rng, 0.0)
+        applied = {key: [i for i in ids if i not in refused] for key, ids in plan.items()}
+        return {**applied, "refused": sorted(refused)}
     rng.shuffle(steps)
     thread = threading.Thread(target=_apply, args=(sim, path, steps, rng,
                                                    spread_seconds / max(len(steps), 1)),
@@ -124,7 +130,9 @@ def mutate(sim: Simulator, path: str, create: int, update: int, delete: int,
 
 
 def _apply(sim: Simulator, path: str, steps: list[tuple[str, int]], rng: random.Random,
-           pause: float) -> None:
+           pause: float) -> set[int]:
+    """Apply the steps; return the ids of those the API refused."""
+    refused: set[int] = set()
     scope = Scope(REGISTRY[path])
     make_body, make_changes = FACTORIES[path]
     generation = sim.generation
@@ -132,7 +140,7 @@ def _apply(sim: Simulator, path: str, steps: list[tuple[str, int]], rng: random.
         if pause:
             time.sleep(pause)
         if sim.generation != generation:
-            return  # the simulator was reset; these ids belong to the old data
+            return refused  # the simulator was reset; these ids belong to the old data
         try:
             if action == "create":
                 sim.writer.create(scope, make_body(sim.store, rng, record_id), ACTOR, record_id)
@@ -142,5 +150,6 @@ def _apply(sim: Simulator, path: str, steps: list[tuple[str, int]], rng: random.
                     sim.writer.set_fields(scope, record_id, make_changes(rng, current), ACTOR)
             else:
                 sim.writer.delete(scope, record_id, ACTOR)
-        except ApiError:
-            continue  # the record changed under us (deleted through the API meanwhile)
+        except ApiError:  # the record changed under us (deleted through the API meanwhile)
+            refused.add(record_id)
+    return refused

@@ -108,6 +108,21 @@ def test_mutate_now_updates_truth_and_api(sim, api):
     assert min(plan["created"]) > max(before)
 
 
+def test_mutate_reports_refused_steps_apart_from_the_applied_ones(sim):
+    # Companies whose default contact is gone cannot be updated: those steps are refused.
+    contacts = sim.truth("company/contacts")
+    sim.mutate("company/contacts", delete=len(contacts) // 2, seed=2)
+    before = {r["id"]: r for r in sim.truth("company/companies")}
+    plan = sim.mutate("company/companies", update=len(before) - 2, seed=3)
+    assert plan["refused"], "no step was refused: the scenario no longer provokes one"
+    assert not set(plan["refused"]) & set(plan["updated"])
+    after = {r["id"]: r for r in sim.truth("company/companies")}
+    for record_id in plan["updated"]:
+        assert after[record_id]["_info"]["lastUpdated"] > before[record_id]["_info"]["lastUpdated"]
+    for record_id in plan["refused"]:
+        assert after[record_id] == before[record_id]
+
+
 def test_mutate_spread_runs_in_background(sim):
     plan = sim.mutate(
         "procurement/catalog", create=4, update=4, delete=2, spread_seconds=0.5, seed=4
