@@ -17,6 +17,6 @@ great_expectations()
 expectations()
 
 import pandas  # noqa: E402,F401 - imported for its side effect: loaded once, inherited by tasks
-from airflow.sdk.execution_time import task_runner  # noqa: E402,F401
+from airflow.sdk.execution_time import supervisor, task_runner  # noqa: E402,F401
 
 from connectwise import callback_tasks, engine, jobs, tasks  # noqa: E402,F401
