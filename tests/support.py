@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from connectwise.entities import REGISTRY, Entity
 
@@ -89,3 +92,21 @@ def mapping_with_additions(folder: Path) -> str:
     path = folder / "mapping-with-additions.yaml"
     path.write_text(head + enabled)
     return str(path)
+
+
+def process_janitor(monkeypatch: pytest.MonkeyPatch, marker: str) -> Iterator[Any]:
+    """Body of a ``janitor`` fixture: find every process the test starts (``scripts/janitor.py``).
+
+    The simulator subprocess inherits ``os.environ``, so the marker is set there too. The test
+    fails if anything survives its teardown.
+    """
+    from scripts.janitor import Janitor
+
+    keeper = Janitor(uuid.uuid4().hex, marker)
+    for key, value in keeper.env("simulator").items():
+        monkeypatch.setenv(key, value)
+    yield keeper
+    leftovers = keeper.pids()
+    if leftovers:
+        keeper.stop(grace=5)
+    assert not leftovers, f"processes left running after the test: {leftovers}"

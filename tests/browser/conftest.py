@@ -22,7 +22,6 @@ import shutil
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +31,7 @@ import pytest
 
 from scripts.janitor import Janitor
 from scripts.local_airflow import live_airflow_environment
+from tests.support import process_janitor
 
 BROWSER_DIR = Path(__file__).resolve().parent
 ROOT = BROWSER_DIR.parents[1]
@@ -75,15 +75,7 @@ def browser_tools() -> dict[str, str]:
 @pytest.fixture
 def janitor(monkeypatch: pytest.MonkeyPatch) -> Iterator[Janitor]:
     """Process bookkeeping for one test; fails the test if anything survives its teardown."""
-    keeper = Janitor(uuid.uuid4().hex, RUN_MARKER)
-    # The simulator subprocess inherits os.environ: mark it too.
-    for key, value in keeper.env("simulator").items():
-        monkeypatch.setenv(key, value)
-    yield keeper
-    leftovers = keeper.pids()
-    if leftovers:
-        keeper.stop(grace=5)
-    assert not leftovers, f"processes left running after the test: {leftovers}"
+    yield from process_janitor(monkeypatch, RUN_MARKER)
 
 
 # --- the simulator -------------------------------------------------------------------------------

@@ -6,12 +6,12 @@ janitor finds them by an environment marker), so nothing outlives a test.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
 from scripts.janitor import Janitor
+from tests.support import process_janitor
 
 RUN_MARKER = "CW_SCHEDULER_TEST_RUN"
 
@@ -24,11 +24,4 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture
 def janitor(monkeypatch: pytest.MonkeyPatch) -> Iterator[Janitor]:
     """Process bookkeeping for one test; fails the test if anything survives its teardown."""
-    keeper = Janitor(uuid.uuid4().hex, RUN_MARKER)
-    for key, value in keeper.env("simulator").items():  # the simulator inherits os.environ
-        monkeypatch.setenv(key, value)
-    yield keeper
-    leftovers = keeper.pids()
-    if leftovers:
-        keeper.stop(grace=5)
-    assert not leftovers, f"processes left running after the test: {leftovers}"
+    yield from process_janitor(monkeypatch, RUN_MARKER)
