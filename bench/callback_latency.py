@@ -34,13 +34,12 @@ import platform
 import secrets
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -53,13 +52,11 @@ sys.path[:0] = [str(ROOT), str(ROOT / "plugins"), str(ROOT / "scripts")]
 
 from connectwise.assets import callback_inbox_asset  # noqa: E402
 from janitor import Janitor  # noqa: E402
-from local_airflow import live_airflow_environment  # noqa: E402
 
 from bench.report import write_section  # noqa: E402
-from scripts.live_airflow import simulator_connection  # noqa: E402
+from scripts.live_airflow import AirflowApi, Standalone, simulator_connection  # noqa: E402
 from simulator.testing import SimulatorProcess, free_port  # noqa: E402
 
-VENV_BIN = Path(sys.executable).parent
 RUN_MARKER = "CW_BENCH_CALLBACK_RUN"
 SECTION = "Callback latency (#6)"
 INITIAL_DAG = "connectwise_initial_sync"
@@ -112,137 +109,22 @@ def stop_everything(janitor: Janitor) -> None:
 # --- Airflow -------------------------------------------------------------------------------------
 
 
-@dataclass
-class Airflow:
-    """A running ``airflow standalone`` and its REST API."""
-
-    base_url: str
-    username: str
-    password: str
-    log_path: Path
-    process: subprocess.Popen | None = None
-    _client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30))
-    _token: str | None = None
-
-    def _headers(self) -> dict[str, str]:
-        if self._token is None:
-            response = self._client.post(
-                f"{self.base_url}/auth/token",
-                json={"username": self.username, "password": self.password},
-            )
-            response.raise_for_status()
-            self._token = response.json()["access_token"]
-        return {"Authorization": f"Bearer {self._token}"}
-
-    def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        """Call the REST API; a 5xx (SQLite metadata busy) is retried twice."""
-        for attempt in range(3):
-            response = self._client.request(
-                method,
-                f"{self.base_url}/api/v2/{path.lstrip('/')}",
-                headers=self._headers(),
-                **kwargs,
-            )
-            if response.status_code < 500 or attempt == 2:
-                break
-            print(f"{method} {path}: {response.status_code}, retrying", flush=True)
-            time.sleep(1)
-        response.raise_for_status()
-        return response.json()
-
-    def unpause(self, dag_id: str) -> None:
-        self.call("PATCH", f"dags/{dag_id}", json={"is_paused": False})
-
-    def runs(self, dag_id: str) -> list[dict[str, Any]]:
-        return self.call("GET", f"dags/{dag_id}/dagRuns", params={"limit": 100})["dag_runs"]
-
-    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
-        return self.call("GET", f"dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"]
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-
-def airflow_environment(
-    home: Path,
-    sim: SimulatorProcess,
-    staging_url: str,
-    username: str,
-    api_port: int,
-    tuned: dict[str, str],
-) -> dict[str, str]:
-    """Like the browser tests' standalone (tests/browser/conftest.py), plus ``callback_url``."""
-    connection = simulator_connection(sim, callback_url=f"http://127.0.0.1:{api_port}/connectwise")
-    return live_airflow_environment(
-        home,
-        api_port=api_port,
-        connection=connection,
-        staging_url=staging_url,
-        username=username,
-        also_drop=(RUN_MARKER,),
-        **tuned,
-    )
-
-
-def start_airflow(workdir: Path, env: dict[str, str], janitor: Janitor, airflow: Airflow) -> None:
-    with airflow.log_path.open("wb") as log:
-        airflow.process = subprocess.Popen(
-            [str(VENV_BIN / "airflow"), "standalone"],
-            cwd=workdir,
-            env={**env, **janitor.env(PART)},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    janitor.track(PART, session=airflow.process.pid)
-
-
-def wait_until_ready(airflow: Airflow, dag_ids: tuple[str, ...], timeout: float) -> None:
-    """Healthy metadatabase, scheduler, dag-processor and triggerer; the DAGs parsed."""
-    deadline = time.monotonic() + timeout
-    last = "no answer yet"
-    while time.monotonic() < deadline:
-        if airflow.process and airflow.process.poll() is not None:
-            raise RuntimeError(f"airflow standalone exited:\n{airflow.log_tail()}")
-        try:
-            health = httpx.get(f"{airflow.base_url}/api/v2/monitor/health", timeout=5).json()
-            parts = ("metadatabase", "scheduler", "dag_processor", "triggerer")
-            if all((health.get(p) or {}).get("status") == "healthy" for p in parts):
-                for dag_id in dag_ids:
-                    airflow.call("GET", f"dags/{dag_id}")  # 404 until parsed
-                return
-            last = f"health: {health}"
-        except (httpx.HTTPError, ValueError) as exc:
-            last = f"{type(exc).__name__}: {exc}"
-        time.sleep(1)
-    raise TimeoutError(f"Airflow not ready after {timeout:.0f} s ({last}):\n{airflow.log_tail()}")
-
-
-def run_initial_sync(airflow: Airflow, timeout: float) -> float:
-    airflow.unpause(INITIAL_DAG)
+def run_initial_sync(api: AirflowApi, timeout: float) -> float:
+    """Trigger the initial sync (which installs the callbacks); return its seconds."""
     started = time.monotonic()
-    run = airflow.call("POST", f"dags/{INITIAL_DAG}/dagRuns", json={"logical_date": None})
-    run_id = run["dag_run_id"]
-    while time.monotonic() - started < timeout:
-        state = airflow.call("GET", f"dags/{INITIAL_DAG}/dagRuns/{run_id}")["state"]
-        if state == "success":
-            return time.monotonic() - started
-        if state == "failed":
-            failed = [
-                (ti["task_id"], ti["state"])
-                for ti in airflow.task_instances(INITIAL_DAG, run_id)
-                if ti["state"] not in ("success", "skipped")
-            ]
-            raise RuntimeError(f"{INITIAL_DAG} failed: {failed}\n{airflow.log_tail()}")
-        time.sleep(2)
-    raise TimeoutError(f"{INITIAL_DAG} not done after {timeout:.0f} s")
+    run_id = api.trigger(INITIAL_DAG)
+    run = api.wait_for_run(INITIAL_DAG, run_id, timeout=timeout)
+    if run["state"] != "success":
+        failed = [
+            (ti["task_id"], ti["state"])
+            for ti in api.task_instances(INITIAL_DAG, run_id)
+            if ti["state"] not in ("success", "skipped")
+        ]
+        raise RuntimeError(f"{INITIAL_DAG} failed: {failed}")
+    return time.monotonic() - started
 
 
-def callback_runs_active(airflow: Airflow) -> list[dict[str, Any]]:
+def callback_runs_active(airflow: AirflowApi) -> list[dict[str, Any]]:
     return [r for r in airflow.runs(CALLBACK_DAG) if r["state"] in ("queued", "running")]
 
 
@@ -452,7 +334,7 @@ def dag_run_of(drain_run: str) -> str:
 # --- where the cold start goes ------------------------------------------------------------------
 
 
-def cold_breakdown(airflow: Airflow, change: Change) -> dict[str, float | str | None]:
+def cold_breakdown(airflow: AirflowApi, change: Change) -> dict[str, float | str | None]:
     """Phases of the cold sample from the inbox and the REST API's timestamps."""
     asset_id = next(
         (
@@ -682,7 +564,7 @@ def reader_engine(url: str) -> sa.Engine:
     return sa.create_engine(url, pool_pre_ping=True)
 
 
-def wait_idle(airflow: Airflow, timeout: float) -> None:
+def wait_idle(airflow: AirflowApi, timeout: float) -> None:
     """Wait until no run of the callback DAG is queued or running (a lingering task ends)."""
     deadline = time.monotonic() + timeout
     while callback_runs_active(airflow):
@@ -733,7 +615,7 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="cw-bench-callbacks-"))
     schema = None
     sim: SimulatorProcess | None = None
-    airflow: Airflow | None = None
+    standalone: Standalone | None = None
     poller: Poller | None = None
     try:
         staging_url, schema = staging_database(args.staging, workdir)
@@ -749,21 +631,23 @@ def main() -> int:
         janitor.track(PART, session=sim.process.pid)
         print(f"simulator on {sim.base_url}; Airflow home {workdir / 'airflow'}", flush=True)
 
-        home = workdir / "airflow"
-        home.mkdir()
-        username, password = "cw-bench", secrets.token_urlsafe(16)
-        (home / "simple_auth_manager_passwords.json.generated").write_text(
-            json.dumps({username: password}) + "\n"
-        )
-        api_port = free_port()
         settings = TUNED_SETTINGS if args.tuned else {}
-        env = airflow_environment(home, sim, staging_url, username, api_port, settings)
-        airflow = Airflow(
-            f"http://127.0.0.1:{api_port}", username, password, workdir / "airflow-standalone.log"
+        api_port = free_port()  # the callback URL names it before Airflow starts
+        connection = simulator_connection(
+            sim, callback_url=f"http://127.0.0.1:{api_port}/connectwise"
         )
+        standalone = Standalone(
+            workdir,
+            connection=connection,
+            staging_url=staging_url,
+            janitor=janitor,
+            part=PART,
+            port=api_port,
+            extra_env=settings,
+        )
+        airflow = standalone.api
         started = time.monotonic()
-        start_airflow(workdir, env, janitor, airflow)
-        wait_until_ready(airflow, (INITIAL_DAG, CALLBACK_DAG), timeout=240)
+        standalone.start((INITIAL_DAG, CALLBACK_DAG), timeout=240)
         print(f"Airflow ready in {time.monotonic() - started:.0f} s; initial sync…", flush=True)
 
         initial_seconds = run_initial_sync(airflow, timeout=900)
@@ -880,7 +764,7 @@ def main() -> int:
             sim.close()
         if schema:
             drop_schema(schema)
-        if airflow is not None and not args.keep:
+        if standalone is not None and not args.keep:
             import shutil
 
             shutil.rmtree(workdir, ignore_errors=True)

@@ -127,6 +127,10 @@ class AirflowApi:
         )
         return str(run["dag_run_id"])
 
+    def runs(self, dag_id: str) -> list[dict[str, Any]]:
+        """Return the DAG's latest runs (up to 100)."""
+        return self.call("GET", f"dags/{dag_id}/dagRuns", params={"limit": 100})["dag_runs"]
+
     def run(self, dag_id: str, run_id: str) -> dict[str, Any]:
         """Return one DAG run."""
         return self.call("GET", f"dags/{dag_id}/dagRuns/{run_id}")
@@ -198,7 +202,8 @@ class Standalone:
     """``airflow standalone`` in ``workdir``: LocalExecutor, SQLite metadata, a free port.
 
     Connections come as ``AIRFLOW_CONN_*`` (``connection`` to ConnectWise, ``staging_url``);
-    DAGs start paused. ``extra_env`` tunes Airflow (e.g. ``AIRFLOW__CORE__PARALLELISM``).
+    DAGs start paused. ``extra_env`` tunes Airflow (e.g. ``AIRFLOW__CORE__PARALLELISM``);
+    ``port`` is the api-server's (free by default).
     Every process it starts is stopped on exit, found through ``janitor``.
     """
 
@@ -210,6 +215,7 @@ class Standalone:
         staging_url: str,
         janitor: Janitor,
         part: str = "airflow",
+        port: int | None = None,
         extra_env: dict[str, str] | None = None,
     ) -> None:
         self.workdir = workdir
@@ -217,7 +223,7 @@ class Standalone:
         self.log_path = workdir / "airflow-standalone.log"
         self.janitor = janitor
         self.part = part
-        self.port = free_port()
+        self.port = port or free_port()  # known in advance when a connection names it
         username, password = "cw-operator", secrets.token_urlsafe(16)
         self.api = AirflowApi(f"http://127.0.0.1:{self.port}", username, password)
         self.env = {

@@ -35,14 +35,14 @@ SCREENSHOTS = ("manual-sync-form.png", "manual-sync-run-success.png")
 
 
 def drive_browser(stack, browser_tools: dict[str, str], janitor, work: Path) -> dict:
-    """Run manual_sync.mjs against ``stack`` (an AirflowStack); return its RESULT object."""
+    """Run manual_sync.mjs against ``stack`` (a running Standalone); return its RESULT object."""
     labels = data_type_labels()
     user_data_dir = work / "chromium-profile"
     user_data_dir.mkdir()
     config = {
-        "baseUrl": stack.base_url,
-        "username": stack.username,
-        "password": stack.password,
+        "baseUrl": stack.api.base_url,
+        "username": stack.api.username,
+        "password": stack.api.password,
         "dagId": DAG_ID,
         "labels": [labels[name] for name in CHOSEN],
         "values": CHOSEN,
@@ -103,17 +103,15 @@ def test_manual_sync_from_the_trigger_form(
     assert result["finalState"] == "success"
 
     # The REST API agrees: one run (of any DAG), successful, with exactly the chosen data types.
-    assert airflow_stack.api("dags/~/dagRuns")["total_entries"] == 1
-    runs = airflow_stack.api(f"dags/{DAG_ID}/dagRuns")["dag_runs"]
+    assert airflow_stack.api.call("GET", "dags/~/dagRuns")["total_entries"] == 1
+    runs = airflow_stack.api.call("GET", f"dags/{DAG_ID}/dagRuns")["dag_runs"]
     assert [run["dag_run_id"] for run in runs] == [result["runId"]]
-    run = airflow_stack.api(f"dags/{DAG_ID}/dagRuns/{result['runId']}")
+    run = airflow_stack.api.run(DAG_ID, result["runId"])
     assert run["state"] == "success"
     assert run["run_type"] == "manual"
     assert sorted(run["conf"]["data_types"]) == sorted(CHOSEN)
     assert len(run["conf"]["data_types"]) == len(CHOSEN)
-    instances = airflow_stack.api(
-        f"dags/{DAG_ID}/dagRuns/{result['runId']}/taskInstances", limit=100
-    )["task_instances"]
+    instances = airflow_stack.api.task_instances(DAG_ID, result["runId"])
     sync_states = {
         ti["task_id"].removeprefix("sync_"): ti["state"]
         for ti in instances
@@ -125,7 +123,7 @@ def test_manual_sync_from_the_trigger_form(
     # The staging database: run history only for the chosen entities (they depend on nothing).
     planned = {entity.name for entity in REGISTRY.with_dependencies(CHOSEN)}
     assert planned == set(CHOSEN)
-    engine = sa.create_engine(f"sqlite:///{airflow_stack.staging_db}")
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'staging.db'}")
     try:
         with engine.connect() as connection:
             history = connection.execute(
