@@ -317,15 +317,20 @@ def test_contacts_with_international_and_plus_addressed_emails_are_created_as_gi
 # -- lost responses ---------------------------------------------------------------------------
 
 
-def test_a_lost_create_response_is_retried_without_a_duplicate(push):
+def new_contact_and_todo(push: Push, first_name: str, email: str, subject: str) -> tuple[int, int]:
+    """Outbox rows of one new contact and of one to-do for a staged contact: their keys."""
     stage_contacts(push)
     company = customer_company(push.sim)
     with push.engine.connect() as connection:
         contact_id = connection.execute(sa.text("SELECT MIN(id) FROM stg_contacts")).scalar()
     contact_row = push.add(
-        "outbox_contacts", company_id=company["id"], first_name="Lost", email="lost@example.com"
+        "outbox_contacts", company_id=company["id"], first_name=first_name, email=email
     )
-    todo = push.add("outbox_todos", contact_id=contact_id, subject="Lost response")
+    return contact_row, push.add("outbox_todos", contact_id=contact_id, subject=subject)
+
+
+def test_a_lost_create_response_is_retried_without_a_duplicate(push):
+    contact_row, todo = new_contact_and_todo(push, "Lost", "lost@example.com", "Lost response")
     for flow, table, key in (
         ("contacts", "outbox_contacts", contact_row),
         ("todos", "outbox_todos", todo),
@@ -349,14 +354,7 @@ def test_a_lost_create_response_is_retried_without_a_duplicate(push):
 
 
 def test_a_5xx_after_the_create_was_applied_is_retried_without_a_duplicate(push):
-    stage_contacts(push)
-    company = customer_company(push.sim)
-    with push.engine.connect() as connection:
-        contact_id = connection.execute(sa.text("SELECT MIN(id) FROM stg_contacts")).scalar()
-    contact_row = push.add(
-        "outbox_contacts", company_id=company["id"], first_name="Gate", email="gate@example.com"
-    )
-    todo = push.add("outbox_todos", contact_id=contact_id, subject="Gateway timeout")
+    contact_row, todo = new_contact_and_todo(push, "Gate", "gate@example.com", "Gateway timeout")
     for flow, table, key, status in (
         ("contacts", "outbox_contacts", contact_row, 502),
         ("todos", "outbox_todos", todo, 504),
