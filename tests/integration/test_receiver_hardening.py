@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+import sqlalchemy as sa
 from connectwise.callbacks.install import callback_token
 from connectwise.callbacks.signature import SigningKeys
 from connectwise.site import site_from_connection
@@ -213,3 +214,22 @@ def test_an_unexpected_error_answers_a_generic_500_and_logs_no_token(tenant, key
     assert "RuntimeError" in caplog.text  # the operator sees what failed...
     assert tenant.token not in caplog.text  # ...but never the token
     assert "/connectwise/callbacks/***" in caplog.text
+
+
+def test_a_failing_sqlite_staging_answers_503_with_retry_after_and_logs_no_token(
+    tenant, key_server, sqlite_url, caplog
+):
+    """The SQLite side of a staging outage (the PostgreSQL one: test_receiver_processes.py)."""
+    caplog.set_level(logging.INFO)
+    body = contact(tenant, key_server.key_url())
+    with running_receiver() as receiver:
+        assert post(receiver, tenant, body, key_server.signing_key).status_code == 200
+        engine = sa.create_engine(sqlite_url)
+        with engine.begin() as connection:  # the inbox can no longer be written
+            connection.exec_driver_sql("DROP TABLE meta_callback_inbox")
+        engine.dispose()
+        another = contact(tenant, key_server.key_url())  # a new MessageId
+        response = post(receiver, tenant, another, key_server.signing_key)
+    assert response.status_code == 503, response.text
+    assert int(response.headers["Retry-After"]) > 0  # ConnectWise retries the delivery
+    assert tenant.token not in caplog.text
