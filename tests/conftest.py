@@ -71,6 +71,18 @@ def shared_simulator() -> Iterator[object]:
 
 
 @pytest.fixture
+def sim_process(janitor) -> Iterator[object]:
+    """The simulator (small scale) as a subprocess of its own, for tests of live processes.
+
+    ``janitor`` (each such folder's conftest) marks it, so nothing outlives the test.
+    """
+    from simulator.testing import SimulatorProcess
+
+    with SimulatorProcess(scale="small", seed=7) as sim:
+        yield sim
+
+
+@pytest.fixture
 def simulator() -> Iterator[object]:
     """A fresh small-scale simulator for tests that write, mutate or inject faults."""
     from simulator.testing import running_simulator

@@ -72,18 +72,6 @@ def janitor(monkeypatch: pytest.MonkeyPatch) -> Iterator[Janitor]:
     yield from process_janitor(monkeypatch, RUN_MARKER)
 
 
-# --- the simulator -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def sim_process(janitor: Janitor) -> Iterator[object]:
-    """The simulator (small scale) as a subprocess of its own."""
-    from simulator.testing import SimulatorProcess
-
-    with SimulatorProcess(scale="small", seed=7) as sim:
-        yield sim
-
-
 # --- Airflow -------------------------------------------------------------------------------------
 
 

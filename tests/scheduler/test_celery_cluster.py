@@ -19,7 +19,6 @@ import sqlalchemy as sa
 from connectwise.entities import REGISTRY
 from connectwise.staging.database import create_staging_engine
 
-from scripts.janitor import Janitor
 from scripts.live_airflow import simulator_connection
 from scripts.local_airflow import free_port
 from scripts.local_cluster import Cluster
@@ -35,14 +34,6 @@ CALLBACKS = "connectwise_callbacks"
 SEED_FILTER = {"customer", "prospect", "suspect"}
 REDIS_DB = 14  # the cluster script's default is 5; tests keep out of its way
 SERVER = POSTGRES_URL.rsplit("/", 1)[0]
-
-
-@pytest.fixture
-def sim_process(janitor: Janitor) -> Iterator[object]:
-    from simulator.testing import SimulatorProcess
-
-    with SimulatorProcess(scale="small", seed=7) as sim:
-        yield sim
 
 
 @pytest.fixture

@@ -28,14 +28,6 @@ SEED_FILTER = {"customer", "prospect", "suspect"}
 
 
 @pytest.fixture
-def sim_process(janitor: Janitor) -> Iterator[object]:
-    from simulator.testing import SimulatorProcess
-
-    with SimulatorProcess(scale="small", seed=7) as sim:
-        yield sim
-
-
-@pytest.fixture
 def standalone(tmp_path: Path, sim_process: object, janitor: Janitor) -> Iterator[Standalone]:
     airflow = Standalone(
         tmp_path,
