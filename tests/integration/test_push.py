@@ -377,14 +377,8 @@ def test_a_5xx_after_the_create_was_applied_is_retried_without_a_duplicate(push)
     assert [a["id"] for a in activities] == [push.row("outbox_todos", todo)["activity_id"]]
 
 
-def test_a_quote_whose_opportunity_create_got_a_500_continues_without_duplicates(push):
-    quote = add_quote(push, "approved", active_products(push.sim, 2))
-    push.sim.set_faults(write_errors_after=1, write_error_status=500)
-    assert push.run("quotes")["in_flight"] == 1
-    assert push.row("outbox_quotes", quote)["opportunity_id"] is None  # its answer never came
-    second = push.run("quotes", run_id="push-2")
-    row = push.row("outbox_quotes", quote)
-    assert second["sent"] == 1, row["last_error"]
+def assert_one_opportunity_with_its_lines(push: Push, row: dict[str, Any], lines: int) -> None:
+    """The quote's push key tags exactly its opportunity, which has ``lines`` forecast lines."""
     assert [o["id"] for o in push.tagged("sales/opportunities", row["push_key"])] == [
         row["opportunity_id"]
     ]
@@ -393,7 +387,18 @@ def test_a_quote_whose_opportunity_create_got_a_500_continues_without_duplicates
         for i in push.sim.truth("sales/opportunities/forecast")
         if i["opportunity"]["id"] == row["opportunity_id"]
     ]
-    assert len(items) == 2
+    assert len(items) == lines
+
+
+def test_a_quote_whose_opportunity_create_got_a_500_continues_without_duplicates(push):
+    quote = add_quote(push, "approved", active_products(push.sim, 2))
+    push.sim.set_faults(write_errors_after=1, write_error_status=500)
+    assert push.run("quotes")["in_flight"] == 1
+    assert push.row("outbox_quotes", quote)["opportunity_id"] is None  # its answer never came
+    second = push.run("quotes", run_id="push-2")
+    row = push.row("outbox_quotes", quote)
+    assert second["sent"] == 1, row["last_error"]
+    assert_one_opportunity_with_its_lines(push, row, lines=2)
 
 
 def test_a_503_before_the_create_waits_out_its_back_off_then_creates_once(push, tmp_path):
@@ -620,15 +625,7 @@ def test_quote_interrupted_by_a_lost_response_continues_without_duplicates(push)
     second = push.run("quotes", run_id="push-2")
     assert second["sent"] == 1, push.row("outbox_quotes", quote)["last_error"]
     row = push.row("outbox_quotes", quote)
-    assert [o["id"] for o in push.tagged("sales/opportunities", row["push_key"])] == [
-        row["opportunity_id"]
-    ]
-    items = [
-        i
-        for i in push.sim.truth("sales/opportunities/forecast")
-        if i["opportunity"]["id"] == row["opportunity_id"]
-    ]
-    assert len(items) == 2
+    assert_one_opportunity_with_its_lines(push, row, lines=2)
     assert (
         len(
             [
