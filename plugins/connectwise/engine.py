@@ -177,7 +177,7 @@ class EntitySync:
         record_filter.prepare(self.hook)
         mapper = RecordMapper(entity, self.mapping)
         gate = QualityGate(entity, CheckContext(self.mapping.config, self._known_ids(entity)))
-        writer = StagingWriter(self.engine, entity.staging_table, list(mapper.columns), remap=remap)
+        writer = StagingWriter(self.engine, entity.staging_table, mapper.columns, remap=remap)
         source = self._source(request, since)
         progress = Progress(entity.name, source.expected, self.progress_seconds)
         newest: datetime | None = None

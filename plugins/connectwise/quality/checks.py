@@ -27,8 +27,8 @@ class Check(ABC):
     name: str
 
     @abstractmethod
-    def expectation(self, context: CheckContext) -> Expectation:
-        """Build the Great Expectations expectation for this rule."""
+    def expectation(self) -> Expectation:
+        """Build the Great Expectations expectation for this rule (the same for every run)."""
 
     @abstractmethod
     def explain(self, value: Any) -> str:
@@ -50,7 +50,7 @@ class NotNull(Check):
     column: str
     name: str = "not_null"
 
-    def expectation(self, _context: CheckContext) -> Expectation:  # noqa: D102
+    def expectation(self) -> Expectation:  # noqa: D102
         return expectations().ExpectColumnValuesToNotBeNull(column=self.column)
 
     def explain(self, _value: Any) -> str:  # noqa: D102
@@ -64,7 +64,7 @@ class Unique(Check):
     column: str
     name: str = "unique"
 
-    def expectation(self, _context: CheckContext) -> Expectation:  # noqa: D102
+    def expectation(self) -> Expectation:  # noqa: D102
         return expectations().ExpectColumnValuesToBeUnique(column=self.column)
 
     def explain(self, value: Any) -> str:  # noqa: D102
@@ -78,7 +78,7 @@ class NonNegative(Check):
     column: str
     name: str = "non_negative"
 
-    def expectation(self, _context: CheckContext) -> Expectation:  # noqa: D102
+    def expectation(self) -> Expectation:  # noqa: D102
         return expectations().ExpectColumnValuesToBeBetween(column=self.column, min_value=0)
 
     def explain(self, value: Any) -> str:  # noqa: D102
@@ -102,7 +102,7 @@ class DerivedCheck(Check):
     def passes(self, value: Any, context: CheckContext) -> bool:
         """Tell whether ``value`` satisfies the rule."""
 
-    def expectation(self, _context: CheckContext) -> Expectation:  # noqa: D102
+    def expectation(self) -> Expectation:  # noqa: D102
         return expectations().ExpectColumnValuesToBeInSet(column=self.flag_column, value_set=[True])
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import threading
 from typing import TYPE_CHECKING, Any
 
 from connectwise.mapping.apply import Rejection
@@ -13,6 +15,7 @@ from connectwise.quality.suites import checks_for
 if TYPE_CHECKING:
     import pandas as pd
     from great_expectations.core import ExpectationSuite
+    from great_expectations.core.batch_definition import BatchDefinition
 
     from connectwise.entities import Entity
 
@@ -20,26 +23,47 @@ Row = dict[str, Any]
 log = logging.getLogger(__name__)
 
 
+_building = threading.Lock()
+
+
+@functools.cache
+def _data_source() -> Any:
+    """One ephemeral GX context and pandas data source per process (creating one costs ~15 ms)."""
+    gx_context = great_expectations().get_context(mode="ephemeral")
+    gx_context.variables.progress_bars = {"globally": False, "metric_calculations": False}
+    return gx_context.data_sources.add_pandas("staging")
+
+
+@functools.cache
+def _validation_target(entity: Entity) -> tuple[BatchDefinition, ExpectationSuite]:
+    """Return the batch definition and suite of ``entity``, built once per process.
+
+    A suite depends only on the entity's declared checks: each expectation is built from its
+    check alone (mapped-value and reference checks are derived in pandas, see ``checks``).
+    """
+    with _building:
+        gx = great_expectations()
+        source = _data_source()
+        # Unique asset names: tests build variants of an entity under the same name.
+        asset = source.add_dataframe_asset(f"{entity.name}-{len(source.assets)}")
+        suite = gx.ExpectationSuite(name=entity.quality_suite)
+        for check in checks_for(entity):
+            suite.add_expectation(check.expectation())
+        return asset.add_batch_definition_whole_dataframe("chunk"), suite
+
+
 class QualityGate:
     """Split mapped rows of one entity into those that pass and those to quarantine.
 
-    One ephemeral GX context per gate; the suite is built once, then each chunk is validated
-    cheaply with ``BOOLEAN_ONLY`` and only a failing chunk is validated again in full to find
-    the failing rows.
+    Each chunk is validated cheaply with ``BOOLEAN_ONLY``; only a failing chunk is validated
+    again in full to find the failing rows.
     """
 
     def __init__(self, entity: Entity, context: CheckContext) -> None:
-        gx = great_expectations()
         self.entity = entity
         self.context = context
         self.checks: list[Check] = checks_for(entity)
-        gx_context = gx.get_context(mode="ephemeral")
-        gx_context.variables.progress_bars = {"globally": False, "metric_calculations": False}
-        asset = gx_context.data_sources.add_pandas("staging").add_dataframe_asset(entity.name)
-        self._batch_definition = asset.add_batch_definition_whole_dataframe("chunk")
-        self._suite: ExpectationSuite = gx.ExpectationSuite(name=entity.quality_suite)
-        for check in self.checks:
-            self._suite.add_expectation(check.expectation(context))
+        self._batch_definition, self._suite = _validation_target(entity)
 
     def split(self, rows: list[Row]) -> tuple[list[Row], list[Rejection]]:
         """Return (rows that pass every check, rejections with every reason of each row)."""

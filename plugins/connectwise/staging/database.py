@@ -54,6 +54,9 @@ def staging_url(conn_id: str = STAGING_CONN_ID) -> URL:
     )
 
 
+WAL_CHECKPOINT_PAGES = 16384  # 64 MB of 4 KB pages
+
+
 def create_staging_engine(url: URL | str) -> Engine:
     """Create the engine; SQLite gets WAL and a busy timeout so readers never block loads."""
     url = _normalise(make_url(url) if isinstance(url, str) else url)
@@ -65,6 +68,12 @@ def create_staging_engine(url: URL | str) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # A staged row takes ~4 KB (raw JSON beside the columns), so SQLite's default
+            # checkpoint every 4 MB ran an fsync'ing checkpoint at nearly every chunk's commit;
+            # every 64 MB halves what loads spend in checkpoints. The WAL file is cut back to
+            # that size after each checkpoint.
+            cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+            cursor.execute(f"PRAGMA journal_size_limit={WAL_CHECKPOINT_PAGES * 4096}")
             cursor.close()
 
         return engine

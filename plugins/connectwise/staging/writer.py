@@ -8,9 +8,10 @@ Rerunning any chunk converges to the same table.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,7 +21,8 @@ from connectwise.mapping.apply import Rejection, record_hash
 from connectwise.staging.database import is_postgres, utc_now
 
 Row = dict[str, Any]
-BOOKKEEPING = ("raw", "record_hash", "last_updated", "mapping_version", "run_id")
+ROW_BOOKKEEPING = ("raw", "record_hash", "last_updated", "mapping_version")  # set by the mapper
+BOOKKEEPING = (*ROW_BOOKKEEPING, "run_id")
 
 
 @dataclass
@@ -44,11 +46,17 @@ def sql_value(value: Any, *, postgres: bool) -> Any:
     Text in that form sorts in time order (to the second), so analysts can compare it.
     """
     if isinstance(value, datetime) and not postgres:
-        moment = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
-        # ConnectWise's own timestamps have whole seconds and keep its format exactly.
-        pattern = "%Y-%m-%dT%H:%M:%S.%fZ" if moment.microsecond else "%Y-%m-%dT%H:%M:%SZ"
-        return moment.strftime(pattern)
+        return iso_utc(value)
     return value
+
+
+def iso_utc(value: datetime) -> str:
+    """Write ``value`` as ``2024-05-01T12:00:00Z`` (microseconds only when it has them).
+
+    ConnectWise's own timestamps have whole seconds and keep its format exactly.
+    """
+    moment = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+    return moment.isoformat()[:-6] + "Z"  # isoformat is C-fast; drop its "+00:00"
 
 
 @dataclass(frozen=True)
@@ -84,14 +92,23 @@ class StagingWriter:
     """Load mapped rows of one entity into its staging table."""
 
     def __init__(
-        self, engine: Engine, table: str, mapped_columns: Sequence[str], *, remap: bool = False
+        self, engine: Engine, table: str, columns: Mapping[str, str], *, remap: bool = False
     ) -> None:
+        """Write ``columns`` (mapped column -> its type) and the bookkeeping columns."""
         self.engine = engine
         self.table = table
         # Re-mapping rewrites rows whose mapping version differs even if the record did not.
         self.remap = remap
         self.postgres = is_postgres(engine)
-        self.write_columns = ["id", *mapped_columns, *BOOKKEEPING, "first_seen_at", "loaded_at"]
+        # A row's own values come first, then run_id, first_seen_at and loaded_at (per load).
+        own = ["id", *columns, *ROW_BOOKKEEPING]
+        self.write_columns = [*own, "run_id", "first_seen_at", "loaded_at"]
+        self._own_values = itemgetter(*own)
+        self._timestamp_positions = [
+            position
+            for position, column in enumerate(own)
+            if column == "last_updated" or columns.get(column) == "timestamp"
+        ]
 
     def load(self, connection: Connection, rows: list[Row], run_id: str) -> LoadCounts:
         """Upsert ``rows`` within ``connection``'s transaction; unchanged rows are skipped.
@@ -105,7 +122,6 @@ class StagingWriter:
         if not rows:
             return LoadCounts()
         staged = self._staged_state(connection, [row["id"] for row in rows])
-        now = utc_now()
         counts = LoadCounts()
         to_write: list[Row] = []
         for row in rows:
@@ -117,13 +133,32 @@ class StagingWriter:
                 continue
             else:
                 counts.updated += 1
-            to_write.append({**row, "run_id": run_id, "first_seen_at": now, "loaded_at": now})
+            to_write.append(row)
         if to_write:
+            values = self._values(to_write, run_id)
             if self.postgres:
-                self._merge_with_copy(connection, to_write)
+                self._merge_with_copy(connection, values)
             else:
-                self._upsert_many(connection, to_write)
+                self._upsert_many(connection, values)
         return counts
+
+    def _values(self, rows: list[Row], run_id: str) -> list[tuple[Any, ...]]:
+        """Return one tuple per row in ``write_columns`` order, adapted for the driver."""
+        now = utc_now()
+        per_load = (run_id, *(sql_value(now, postgres=self.postgres),) * 2)
+        values = [self._own_values(row) + per_load for row in rows]
+        if self.postgres or not self._timestamp_positions:
+            return values
+        # SQLite stores timestamps as text: adapt only the columns that hold them.
+        positions = self._timestamp_positions
+        adapted = []
+        for value in values:
+            cells = list(value)
+            for position in positions:
+                if isinstance(cells[position], datetime):
+                    cells[position] = iso_utc(cells[position])
+            adapted.append(tuple(cells))
+        return adapted
 
     def _staged_state(self, connection: Connection, ids: list[int]) -> dict[int, StagedRow]:
         result = connection.execute(
@@ -149,19 +184,13 @@ class StagingWriter:
             f"ON CONFLICT (id) DO UPDATE SET {updates}, deleted_at = NULL"
         )
 
-    def _upsert_many(self, connection: Connection, rows: list[Row]) -> None:
+    def _upsert_many(self, connection: Connection, values: list[tuple[Any, ...]]) -> None:
         # Positional parameters straight to sqlite3: SQLAlchemy's per-row parameter processing
         # cost more than the insert itself.
         placeholders = ", ".join("?" for _ in self.write_columns)
-        connection.exec_driver_sql(
-            self._upsert_sql(f"VALUES ({placeholders})"),
-            [
-                tuple(sql_value(row.get(column), postgres=False) for column in self.write_columns)
-                for row in rows
-            ],
-        )
+        connection.exec_driver_sql(self._upsert_sql(f"VALUES ({placeholders})"), values)
 
-    def _merge_with_copy(self, connection: Connection, rows: list[Row]) -> None:
+    def _merge_with_copy(self, connection: Connection, values: list[tuple[Any, ...]]) -> None:
         temporary = f"_load_{self.table}"
         # Created per load (and dropped at commit) so it always has the table's current columns.
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS pg_temp.{temporary}")
@@ -176,8 +205,8 @@ class StagingWriter:
             driver_connection.cursor() as cursor,
             cursor.copy(f"COPY {temporary} ({columns}) FROM STDIN") as copy,
         ):
-            for row in rows:
-                copy.write_row([row.get(column) for column in self.write_columns])
+            for row in values:
+                copy.write_row(row)
         connection.exec_driver_sql(self._upsert_sql(f"SELECT {columns} FROM {temporary}"))
 
 

@@ -24,7 +24,7 @@ def stage(engine: Engine, shipped_mapping: Mapping):
         mapper = RecordMapper(REGISTRY[entity_name], shipped_mapping)
         rows, rejections = mapper.map_records(records)
         assert rejections == []
-        writer = StagingWriter(engine, REGISTRY[entity_name].staging_table, list(mapper.columns))
+        writer = StagingWriter(engine, REGISTRY[entity_name].staging_table, mapper.columns)
         with engine.begin() as connection:
             writer.load(connection, rows, "run-1")
 

@@ -53,7 +53,7 @@ def contact_rows(shipped_mapping: Mapping) -> Callable[..., list[Row]]:
 
 @pytest.fixture
 def writer(engine: Engine, shipped_mapping: Mapping) -> StagingWriter:
-    columns = list(RecordMapper(REGISTRY["contacts"], shipped_mapping).columns)
+    columns = RecordMapper(REGISTRY["contacts"], shipped_mapping).columns
     return StagingWriter(engine, "stg_contacts", columns)
 
 
@@ -201,7 +201,7 @@ def test_load_into_a_table_with_an_evolved_column(
     engine: Engine, shipped_mapping: Mapping, contact_rows
 ) -> None:
     execute(engine, "ALTER TABLE stg_contacts ADD COLUMN nickname TEXT")
-    columns = [*RecordMapper(REGISTRY["contacts"], shipped_mapping).columns, "nickname"]
+    columns = {**RecordMapper(REGISTRY["contacts"], shipped_mapping).columns, "nickname": "text"}
     writer = StagingWriter(engine, "stg_contacts", columns)
     rows = [{**row, "nickname": "Ace"} for row in contact_rows(make_contact(1))]
 
@@ -219,14 +219,14 @@ def test_load_after_adding_a_column_on_the_same_engine(
     database = create_staging_engine(postgres_url)
     try:
         migrate(database)
-        columns = list(RecordMapper(REGISTRY["contacts"], shipped_mapping).columns)
+        columns = RecordMapper(REGISTRY["contacts"], shipped_mapping).columns
         load(
             database,
             StagingWriter(database, "stg_contacts", columns),
             contact_rows(make_contact(1)),
         )
         execute(database, "ALTER TABLE stg_contacts ADD COLUMN nickname TEXT")
-        evolved = StagingWriter(database, "stg_contacts", [*columns, "nickname"])
+        evolved = StagingWriter(database, "stg_contacts", {**columns, "nickname": "text"})
         rows = [{**row, "nickname": "Ace"} for row in contact_rows(make_contact(2))]
 
         load(database, evolved, rows, run_id="run-2")
