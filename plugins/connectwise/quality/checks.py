@@ -27,12 +27,16 @@ class Check(ABC):
     name: str
 
     @abstractmethod
-    def expectation(self) -> Expectation:
-        """Build the Great Expectations expectation for this rule (the same for every run)."""
-
-    @abstractmethod
     def explain(self, value: Any) -> str:
         """Say why ``value`` failed, for the quarantine table."""
+
+
+class ColumnCheck(Check):
+    """A rule Great Expectations checks on the column itself."""
+
+    @abstractmethod
+    def expectation(self) -> Expectation:
+        """Build the Great Expectations expectation for this rule (the same for every run)."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,7 @@ class CheckContext:
 
 
 @dataclass(frozen=True)
-class NotNull(Check):
+class NotNull(ColumnCheck):
     """The column must have a value."""
 
     column: str
@@ -58,7 +62,7 @@ class NotNull(Check):
 
 
 @dataclass(frozen=True)
-class Unique(Check):
+class Unique(ColumnCheck):
     """No two rows of a chunk share a value."""
 
     column: str
@@ -72,7 +76,7 @@ class Unique(Check):
 
 
 @dataclass(frozen=True)
-class NonNegative(Check):
+class NonNegative(ColumnCheck):
     """Numbers, where present, are zero or more."""
 
     column: str
@@ -86,24 +90,16 @@ class NonNegative(Check):
 
 
 class DerivedCheck(Check):
-    """A rule evaluated in pandas into a boolean column that GX then checks.
+    """A rule evaluated in Python per row; the gate has GX check all of them as one column.
 
     Used where GX's own expectation would be slow or would skip nulls: an id set of thousands
     makes GX's configuration handling cost a second per chunk, and ``ExpectColumnValuesToBeInSet``
     lets a missing value pass.
     """
 
-    @property
-    def flag_column(self) -> str:
-        """The derived boolean column holding the outcome per row."""
-        return f"_{self.name}_{self.column}"
-
     @abstractmethod
     def passes(self, value: Any, context: CheckContext) -> bool:
         """Tell whether ``value`` satisfies the rule."""
-
-    def expectation(self) -> Expectation:  # noqa: D102
-        return expectations().ExpectColumnValuesToBeInSet(column=self.flag_column, value_set=[True])
 
 
 @dataclass(frozen=True)

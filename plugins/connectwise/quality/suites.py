@@ -1,7 +1,8 @@
 """The quality suite of every entity, declared as data.
 
-Every suite also checks that ``id`` is present and unique (added by :func:`checks_for`);
-references to other entities come from the registry's ``references``.
+Every suite also checks that ``id`` is unique within the chunk (added by :func:`checks_for`;
+a record without a usable id never gets this far: the mapper quarantines it); references to
+other entities come from the registry's ``references``.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ SUITES: dict[str, SuiteSpec] = {
 
 
 def checks_for(entity: Entity) -> list[Check]:
-    """All checks of ``entity``: id present and unique, its suite, and its references."""
+    """All checks of ``entity``: id unique, its suite, and its references."""
     spec = SUITES.get(entity.quality_suite, SuiteSpec(entity.name))
     references = [References(ref.column, ref.entity) for ref in entity.references]
-    return [NotNull("id"), Unique("id"), *spec.checks, *references]
+    return [Unique("id"), *spec.checks, *references]
