@@ -10,11 +10,12 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from connectwise.conditions import changed_since
+from connectwise.conditions import all_of, changed_since
 from connectwise.paging import interleave, prefetch, read_pages
 from connectwise.reconcile import conditions_for_ids
 from connectwise.staging.database import is_postgres
@@ -39,17 +40,28 @@ class PageSource:
 
 
 def api_source(hook: ConnectWiseHook, entity: Entity, since: datetime | None) -> PageSource:
-    """Read every record, or those changed since ``since``, with stable keyset paging."""
+    """Read every record, or those changed since ``since``, with stable keyset paging.
+
+    The first page is read at once: when it is short it is all there is, so a quiet entity
+    costs one request. Only a full first page is followed by a ``/count`` of the rest, which
+    sizes the progress figures and lets parallel readers split the remaining id range.
+    """
     conditions = changed_since(since) if since is not None else None
-    expected = hook.count(entity.endpoint, conditions=conditions)
+    first = next(iter(hook.paginate(entity.endpoint, conditions=conditions)), [])
+    if len(first) < hook.site.page_size:
+        return PageSource(len(first), iter([first] if first else []))
+    rest = all_of(f"id > {int(first[-1]['id'])}", conditions)
+    remaining = hook.count(entity.endpoint, conditions=rest)
+    if remaining == 0:
+        return PageSource(len(first), iter([first]))
     pages = read_pages(
         hook,
         entity.endpoint,
-        conditions=conditions,
+        conditions=rest,
         parallelism=hook.site.max_parallel_requests,
-        expected=expected,
+        expected=remaining,
     )
-    return PageSource(expected, prefetch(pages))
+    return PageSource(len(first) + remaining, prefetch(chain([first], pages)))
 
 
 def ids_source(
