@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from connectwise.conditions import all_of, changed_since
 from connectwise.paging import interleave, prefetch, read_pages
 from connectwise.reconcile import conditions_for_ids
+from connectwise.staging import history
 from connectwise.staging.database import is_postgres
 from connectwise.staging.writer import sql_value
 
@@ -135,12 +136,17 @@ def child_source(
 ) -> PageSource:
     """Read a child entity (e.g. agreement additions) parent by parent.
 
-    A full read visits every live parent; an incremental one only parents whose staged
-    ``last_updated`` is at or after ``since`` (the daily reconciliation does a full pass, so a
-    child changed without its parent is caught within a day, or at once by a callback).
+    A full read visits every live parent; an incremental one only the parents that changed
+    (see :func:`changed_parent_ids`), so with nothing changed it sends no request at all.
+    ConnectWise lists children only under their parent, and a child changed without its
+    parent is caught by the daily reconciliation's full pass or at once by a callback.
     ``expected`` counts parents, so progress and ETA are per parent.
     """
-    parents = live_parent_ids(engine, entity, since)
+    parents = (
+        live_parent_ids(engine, entity)
+        if since is None
+        else changed_parent_ids(engine, entity, since)
+    )
     conditions = changed_since(since) if since is not None else None
     readers = max(1, hook.site.max_parallel_requests)
     groups = [parents[index::readers] for index in range(readers)]
@@ -153,13 +159,45 @@ def child_source(
     return PageSource(len(parents), pages)
 
 
-def live_parent_ids(engine: Engine, entity: Entity, since: datetime | None = None) -> list[int]:
-    """Ids of the live staged parents of a child entity (changed since ``since``, if given)."""
-    where = "deleted_at IS NULL" + (" AND last_updated >= :since" if since else "")
-    params = {"since": sql_value(since, postgres=is_postgres(engine))} if since else {}
+def changed_parent_ids(engine: Engine, entity: Entity, since: datetime) -> list[int]:
+    """Ids of the live staged parents whose children an incremental read must visit.
+
+    Those whose ``last_updated`` is at or after ``since``, less those the child entity's
+    previous successful read visited in the version staged now: staged before that read
+    began (``loaded_at`` moves only when a load changes the row) and within its lower bound.
+    Without this, the parents changed within the watermark overlap before the previous run
+    would be visited again although nothing changed. ``loaded_at`` and the read's start are
+    both stamped by our workers' clocks, which must agree to well within the sync interval.
+    """
+    previous = history.last_read(engine, entity.name)
     with engine.connect() as connection:
         rows = connection.execute(
-            sa.text(f"SELECT id FROM stg_{entity.parent} WHERE {where} ORDER BY id"), params
+            sa.text(
+                f"SELECT id, loaded_at, last_updated FROM stg_{entity.parent} "
+                "WHERE deleted_at IS NULL AND last_updated >= :since ORDER BY id"
+            ),
+            {"since": sql_value(since, postgres=is_postgres(engine))},
+        ).all()
+    return [
+        int(parent_id)
+        for parent_id, loaded_at, last_updated in rows
+        if previous is None or not _visited_by(previous, loaded_at, last_updated)
+    ]
+
+
+def _visited_by(read: history.LastRead, loaded_at: Any, last_updated: Any) -> bool:
+    loaded = history.as_datetime(loaded_at)
+    updated = history.as_datetime(last_updated)
+    if loaded is None or loaded >= read.started_at:
+        return False
+    return read.lower_bound is None or (updated is not None and updated >= read.lower_bound)
+
+
+def live_parent_ids(engine: Engine, entity: Entity) -> list[int]:
+    """Ids of the live staged parents of a child entity."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.text(f"SELECT id FROM stg_{entity.parent} WHERE deleted_at IS NULL ORDER BY id")
         )
         return [int(row[0]) for row in rows]
 

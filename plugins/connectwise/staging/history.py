@@ -155,6 +155,31 @@ def set_watermark(
     )
 
 
+@dataclass(frozen=True)
+class LastRead:
+    """When an entity's latest successful full or incremental read began, and its bound."""
+
+    started_at: datetime
+    lower_bound: datetime | None  # None: a full read
+
+
+def last_read(engine: Engine, entity: str) -> LastRead | None:
+    """Return the entity's latest successful full or incremental read, if any."""
+    with engine.connect() as connection:
+        row = connection.execute(
+            sa.text(
+                "SELECT started_at, watermark_from FROM meta_sync_runs WHERE entity = :entity "
+                "AND status = 'success' AND mode IN ('full', 'incremental') "
+                "ORDER BY started_at DESC LIMIT 1"
+            ),
+            {"entity": entity},
+        ).first()
+    started = as_datetime(row[0]) if row else None
+    if row is None or started is None:
+        return None
+    return LastRead(started, as_datetime(row[1]))
+
+
 def last_reconciled(engine: Engine, entity: str) -> datetime | None:
     """Return when the entity was last reconciled successfully, if ever."""
     with engine.connect() as connection:
