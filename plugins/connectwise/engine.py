@@ -174,7 +174,9 @@ class EntitySync:
         record_filter = record_filter_for(
             None if remap else entity.record_filter, self.mapping.config
         )
-        record_filter.prepare(self.hook)
+        record_filter.prepare(
+            self.hook, self.engine, is_full_read=request.moves_watermark and since is None
+        )
         mapper = RecordMapper(entity, self.mapping)
         gate = QualityGate(entity, CheckContext(self.mapping.config, self._known_ids(entity)))
         writer = StagingWriter(self.engine, entity.staging_table, mapper.columns, remap=remap)

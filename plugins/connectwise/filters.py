@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
+from datetime import timedelta
+from itertools import chain
 from typing import TYPE_CHECKING, Any, Protocol
 
+from connectwise.conditions import changed_since
+from connectwise.entities import REGISTRY
 from connectwise.mapping.transforms import value_at
+from connectwise.staging.history import get_watermark
+from connectwise.staging.lookups import latest_raw_values
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
     from connectwise.hook import ConnectWiseHook
     from connectwise.mapping.models import MappingConfig
 
@@ -17,8 +26,12 @@ log = logging.getLogger(__name__)
 class RecordFilter(Protocol):
     """Decides which fetched records of an entity are staged."""
 
-    def prepare(self, hook: ConnectWiseHook) -> None:
-        """Fetch whatever the decision needs (once per sync)."""
+    def prepare(self, hook: ConnectWiseHook, engine: Engine, *, is_full_read: bool) -> None:
+        """Gather whatever the decision needs (once per sync).
+
+        ``is_full_read`` is True when the sync reads the whole entity (a full sync, or an
+        incremental one that never synced before).
+        """
 
     def keep(self, record: dict[str, Any]) -> bool:
         """Return True to stage ``record``."""
@@ -27,7 +40,13 @@ class RecordFilter(Protocol):
 class KeepAll:
     """The default: every record is staged."""
 
-    def prepare(self, _hook: ConnectWiseHook) -> None:  # noqa: D102
+    def prepare(  # noqa: D102
+        self,
+        _hook: ConnectWiseHook,
+        _engine: Engine,
+        *,
+        is_full_read: bool,  # noqa: ARG002 - the protocol's keyword; keeping all needs nothing
+    ) -> None:
         return None
 
     def keep(self, _record: dict[str, Any]) -> bool:  # noqa: D102
@@ -37,39 +56,74 @@ class KeepAll:
 class ContactCompanyTypeFilter:
     """Keep contacts whose company has one of the configured company types.
 
-    This is the Mindmatrix seed's contact filter; with ``all`` every contact is kept.
+    This is the Mindmatrix seed's contact filter; with ``all`` every contact is kept and
+    nothing is read.
 
-    The allowed companies are read once per sync with a partial response (``fields=id,types``,
-    1,000 per page), so the filter costs a handful of requests, not one per contact.
+    A full read of the contacts reads every company's types from ConnectWise (partial
+    response ``fields=id,types``, 1,000 per page): a full sync is the reset path and does not
+    lean on staging. Every other read (incremental, by id, callbacks) takes the types from
+    the staged companies and reads only the companies changed since the companies' own
+    watermark, so its cost follows the changes: one request when few companies changed.
+    Until the companies have synced once, it reads them all, as a full read does.
     """
 
     def __init__(self, config: MappingConfig) -> None:
         types = config.contact_filter.company_types
         self._wanted = None if types == "all" else {name.casefold() for name in types}
+        self._overlap = timedelta(seconds=config.settings.watermark_overlap_seconds)
         self._allowed_companies: set[int] = set()
 
-    def prepare(self, hook: ConnectWiseHook) -> None:  # noqa: D102
+    def prepare(  # noqa: D102
+        self, hook: ConnectWiseHook, engine: Engine, *, is_full_read: bool
+    ) -> None:
         if self._wanted is None:
             return
-        for page in hook.paginate("company/companies", fields=["id", "types"]):
-            for company in page:
-                names = {
-                    str(item.get("name", "")).casefold()
-                    for item in company.get("types") or []
-                    if isinstance(item, dict)
-                }
-                if names & self._wanted:
-                    self._allowed_companies.add(int(company["id"]))
+        companies = REGISTRY["companies"]
+        # Read before the staged rows: rows staged meanwhile are newer, never older, than it.
+        watermark = None if is_full_read else get_watermark(engine, companies.name)
+        if watermark is None:
+            known = self._read_types(hook, conditions=None)
+            origin = "read from ConnectWise"
+        else:
+            since = watermark - self._overlap
+            # Staged types first, then the companies changed since: the last value wins.
+            known = chain(
+                latest_raw_values(engine, companies, "types"),
+                self._read_types(hook, conditions=changed_since(since)),
+            )
+            origin = f"staged, updated with the companies changed since {since:%Y-%m-%d %H:%M:%S}"
+        self._note_types(known)
         log.info(
-            "Contact filter: %d companies have one of the types %s",
+            "Contact filter: %d companies have one of the types %s (%s)",
             len(self._allowed_companies),
             ", ".join(sorted(self._wanted)),
+            origin,
         )
 
     def keep(self, record: dict[str, Any]) -> bool:  # noqa: D102
         if self._wanted is None:
             return True
         return value_at(record, "company/id") in self._allowed_companies
+
+    @staticmethod
+    def _read_types(hook: ConnectWiseHook, *, conditions: str | None) -> Iterator[tuple[int, Any]]:
+        endpoint = REGISTRY["companies"].endpoint
+        for page in hook.paginate(endpoint, conditions=conditions, fields=["id", "types"]):
+            for company in page:
+                yield int(company["id"]), company.get("types")
+
+    def _note_types(self, known: Iterable[tuple[int, Any]]) -> None:
+        wanted = self._wanted or set()
+        for company_id, types in known:
+            names = {
+                str(item.get("name", "")).casefold()
+                for item in types or []
+                if isinstance(item, dict)
+            }
+            if names & wanted:
+                self._allowed_companies.add(company_id)
+            else:
+                self._allowed_companies.discard(company_id)
 
 
 def record_filter_for(name: str | None, config: MappingConfig) -> RecordFilter:

@@ -17,6 +17,7 @@ from connectwise.mapping.load import Mapping, load_mapping
 from connectwise.mapping.models import RECONCILE_INTERVAL_HOURS
 from connectwise.mapping.references import check_references
 from connectwise.preflight import format_checklist, run_checklist
+from connectwise.quality.gate import prepare_suites
 from connectwise.reconcile import reconcile
 from connectwise.staging import history, reports
 from connectwise.staging.database import STAGING_CONN_ID, staging_engine, utc_now
@@ -82,10 +83,14 @@ def run_preflight(job: Job, run_id: str = "preflight", *, strict: bool = True) -
     check_references(job.hook, job.mapping)
     history.record_mapping_version(job.engine, job.mapping)
     log.info("Mapping %s (%s) matches the tenant", job.mapping.path, job.mapping.version)
+    enabled = [entity for entity in job.registry if job.mapping.is_enabled(entity.name)]
+    expectations = prepare_suites(enabled)
+    log.info("Quality suites ready: %d entities, %d expectations", len(enabled), expectations)
     return {
         "mapping_version": job.mapping.version,
         "checks": len(results),
         "warnings": [result.name for result in failed],
+        "quality_expectations": expectations,
     }
 
 

@@ -31,6 +31,10 @@ def id_windows(first: int, last: int, parts: int) -> list[tuple[int, int | None]
     return windows
 
 
+PAGES_PER_READER = 4  # fewer pages per reader waste more short pages at window ends
+MAX_WAITING_PAGES = 4  # decoded pages held for the consumer: bounds memory (~1-5 MB each)
+
+
 def read_pages(
     hook: ConnectWiseHook,
     endpoint: str,
@@ -39,28 +43,41 @@ def read_pages(
     fields: list[str] | None = None,
     parallelism: int = 1,
     expected: int | None = None,
+    start_after: int | None = None,
 ) -> Iterator[list[Record]]:
-    """Yield every page of ``endpoint``, using up to ``parallelism`` readers.
+    """Yield every page of ``endpoint`` (ids after ``start_after``), using parallel readers.
 
-    Pages arrive in id order within a window but windows interleave; callers upsert, so order
-    across pages does not matter. At most ``2 * parallelism`` pages wait in memory.
+    With ``expected`` records, up to ``parallelism`` readers each page through one id window,
+    at least :data:`PAGES_PER_READER` pages each: every window ends on a short page, so a
+    reader more costs at most one request more. Pages arrive in id order within a window but
+    windows interleave; callers upsert, so order across pages does not matter. Without
+    ``start_after`` the first window starts at the smallest id (one request to find it); the
+    largest id is one request too.
     """
     page_size = hook.site.page_size
-    if parallelism <= 1 or (expected is not None and expected <= page_size * 2):
-        yield from hook.paginate(endpoint, conditions=conditions, fields=fields)
+    pages = -(-expected // page_size) if expected is not None else None
+    readers = min(parallelism, pages // PAGES_PER_READER) if pages is not None else parallelism
+    if readers <= 1:
+        yield from hook.paginate(
+            endpoint, conditions=conditions, fields=fields, start_after=start_after or 0
+        )
         return
-    first = hook.edge_id(endpoint, conditions=conditions, last=False)
+    first = (
+        start_after + 1
+        if start_after is not None
+        else hook.edge_id(endpoint, conditions=conditions, last=False)
+    )
     last = hook.edge_id(endpoint, conditions=conditions, last=True)
-    if first is None or last is None:
+    if first is None or last is None or last < first:
         return
-    windows = id_windows(first, last, parallelism)
-    readers = [
+    windows = id_windows(first, last, readers)
+    sources = [
         hook.paginate(
             endpoint, conditions=conditions, fields=fields, start_after=after, stop_at=up_to
         )
         for after, up_to in windows
     ]
-    yield from interleave(readers, depth=2 * parallelism)
+    yield from interleave(sources, depth=min(readers, MAX_WAITING_PAGES))
 
 
 def prefetch(pages: Iterable[list[Record]], depth: int = 2) -> Iterator[list[Record]]:

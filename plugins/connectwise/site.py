@@ -17,6 +17,7 @@ from connectwise.errors import ConnectWiseConnectionError
 from connectwise.values import parse_boolean
 
 MAX_PAGE_SIZE = 1000  # ConnectWise's hard limit since 2016.2 (API facts §3)
+DEFAULT_PARALLEL_REQUESTS = 4
 DEFAULT_API_VERSION = "2025.1"
 
 # Cloud UI hosts answer API calls with "SSL is required"; the API lives on the api- host
@@ -69,7 +70,9 @@ class ConnectWiseSite:
     max_retries: int = 6
     backoff_base: float = 0.5
     backoff_cap: float = 60.0
-    max_parallel_requests: int = 1
+    # Parallel page readers (and write-back threads): a 1,000-record page takes ConnectWise
+    # ~0.5-2 s, so one request at a time would use a fraction of the request budget.
+    max_parallel_requests: int = DEFAULT_PARALLEL_REQUESTS
     requests_per_minute: int = 900
     verify_ssl: bool = True
     callback_url: str | None = None
@@ -163,7 +166,9 @@ def site_from_connection(
         max_retries=_bounded_int(extra, "max_retries", 6, 0, 50),
         backoff_base=_positive_float(extra, "backoff_base", 0.5, allow_zero=True),
         backoff_cap=_positive_float(extra, "backoff_cap", 60.0, allow_zero=True),
-        max_parallel_requests=_bounded_int(extra, "max_parallel_requests", 1, 1, 16),
+        max_parallel_requests=_bounded_int(
+            extra, "max_parallel_requests", DEFAULT_PARALLEL_REQUESTS, 1, 16
+        ),
         requests_per_minute=_bounded_int(extra, "requests_per_minute", 900, 1, 100_000),
         verify_ssl=_boolean(extra.get("verify_ssl", True), "verify_ssl"),
         callback_url=_callback_url(extra.get("callback_url")),

@@ -51,8 +51,8 @@ def api_source(hook: ConnectWiseHook, entity: Entity, since: datetime | None) ->
     first = next(iter(hook.paginate(entity.endpoint, conditions=conditions)), [])
     if len(first) < hook.site.page_size:
         return PageSource(len(first), iter([first] if first else []))
-    rest = all_of(f"id > {int(first[-1]['id'])}", conditions)
-    remaining = hook.count(entity.endpoint, conditions=rest)
+    last_read = int(first[-1]["id"])
+    remaining = hook.count(entity.endpoint, conditions=all_of(f"id > {last_read}", conditions))
     if remaining == 0:
         return PageSource(len(first), iter([first]))
     pages = read_pages(
@@ -61,6 +61,7 @@ def api_source(hook: ConnectWiseHook, entity: Entity, since: datetime | None) ->
         conditions=rest,
         parallelism=hook.site.max_parallel_requests,
         expected=remaining,
+        start_after=last_read,
     )
     return PageSource(len(first) + remaining, prefetch(chain([first], pages)))
 

@@ -118,7 +118,8 @@ def test_parsing_dags_does_not_import_pandas_or_great_expectations():
 
 
 def test_tasks_that_check_no_records_import_neither_pandas_nor_great_expectations(tmp_path):
-    """preflight, summarize, check_integrity and install_callbacks start cheaply."""
+    """summarize, check_integrity and install_callbacks start cheaply (preflight builds the
+    quality suites on purpose, so a broken Great Expectations fails before any sync)."""
     code = f"""
 import sys
 from connectwise import callback_tasks, jobs, tasks  # what those tasks' processes import

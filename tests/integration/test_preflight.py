@@ -43,6 +43,9 @@ def test_a_good_setup_passes_all_34_checks(job):
     result = jobs.run_preflight(job, "p")
     assert result["checks"] == 3 + 8 + 23 and result["warnings"] == []
     assert all(ok for ok, _, _ in report(job).values())
+    # Every enabled entity's quality suite was built: at least its id-uniqueness expectation.
+    enabled = [entity for entity in job.registry if job.mapping.is_enabled(entity.name)]
+    assert result["quality_expectations"] >= len(enabled) > 0
 
 
 @pytest.mark.parametrize("module", list(MODULE_PROBES))

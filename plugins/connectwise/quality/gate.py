@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from connectwise.mapping.apply import Rejection
@@ -60,6 +61,15 @@ def _validation_target(entity: Entity) -> tuple[BatchDefinition, ExpectationSuit
                 expectations().ExpectColumnValuesToBeInSet(column=DERIVED_COLUMN, value_set=[True])
             )
         return asset.add_batch_definition_whole_dataframe("chunk"), suite
+
+
+def prepare_suites(entities: Iterable[Entity]) -> int:
+    """Build the suites of ``entities`` now (importing GX once); return the expectation count.
+
+    The preflight calls this so a broken Great Expectations install fails before any sync, and
+    so the sync tasks that share its process (``airflow dags test``) find their suites built.
+    """
+    return sum(len(_validation_target(entity)[1].expectations) for entity in entities)
 
 
 class QualityGate:
