@@ -58,7 +58,7 @@ def api_source(hook: ConnectWiseHook, entity: Entity, since: datetime | None) ->
     pages = read_pages(
         hook,
         entity.endpoint,
-        conditions=rest,
+        conditions=conditions,
         parallelism=hook.site.max_parallel_requests,
         expected=remaining,
         start_after=last_read,
