@@ -1,9 +1,9 @@
 """Benchmark the initial sync where operators run it: a real scheduler, triggered by REST.
 
-For each scale the simulator runs as a subprocess; a warm bare fetch of every entity (the same
-hook, every page read and discarded, run twice, the second counted) is the floor. Then
+For each scale the simulator runs as a subprocess, warmed by one uncounted pass of the floor
+(``bench/floor.py``: a bare fetch of every page the initial sync reads). Then
 ``connectwise_initial_sync`` is triggered through the REST API and timed from trigger to
-success, several times, on:
+success, several times (one floor pass timed right before each), on:
 
 - ``standalone``: ``airflow standalone`` (LocalExecutor, SQLite metadata, SQLite staging);
 - ``celery1`` / ``celery2``: the Celery cluster of ``scripts/cluster.py`` with one or two
@@ -24,9 +24,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
+import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,7 +34,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,8 +41,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
 
 import sqlalchemy as sa  # noqa: E402
 
-from bench.initial_sync import run_baseline  # noqa: E402
-from bench.report import write_section  # noqa: E402
+from bench.floor import measure_floor  # noqa: E402
+from bench.report import add_output_options, publish, spread  # noqa: E402
 from scripts.janitor import Janitor  # noqa: E402
 from scripts.live_airflow import (  # noqa: E402
     AirflowApi,
@@ -77,6 +75,7 @@ class Run:
     instances: list[dict]
     work: float  # seconds inside the sync tasks (meta_sync_runs)
     log_lines: int  # lines sync_contacts logged at INFO
+    floor: float  # the floor pass timed right before the run
 
     def own_time(self, task_id: str) -> float | None:
         """Seconds a task instance ran (start → end)."""
@@ -109,28 +108,13 @@ class Setup:
     scale: str
     executor: str
     label: str
-    floor: float
     floor_requests: int
     runs: list[Run] = field(default_factory=list)
 
 
-def spread(values: list[float]) -> str:
-    """``median (min–max)``, or the value alone."""
-    if not values:
-        return "–"
-    if len(values) == 1:
-        return f"{values[0]:.1f}"
-    return f"{statistics.median(values):.1f} ({min(values):.1f}–{max(values):.1f})"
-
-
-def warm_floor(sim: SimulatorProcess) -> tuple[float, int]:
-    """A bare fetch run twice; the second (warm server) is the floor."""
-    run_baseline(sim)
-    return run_baseline(sim)
-
-
-def run_once(api: AirflowApi, work_seconds: Callable[[str], float]) -> Run:
-    """Trigger the initial sync, wait for success, collect its figures."""
+def run_once(sim: SimulatorProcess, api: AirflowApi, work_seconds: Callable[[str], float]) -> Run:
+    """One floor pass, then trigger the initial sync, wait for success, collect its figures."""
+    floor = measure_floor(sim, 1, warm_up=False).median
     started = time.monotonic()
     run_id = api.trigger(DAG)
     run = api.wait_for_run(DAG, run_id, timeout=900)
@@ -140,7 +124,7 @@ def run_once(api: AirflowApi, work_seconds: Callable[[str], float]) -> Run:
         failed = [(ti["task_id"], ti["state"]) for ti in instances if ti["state"] == "failed"]
         raise RuntimeError(f"{DAG} {run_id} failed: {failed}")
     lines = len(api.task_log(DAG, run_id, "sync_contacts").splitlines())
-    return Run(wall, instances, work_seconds(run_id), lines)
+    return Run(wall, instances, work_seconds(run_id), lines, floor)
 
 
 def sync_work(url: str) -> Callable[[str], float]:
@@ -206,7 +190,7 @@ def measure_standalone(
         for number in range(repeats):
             for path in workdir.glob("staging.db*"):
                 path.unlink()  # every run an initial sync into an empty database
-            setup.runs.append(run_once(airflow.api, sync_work(f"sqlite:///{staging}")))
+            setup.runs.append(run_once(sim, airflow.api, sync_work(f"sqlite:///{staging}")))
             report(setup, number)
     finally:
         airflow.stop()
@@ -238,7 +222,7 @@ def measure_celery(sim: SimulatorProcess, setup: Setup, workers: int, repeats: i
             with staging.begin() as connection:
                 connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
             staging.dispose()
-            setup.runs.append(run_once(cluster.api, sync_work(staging_url)))
+            setup.runs.append(run_once(sim, cluster.api, sync_work(staging_url)))
             report(setup, number)
     finally:
         cluster.stop()
@@ -254,26 +238,20 @@ def report(setup: Setup, number: int) -> None:
     run = setup.runs[number]
     print(
         f"{setup.scale:>6} {setup.label:<22} run {number + 1}: {run.wall:5.1f} s trigger → "
-        f"success, {run.work:4.1f} s inside the sync tasks, floor {setup.floor:.2f} s",
+        f"success, {run.work:4.1f} s inside the sync tasks, floor {run.floor:.2f} s",
         flush=True,
     )
 
 
 def render(setups: list[Setup], before: str | None) -> str:
     """The section for docs/benchmarks.md."""
-    commit = subprocess.run(
-        [GIT, "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
     lines = [
-        f"Measured {datetime.now(UTC):%Y-%m-%d} at commit `{commit}` by `bench/scheduler.py` on "
-        f"{platform.machine()}, {_cores()} cores, Python {platform.python_version()}. "
         "`connectwise_initial_sync` triggered through the REST API, from trigger to success; "
-        "median (min–max) of the repeats. The floor is a warm bare fetch of the same pages "
-        "with the same hook on the same simulator in the same run. Scheduling is queued → "
-        "running of a task instance; own time is running → done.",
+        "median (min–max) of the repeats. The floor is `bench/floor.py`'s bare fetch of the "
+        "same pages (one `requests.Session`, JSON decoded and discarded), one pass timed right "
+        "before each run on the same simulator, warmed by an uncounted pass first. Inside "
+        "sync tasks: the sum of the run's `meta_sync_runs.duration_seconds`. Scheduling is "
+        "queued → running of a task instance; own time is running → done.",
         "",
         "| scale | executor | runs | trigger → success (s) | inside sync tasks (s) | floor (s) "
         "| requests (floor) | summarize own time (s) | skipped task own time (s) "
@@ -285,7 +263,7 @@ def render(setups: list[Setup], before: str | None) -> str:
         lines.append(
             f"| {setup.scale} | {setup.label} | {len(runs)} | "
             f"{spread([r.wall for r in runs])} | {spread([r.work for r in runs])} | "
-            f"{setup.floor:.2f} | {setup.floor_requests} | "
+            f"{spread([r.floor for r in runs], 2)} | {setup.floor_requests} | "
             f"{spread([t for r in runs if (t := r.own_time('summarize')) is not None])} | "
             f"{spread([t for r in runs for t in r.skipped_own_times()])} | "
             f"{spread([d for r in runs for d in r.scheduling_delays()])} | "
@@ -296,25 +274,19 @@ def render(setups: list[Setup], before: str | None) -> str:
             "",
             f'"before" is commit `{before}` (one chain of tasks, Great Expectations imported by '
             "every task, codebase discovered by every task, supervisors waking every 5 s), run "
-            "from a git worktree in the same benchmark run.",
+            "from a git worktree in the same benchmark run. What moved the figures since: the "
+            "DAGs follow the registry's dependency graph (independent entities in parallel in "
+            "the `connectwise_api` pool); tasks that check no records import neither pandas nor "
+            "Great Expectations; executor workers import them once and fork warm tasks "
+            "(`connectwise/warm.py`); supervisors notice a finished task within a second.",
         ]
     lines += [
         "",
-        "What moved the figures: the DAGs follow the registry's dependency graph (independent "
-        "entities in parallel in the `connectwise_api` pool) instead of one chain; tasks that "
-        "check no records import neither pandas nor Great Expectations; executor workers import "
-        "them once and fork warm tasks (`connectwise/warm.py`); supervisors notice a finished "
-        "task within a second (`[workers] min_heartbeat_interval = 1`). What is left is Airflow's "
-        "own cost per task (a process, the DAG file parsed, a few execution-API calls) and the "
-        "scheduler's loop, on 2 cores shared by every component.",
+        "Beyond the time inside the sync tasks, a run pays Airflow's own cost per task (a "
+        "process, the DAG file parsed, a few execution-API calls) and the scheduler's loop, "
+        f"on {os.cpu_count()} cores shared by every component.",
     ]
     return "\n".join(lines)
-
-
-def _cores() -> int:
-    import os
-
-    return os.cpu_count() or 0
 
 
 def main() -> None:
@@ -324,18 +296,17 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--before", help="also run this older commit under standalone")
     parser.add_argument("--before-scales", nargs="+", default=["medium"])
-    parser.add_argument("--no-write", action="store_true", help="print only")
+    add_output_options(parser)
     args = parser.parse_args()
 
     setups: list[Setup] = []
     for scale in args.scales:
-        with SimulatorProcess(scale=scale, seed=7) as sim:
-            floor, requests = warm_floor(sim)
-            print(f"{scale}: warm bare fetch {floor:.2f} s, {requests} requests", flush=True)
+        with SimulatorProcess(scale=scale, seed=7, quiet=True) as sim:
+            warm = measure_floor(sim, 1)  # the warm-up pass, then one timed
+            requests = warm.requests
+            print(f"{scale}: warm bare fetch {warm.median:.2f} s, {requests} requests", flush=True)
             if args.before and scale in args.before_scales:
-                setup = Setup(
-                    scale, "standalone", f"standalone, before ({args.before})", floor, requests
-                )
+                setup = Setup(scale, "standalone", f"standalone, before ({args.before})", requests)
                 with worktree(args.before) as code:
                     measure_standalone(sim, setup, args.repeats, code)
                 setups.append(setup)
@@ -345,16 +316,13 @@ def main() -> None:
                     "celery1": "Celery, 1 worker",
                     "celery2": "Celery, 2 workers",
                 }[executor]
-                setup = Setup(scale, executor, label, floor, requests)
+                setup = Setup(scale, executor, label, requests)
                 if executor == "standalone":
                     measure_standalone(sim, setup, args.repeats)
                 else:
                     measure_celery(sim, setup, int(executor[-1]), args.repeats)
                 setups.append(setup)
-    text = render(setups, args.before)
-    print("\n" + text)
-    if not args.no_write:
-        write_section("Under a real scheduler", text)
+    publish(args, "Under a real scheduler", render(setups, args.before))
 
 
 if __name__ == "__main__":
