@@ -1,13 +1,22 @@
-"""Benchmark the initial sync end to end through Airflow, against a bare fetch baseline.
+"""Benchmark the initial sync through Airflow against a warm bare fetch, and its own memory.
 
-For each scale and API latency: start the simulator (a subprocess), run
-`airflow dags test connectwise_initial_sync` in a fresh Airflow home with SQLite staging, and
-measure wall time, records/s, HTTP requests and the peak RSS of the Airflow process. In the same
-run, a baseline reads every page of every entity with the same hook and discards it. Results
-are printed and written to docs/benchmarks.md (section "Initial sync").
+Per scale: start the simulator, warm it with one pass of the bare fetch (``bench/floor.py``),
+then per staging database (SQLite; PostgreSQL in a database of its own on 127.0.0.1:5432,
+created and dropped per run) ``--repeats`` times: one timed floor pass, then
+``airflow dags test connectwise_initial_sync`` in a fresh Airflow home (``airflow db migrate``,
+untimed) into fresh staging. Measured: the whole ``dags test`` run, the time inside the sync
+tasks (run history), the DAG run's requests (the simulator's counters) beside the floor's and
+the preflight's, and the peak RSS of the ``dags test`` process (``wait4``). Then the
+pipeline's own memory in-process (``bench/pipeline_memory.py``: tracemalloc peak per entity,
+and RSS growth after imports in a second run). Prints the targets with an honest verdict and
+writes docs/benchmarks.md (section "Initial sync").
 
-    .venv/bin/python bench/initial_sync.py                      # small, medium, large × 0/150 ms
-    .venv/bin/python bench/initial_sync.py --scales medium --latencies 0
+``--additions`` measures the optional agreement additions instead (mapping with the section
+enabled, SQLite only; section "Optional: agreement additions").
+
+    .venv/bin/python bench/initial_sync.py                        # small, medium, large
+    .venv/bin/python bench/initial_sync.py --scales small --repeats 1 --output /tmp/b.md
+    .venv/bin/python bench/initial_sync.py --additions --scales medium
 """
 
 from __future__ import annotations
@@ -15,199 +24,241 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "plugins"), str(ROOT / "scripts")]
+sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
 
-from local_airflow import AIRFLOW, airflow_environment  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
 
-from bench.report import write_section  # noqa: E402
+from bench.floor import Floor, entities_read, measure_floor  # noqa: E402
+from bench.initial_sync_report import render, render_additions  # noqa: E402
+from bench.postgres import own_database  # noqa: E402
+from bench.report import add_output_options, publish  # noqa: E402
+from scripts.demo import SyncFigures, sync_figures  # noqa: E402
 from scripts.live_airflow import simulator_connection  # noqa: E402
+from scripts.local_airflow import AIRFLOW, airflow_environment  # noqa: E402
+from simulator.testing import SimulatorProcess  # noqa: E402
+
+DAG = "connectwise_initial_sync"
+ADDITIONS = "agreement_additions"
+SEED = 1  # the demo's data, so the README's figures and these describe the same tenant
 
 
 @dataclass
-class Result:
-    scale: str
-    latency_ms: int
-    records: int
+class DagRun:
+    """One ``airflow dags test`` run and the floor pass timed just before it."""
+
+    wall: float
+    figures: SyncFigures
     requests: int
-    wall_seconds: float
-    task_seconds: float
-    peak_rss_mb: float
-    baseline_seconds: float
-    baseline_requests: int
-
-    @property
-    def rate(self) -> float:
-        return self.records / self.wall_seconds
-
-    @property
-    def ratio(self) -> float:
-        return self.wall_seconds / self.baseline_seconds
+    rss_mb: float
+    floor_seconds: float
+    additions: dict[str, float] = field(default_factory=dict)
 
     @property
     def task_ratio(self) -> float:
-        return self.task_seconds / self.baseline_seconds
+        """Seconds inside the sync tasks ÷ the floor pass."""
+        return self.figures.task_seconds / self.floor_seconds
 
 
-def run_dag(sim, workdir: Path) -> tuple[float, float, float, int]:
-    """Run the DAG through Airflow; return wall s, seconds in tasks, peak RSS MB, records."""
-    home = workdir / "airflow"
-    home.mkdir(parents=True)
-    staging = workdir / "staging.db"
-    env = airflow_environment(
+@dataclass
+class ScaleResult:
+    """Everything measured at one scale."""
+
+    scale: str
+    entities: int
+    floor: Floor | None = None
+    runs: dict[str, list[DagRun]] = field(default_factory=dict)
+    memory: dict[str, Any] = field(default_factory=dict)  # "traced" and "rss" probe documents
+
+
+@contextmanager
+def fresh_staging(kind: str, workdir: Path) -> Iterator[str]:
+    """An empty staging database: an SQLite file, or a PostgreSQL database of our own."""
+    if kind == "sqlite":
+        yield f"sqlite:///{workdir / 'staging.db'}"
+        return
+    with own_database("cw_bench_sync") as url:
+        yield url
+
+
+def dag_environment(sim: SimulatorProcess, home: Path, staging_url: str) -> dict[str, str]:
+    """A fresh Airflow home with the simulator and the staging database as connections."""
+    return airflow_environment(
         home,
-        AIRFLOW__LOGGING__LOGGING_LEVEL="WARNING",
         AIRFLOW_CONN_CONNECTWISE_DEFAULT=json.dumps(simulator_connection(sim)),
         AIRFLOW_CONN_CONNECTWISE_STAGING=json.dumps(
-            {"conn_type": "generic", "extra": {"sqlalchemy_url": f"sqlite:///{staging}"}}
+            {"conn_type": "generic", "extra": {"sqlalchemy_url": staging_url}}
         ),
     )
-    airflow = AIRFLOW
-    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
-    started = time.monotonic()
-    process = subprocess.Popen(
-        [airflow, "dags", "test", "connectwise_initial_sync"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.monotonic() - started
+
+
+def run_dag(sim: SimulatorProcess, staging_url: str, workdir: Path) -> tuple[float, float, int]:
+    """``airflow dags test`` in a fresh home; return wall seconds, peak RSS MB and requests."""
+    home = workdir / "airflow"
+    home.mkdir(parents=True)
+    env = dag_environment(sim, home, staging_url)
+    subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True)
+    log_path = workdir / "dags-test.log"
+    sim.reset_stats()
+    with log_path.open("wb") as log:
+        started = time.monotonic()
+        process = subprocess.Popen(
+            [AIRFLOW, "dags", "test", DAG], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.monotonic() - started
     process.returncode = os.waitstatus_to_exitcode(status)
+    requests = int(sim.stats()["requests_total"])
     if process.returncode != 0:
-        raise RuntimeError(f"airflow dags test failed with {process.returncode}")
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(f"sqlite:///{staging}")
-    with engine.connect() as db:
-        statuses = {row[0] for row in db.execute(sa.text("SELECT status FROM meta_sync_runs"))}
-        records, task_seconds = db.execute(
-            sa.text("SELECT SUM(fetched), SUM(duration_seconds) FROM meta_sync_runs")
-        ).one()
-    if statuses != {"success"}:
-        raise RuntimeError(f"sync runs ended with {statuses}")
-    return wall, float(task_seconds), usage.ru_maxrss / 1024, int(records)
+        tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-40:])
+        raise RuntimeError(f"airflow dags test failed with {process.returncode}:\n{tail}")
+    return wall, usage.ru_maxrss / 1024, requests
 
 
-def run_baseline(sim) -> tuple[float, int]:
-    """Fetch every page of every entity with the same hook and discard it."""
-    from connectwise.entities import REGISTRY
-    from connectwise.hook import ConnectWiseHook
-    from connectwise.site import site_from_connection
+def additions_task(staging_url: str) -> dict[str, float]:
+    """The additions task's own row of the run history (seconds, requests, records)."""
+    engine = sa.create_engine(staging_url)
+    with engine.connect() as connection:
+        row = connection.execute(
+            sa.text(
+                "SELECT duration_seconds, http_requests, fetched FROM meta_sync_runs "
+                "WHERE entity = :entity"
+            ),
+            {"entity": ADDITIONS},
+        ).one_or_none()
+    engine.dispose()
+    if row is None:
+        return {}
+    return {"seconds": float(row[0]), "requests": float(row[1]), "records": float(row[2])}
 
-    spec = simulator_connection(sim)
-    hook = ConnectWiseHook(
-        site=site_from_connection(spec["host"], spec["login"], spec["password"], spec["extra"])
+
+def measure_run(sim: SimulatorProcess, kind: str, optional: tuple[str, ...]) -> DagRun:
+    """One floor pass, then one DAG run into fresh staging of ``kind``."""
+    floor = measure_floor(sim, 1, optional=optional, warm_up=False)
+    workdir = Path(tempfile.mkdtemp(prefix="cw-bench-sync-"))
+    try:
+        with fresh_staging(kind, workdir) as staging_url:
+            wall, rss, requests = run_dag(sim, staging_url, workdir)
+            engine = sa.create_engine(staging_url)
+            figures = sync_figures(engine)
+            engine.dispose()
+            extra = additions_task(staging_url) if optional else {}
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if figures.statuses != {"success"}:
+        raise RuntimeError(f"sync runs ended with {sorted(figures.statuses)}")
+    return DagRun(wall, figures, requests, rss, floor.median, extra)
+
+
+def probe_memory(sim: SimulatorProcess, traced: bool) -> dict[str, Any]:
+    """Run ``bench/pipeline_memory.py`` in a process of its own; return its document."""
+    workdir = Path(tempfile.mkdtemp(prefix="cw-bench-memory-"))
+    env = dict(
+        os.environ,
+        AIRFLOW_HOME=str(workdir / "airflow"),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        CONNECTWISE_INCLUDE_DIR=str(ROOT / "include"),
+        AIRFLOW_CONN_CONNECTWISE_DEFAULT=json.dumps(simulator_connection(sim)),
     )
-    started = time.monotonic()
-    parent_ids: dict[str, list[int]] = {}
-    for entity in REGISTRY:
-        if entity.optional:  # opt-in entities are off in the shipped mapping
-            continue
-        endpoints = (
-            [entity.endpoint_for(parent) for parent in parent_ids[entity.parent]]
-            if entity.parent
-            else [entity.endpoint]
-        )
-        ids: list[int] = []
-        for endpoint in endpoints:
-            for page in hook.paginate(endpoint):
-                ids.extend(record["id"] for record in page)
-        parent_ids[entity.name] = ids
-    return time.monotonic() - started, hook.stats.requests
-
-
-def measure(scale: str, latency: int) -> Result:
-    from simulator.testing import SimulatorProcess
-
-    with SimulatorProcess(scale=scale, seed=1, extra_args=["--latency-ms", str(latency)]) as sim:
-        baseline_seconds, baseline_requests = run_baseline(sim)
-        sim.reset_stats()
-        workdir = Path(tempfile.mkdtemp(prefix="cw-bench-"))
-        try:
-            wall, task_seconds, rss, records = run_dag(sim, workdir)
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
-        requests = sim.stats()["requests_total"]
-    result = Result(
-        scale,
-        latency,
-        records,
-        requests,
-        wall,
-        task_seconds,
-        rss,
-        baseline_seconds,
-        baseline_requests,
-    )
-    print(
-        f"{scale:>6} {latency:>4} ms: {records} records in {wall:.1f} s "
-        f"({result.rate:.0f}/s, {task_seconds:.1f} s in tasks), {requests} requests, "
-        f"peak RSS {rss:.0f} MB; baseline {baseline_seconds:.1f} s "
-        f"({baseline_requests} requests), ratio {result.ratio:.1f}x",
-        flush=True,
-    )
-    return result
-
-
-def render(results: list[Result]) -> str:
-    lines = [
-        f"Measured {datetime.now(UTC):%Y-%m-%d} on {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}, SQLite staging, `airflow dags test` (all tasks in one "
-        "process, Airflow start-up included). Baseline: the same hook reading every page of "
-        "every entity and discarding it, against the same simulator, in the same run.",
-        "",
-        "| scale | API latency | records | HTTP requests | wall time | records/s | time in "
-        "sync tasks | peak RSS | bare fetch | sync tasks ÷ bare fetch | wall ÷ bare fetch |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+    command = [
+        sys.executable,
+        str(ROOT / "bench" / "pipeline_memory.py"),
+        "--simulator",
+        sim.base_url,
+        "--staging-url",
+        f"sqlite:///{workdir / 'staging.db'}",
+        *(["--tracemalloc"] if traced else []),
     ]
-    for r in results:
-        lines.append(
-            f"| {r.scale} | {r.latency_ms} ms | {r.records:,} | {r.requests} | "
-            f"{r.wall_seconds:.1f} s | {r.rate:,.0f} | {r.task_seconds:.1f} s | "
-            f"{r.peak_rss_mb:.0f} MB | {r.baseline_seconds:.1f} s | {r.task_ratio:.1f}× | "
-            f"{r.ratio:.1f}× |"
-        )
-    by_key = {(r.scale, r.latency_ms): r for r in results}
-    large, small = by_key.get(("large", 0)), by_key.get(("small", 0))
-    if large and small:
-        lines += [
-            "",
-            f"Targets: large at 0 ms end to end {large.wall_seconds:.1f} s (target ≤ 60 s); "
-            f"the pipeline inside the sync tasks ÷ bare fetch {large.task_ratio:.1f}× (target "
-            f"≤ 3×); whole Airflow run ÷ bare fetch {large.ratio:.1f}× (it adds Airflow's fixed "
-            "start-up and per-task cost, about 10 s here, which no pipeline change removes); "
-            f"peak RSS large ÷ small {large.peak_rss_mb / small.peak_rss_mb:.2f} (target ≤ 1.3).",
-        ]
-    return "\n".join(lines)
+    try:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"pipeline_memory.py failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def measure_scale(
+    scale: str, stagings: list[str], repeats: int, optional: tuple[str, ...], memory: bool
+) -> ScaleResult:
+    """Warm the simulator, then the DAG runs per staging, then the memory probes."""
+    result = ScaleResult(scale, len(entities_read(optional)))
+    with SimulatorProcess(scale=scale, seed=SEED, quiet=True) as sim:
+        warm = measure_floor(sim, 1, optional=optional)  # the warm-up pass, then one timed
+        print(f"{scale}: simulator warm; floor {warm.median:.2f} s", flush=True)
+        floors: list[float] = []
+        for kind in stagings:
+            runs = result.runs.setdefault(kind, [])
+            for number in range(repeats):
+                run = measure_run(sim, kind, optional)
+                runs.append(run)
+                floors.append(run.floor_seconds)
+                print(
+                    f"{scale} {kind} run {number + 1}: {run.wall:.1f} s whole run, "
+                    f"{run.figures.task_seconds:.1f} s in sync tasks, floor "
+                    f"{run.floor_seconds:.2f} s ({run.task_ratio:.1f}×), {run.requests} "
+                    f"requests, RSS {run.rss_mb:.0f} MB",
+                    flush=True,
+                )
+        result.floor = Floor(tuple(floors), warm.requests, warm.records)
+        if memory:
+            result.memory = {"rss": probe_memory(sim, False), "traced": probe_memory(sim, True)}
+            traced = result.memory["traced"]
+            print(
+                f"{scale} pipeline: tracemalloc peak {traced['peak_mb']:.1f} MB, RSS growth "
+                f"{result.memory['rss']['rss_growth_mb']:.1f} MB, preflight "
+                f"{traced['preflight_requests']} requests",
+                flush=True,
+            )
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", nargs="+", default=["small", "medium", "large"])
-    parser.add_argument("--latencies", nargs="+", type=int, default=[0, 150])
-    parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument(
+        "--stagings", nargs="+", choices=("sqlite", "postgres"), default=["sqlite", "postgres"]
+    )
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--additions", action="store_true", help="the optional agreement additions section"
+    )
+    add_output_options(parser)
     args = parser.parse_args()
+    if args.additions:
+        publish(args, "Optional: agreement additions", run_additions(args))
+        return
     results = [
-        measure(scale, latency)
-        for scale in args.scales
-        for latency in args.latencies
-        if not (scale == "small" and latency)
+        measure_scale(scale, args.stagings, args.repeats, (), memory=True) for scale in args.scales
     ]
-    text = render(results)
-    print("\n" + text)
-    if not args.no_write:
-        write_section("Initial sync", text)
+    publish(args, "Initial sync", render(results, args.repeats))
+
+
+def run_additions(args: argparse.Namespace) -> str:
+    """The initial sync with the additions enabled in the mapping (SQLite staging)."""
+    from tests.support import mapping_with_additions
+
+    folder = Path(tempfile.mkdtemp(prefix="cw-bench-additions-"))
+    os.environ["CONNECTWISE_MAPPING_FILE"] = mapping_with_additions(folder)
+    try:
+        results = [
+            measure_scale(scale, ["sqlite"], args.repeats, (ADDITIONS,), memory=False)
+            for scale in args.scales
+        ]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return render_additions(results, args.repeats)
 
 
 if __name__ == "__main__":

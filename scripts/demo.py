@@ -15,15 +15,19 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+
+import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
 
-from local_airflow import AIRFLOW, airflow_environment  # noqa: E402
+from scripts.local_airflow import AIRFLOW, airflow_environment  # noqa: E402
 
 SHOWN = re.compile(r"\[connectwise\.(engine|jobs)\]|end task task_id=|Dag run .* state")
 NOISE = re.compile(r"^\S+Z \[\w+\s*\] | \[[\w.]+\] loc=\S+$|\s+loc=\S+$")
+SUMMARY_HEADER = "==> What landed in staging (.demo/staging.db)"
 
 
 def main() -> int:
@@ -100,24 +104,51 @@ def stream(command: list[str], env: dict[str, str]) -> int:
     return process.returncode
 
 
-def print_summary(staging: Path, elapsed: float, requests: int) -> None:
-    """Print per-entity figures from the run history and the staging tables."""
-    import sqlalchemy as sa
+@dataclass(frozen=True)
+class SyncFigures:
+    """What the initial sync's run-history rows (``meta_sync_runs``) add up to."""
+
+    records: int  # SUM(fetched)
+    task_seconds: float  # SUM(duration_seconds): each sync task's own time, added up
+    rows: int
+    statuses: frozenset[str]
+
+
+def sync_figures(engine: sa.Engine) -> SyncFigures:
+    """Sum the run history of the sync tasks: records fetched and seconds inside the tasks."""
+    with engine.connect() as connection:
+        records, seconds, rows = connection.execute(
+            sa.text("SELECT SUM(fetched), SUM(duration_seconds), COUNT(*) FROM meta_sync_runs")
+        ).one()
+        statuses = connection.execute(sa.text("SELECT DISTINCT status FROM meta_sync_runs"))
+        found = frozenset(str(row[0]) for row in statuses)
+    return SyncFigures(int(records or 0), float(seconds or 0.0), int(rows), found)
+
+
+def figures_line(figures: SyncFigures, requests: int, elapsed: float) -> str:
+    """Return the demo's closing line (the README quotes it)."""
+    return (
+        f"{figures.records} records fetched with {requests} HTTP requests; "
+        f"{figures.task_seconds:.1f} s inside the sync tasks, {elapsed:.1f} s for the whole "
+        "Airflow run."
+    )
+
+
+def summary_text(staging: Path, elapsed: float, requests: int) -> str:
+    """Return what landed per table, then the figures line (the README quotes both)."""
     from connectwise.staging.database import create_staging_engine
     from connectwise.staging.reports import entity_summary, format_summary
 
     engine = create_staging_engine(f"sqlite:///{staging}")
-    summary = entity_summary(engine)
-    with engine.connect() as connection:
-        fetched, seconds = connection.execute(
-            sa.text("SELECT SUM(fetched), SUM(duration_seconds) FROM meta_sync_runs")
-        ).one()
-    step("What landed in staging (.demo/staging.db)")
-    print(format_summary(summary))
-    print(
-        f"\n{int(fetched)} records fetched with {requests} HTTP requests; "
-        f"{seconds:.1f} s inside the sync tasks, {elapsed:.1f} s for the whole Airflow run."
-    )
+    table = format_summary(entity_summary(engine))
+    line = figures_line(sync_figures(engine), requests, elapsed)
+    engine.dispose()
+    return f"{SUMMARY_HEADER}\n{table}\n\n{line}"
+
+
+def print_summary(staging: Path, elapsed: float, requests: int) -> None:
+    """Print per-entity figures from the run history and the staging tables."""
+    print("\n" + summary_text(staging, elapsed, requests), flush=True)
     print(
         "Explore: sqlite3 .demo/staging.db 'SELECT * FROM meta_sync_runs' "
         "(run history), stg_<entity> tables, meta_quarantine."
