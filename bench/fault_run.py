@@ -1,8 +1,10 @@
 """A long fault run: the initial sync against a simulator throttling to 60 requests/minute,
 with 10% 5xx answers and 5% truncated bodies, then a record-by-record comparison with the truth.
 
-    .venv/bin/python bench/fault_run.py [--scale small]
+    .venv/bin/python bench/fault_run.py [--scale small] [--page-size 10]
+        [--throttle-per-minute 60]
 
+In-process (preflight, then every entity), 10 records per page so the throttle really bites.
 Prints duration, requests, retries and throttling, and writes them to docs/benchmarks.md
 (section "Fault run"). Exits non-zero if staging differs from the simulator's truth.
 """
@@ -22,19 +24,21 @@ sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="cw-fault-run-"))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
-from bench.report import write_section  # noqa: E402
+from bench.floor import entities_read  # noqa: E402
+from bench.report import add_output_options, publish  # noqa: E402
 from scripts.live_airflow import simulator_connection  # noqa: E402
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="Initial sync under throttling and faults")
     parser.add_argument("--scale", default="small")
-    parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--page-size", type=int, default=10)
+    parser.add_argument("--throttle-per-minute", type=int, default=60)
+    add_output_options(parser)
     args = parser.parse_args()
 
     import sqlalchemy as sa
     from connectwise import jobs
-    from connectwise.entities import REGISTRY
     from connectwise.staging.database import create_staging_engine
 
     from simulator.testing import SimulatorProcess
@@ -42,7 +46,7 @@ def main() -> int:
 
     faults = [
         "--throttle-per-minute",
-        "60",
+        str(args.throttle_per_minute),
         "--retry-after-seconds",
         "30",
         "--error-rate",
@@ -53,14 +57,12 @@ def main() -> int:
     with SimulatorProcess(scale=args.scale, seed=4, extra_args=faults) as sim:
         os.environ["AIRFLOW_CONN_CONNECTWISE_DEFAULT"] = json.dumps(
             # many small pages, so the throttle really bites
-            simulator_connection(sim, max_retries=20, page_size=10)
+            simulator_connection(sim, max_retries=20, page_size=args.page_size)
         )
         engine = create_staging_engine(f"sqlite:///{tempfile.mkdtemp()}/staging.db")
         started = time.monotonic()
         jobs.run_preflight(jobs.open_job(engine=engine))
-        for entity in REGISTRY:
-            if entity.optional:  # opt-in entities are off in the shipped mapping
-                continue
+        for entity in entities_read():
             jobs.run_sync(jobs.open_job(engine=engine), entity.name, mode="full", run_id="fault")
         elapsed = time.monotonic() - started
         stats = sim.stats()
@@ -71,10 +73,11 @@ def main() -> int:
             sa.text("SELECT SUM(fetched), SUM(retries), SUM(throttled) FROM meta_sync_runs")
         ).one()
     text = (
-        f"Scale {args.scale}, simulator throttling to 60 requests per minute (then 429 with "
-        "Retry-After: 30, as in ConnectWise's own example), 10% 5xx answers and 5% "
-        "truncated JSON bodies. The initial sync "
-        f"(preflight + {len(REGISTRY)} entities, in-process, 10 records per page) took "
+        f"Scale {args.scale}, simulator throttling to {args.throttle_per_minute} requests per "
+        "minute (then 429 with Retry-After: 30, as in ConnectWise's own example), 10% 5xx "
+        "answers and 5% truncated JSON bodies. The initial sync "
+        f"(preflight + {len(entities_read())} entities, in-process, {args.page_size} records "
+        "per page) took "
         f"{elapsed:.0f} s for "
         f"{int(fetched)} records and {stats['requests_total']} requests: "
         f"{stats['throttled']} answered 429, {stats['faults']['5xx']} 5xx and "
@@ -82,9 +85,7 @@ def main() -> int:
         f"retries of sync requests ({int(throttled)} throttled). Staging equals the "
         "simulator's truth record by record afterwards."
     )
-    print(text)
-    if not args.no_write:
-        write_section("Fault run", text)
+    publish(args, "Fault run", text)
     return 0
 
 

@@ -23,7 +23,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="cw-bench-push-"))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
-from bench.report import write_section  # noqa: E402
+from bench.report import add_output_options, publish  # noqa: E402
 from scripts.live_airflow import simulator_connection  # noqa: E402
 
 
@@ -60,12 +60,21 @@ def fill_outbox(engine, sim, rows: int) -> None:
         )
 
 
+def default_budget() -> int:
+    """The hook's default ``requests_per_minute``."""
+    from dataclasses import fields
+
+    from connectwise.site import ConnectWiseSite
+
+    return next(f.default for f in fields(ConnectWiseSite) if f.name == "requests_per_minute")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Write-back cost at API latency")
     parser.add_argument("--rows", type=int, default=1000)
     parser.add_argument("--latency-ms", type=int, default=150)
     parser.add_argument("--parallel", type=int, default=8)
-    parser.add_argument("--no-write", action="store_true")
+    add_output_options(parser)
     args = parser.parse_args()
 
     import logging
@@ -103,8 +112,8 @@ def main() -> None:
     table = [
         f"{args.rows:,} new contacts, then {args.rows:,} to-dos for them, pushed in-process "
         f"against the simulator with {args.latency_ms} ms latency per request, "
-        f"`max_parallel_requests` {args.parallel}, the default request budget of 900 requests "
-        "a minute, SQLite staging.",
+        f"`max_parallel_requests` {args.parallel}, the default request budget of "
+        f"{default_budget()} requests a minute, SQLite staging; one run per flow.",
         "",
         "| flow | rows sent | failed / skipped | HTTP requests | wall time | rows/s |",
         "|---|---|---|---|---|---|",
@@ -122,10 +131,7 @@ def main() -> None:
         "request budget (ConnectWise throttles above about 1,000 requests a minute), not the "
         "latency, sets the pace once requests run in parallel.",
     ]
-    text = "\n".join(table)
-    print("\n" + text)
-    if not args.no_write:
-        write_section("Write-back", text)
+    publish(args, "Write-back", "\n".join(table))
 
 
 if __name__ == "__main__":

@@ -5,9 +5,11 @@ however many arrive. This starts the standalone receiver (``python -m connectwis
 against a simulator (scale medium, for its signing key and records) and a staging database,
 posts signed deliveries one at a time and then from parallel senders, and reports answer-time
 percentiles; then it applies the inbox with ``process.drain`` and reports deliveries per second.
-Prints and writes docs/benchmarks.md (section "Callback receiver").
+Prints and writes docs/benchmarks.md (sections "Callback receiver (sqlite)" and
+"(postgres)"; PostgreSQL staging in a database of its own, dropped afterwards).
 
-    .venv/bin/python bench/receiver.py [--deliveries 1000] [--senders 8] [--staging sqlite|postgres]
+    .venv/bin/python bench/receiver.py [--deliveries 1000] [--senders 8] [--scale medium]
+        [--staging sqlite postgres]
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,28 +36,19 @@ os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
 import httpx  # noqa: E402
 
-from bench.report import write_section  # noqa: E402
+from bench.postgres import own_database  # noqa: E402
+from bench.report import add_output_options, publish  # noqa: E402
 from scripts.live_airflow import simulator_connection  # noqa: E402
 
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
-
-def staging_database(kind: str, work: Path) -> tuple[str, object]:
-    """A fresh staging URL and a cleanup function."""
+@contextmanager
+def staging_database(kind: str, work: Path) -> Iterator[str]:
+    """A fresh staging URL: an SQLite file, or a PostgreSQL database of our own."""
     if kind == "sqlite":
-        return f"sqlite:///{work / 'staging.db'}", lambda: None
-    import sqlalchemy as sa
-
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(POSTGRES)
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-
-    def drop() -> None:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-
-    return f"{POSTGRES}?options=-csearch_path%3D{schema}", drop
+        yield f"sqlite:///{work / 'staging.db'}"
+        return
+    with own_database("cw_bench_receiver") as url:
+        yield url
 
 
 def signed_deliveries(sim, count: int) -> list[bytes]:
@@ -112,43 +107,18 @@ def post_all(url: str, bodies: list[bytes], key: str, senders: int) -> tuple[lis
     return timings, time.perf_counter() - started
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Callback receiver answer time and drain rate")
-    parser.add_argument("--deliveries", type=int, default=1000)
-    parser.add_argument("--senders", type=int, default=8)
-    parser.add_argument("--staging", choices=["sqlite", "postgres"], default="sqlite")
-    args = parser.parse_args()
-
-    from connectwise import jobs
-    from connectwise.callbacks import install, process
-    from connectwise.entities import REGISTRY
-    from connectwise.staging.database import create_staging_engine
-
-    from simulator.testing import free_port, running_simulator
-
-    work = Path(tempfile.mkdtemp(prefix="cw-bench-receiver-"))
-    url, cleanup = staging_database(args.staging, work)
-    port = free_port()
+@contextmanager
+def running_receiver(port: int, work: Path) -> Iterator[str]:
+    """``python -m connectwise.callbacks`` on ``port``; yield its base URL once healthy."""
     base = f"http://127.0.0.1:{port}/connectwise"
-    with running_simulator(scale="medium", seed=3) as sim:
-        connection = simulator_connection(sim, callback_url=base)
-        os.environ["AIRFLOW_CONN_CONNECTWISE_DEFAULT"] = json.dumps(connection)
-        os.environ["AIRFLOW_CONN_CONNECTWISE_STAGING"] = json.dumps(
-            {"conn_type": "generic", "extra": {"sqlalchemy_url": url}}
-        )
-        engine = create_staging_engine(url)
-        job = jobs.open_job(engine=engine)
-        for entity in REGISTRY.in_dependency_order():
-            if not entity.optional:
-                jobs.run_sync(job, entity.name, mode="full", run_id="initial")
-        env = {
-            **os.environ,
-            "CONNECTWISE_RECEIVER_PORT": str(port),
-            "CONNECTWISE_RECEIVER_HOST": "127.0.0.1",
-            "CONNECTWISE_INCLUDE_DIR": str(ROOT / "include"),
-            "PYTHONPATH": os.pathsep.join([str(ROOT / "plugins"), str(ROOT)]),
-        }
-        log = (work / "receiver.log").open("wb")
+    env = {
+        **os.environ,
+        "CONNECTWISE_RECEIVER_PORT": str(port),
+        "CONNECTWISE_RECEIVER_HOST": "127.0.0.1",
+        "CONNECTWISE_INCLUDE_DIR": str(ROOT / "include"),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "plugins"), str(ROOT)]),
+    }
+    with (work / "receiver.log").open("wb") as log:
         receiver = subprocess.Popen(
             [sys.executable, "-m", "connectwise.callbacks"],
             env=env,
@@ -157,58 +127,112 @@ def main() -> None:
             start_new_session=True,
         )
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline or receiver.poll() is not None:
-                    raise RuntimeError("the receiver did not start")
-                time.sleep(0.2)
+            wait_healthy(base, receiver)
+            yield base
+        finally:
+            os.killpg(receiver.pid, signal.SIGTERM)
+            receiver.wait(timeout=20)
+
+
+def wait_healthy(base: str, receiver: subprocess.Popen[bytes]) -> None:
+    """Wait until the receiver answers ``/health`` (60 s at most)."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or receiver.poll() is not None:
+            raise RuntimeError("the receiver did not start")
+        time.sleep(0.2)
+
+
+def measure(args: argparse.Namespace, kind: str) -> str:
+    """Initial sync, deliveries one at a time and in parallel, then the drain; the section."""
+    from connectwise import jobs
+    from connectwise.callbacks import install, process
+    from connectwise.staging.database import create_staging_engine
+
+    from bench.floor import entities_read
+    from simulator.testing import free_port, running_simulator
+
+    work = Path(tempfile.mkdtemp(prefix="cw-bench-receiver-"))
+    port = free_port()
+    with (
+        staging_database(kind, work) as url,
+        running_simulator(scale=args.scale, seed=3) as sim,
+    ):
+        connection = simulator_connection(sim, callback_url=f"http://127.0.0.1:{port}/connectwise")
+        os.environ["AIRFLOW_CONN_CONNECTWISE_DEFAULT"] = json.dumps(connection)
+        os.environ["AIRFLOW_CONN_CONNECTWISE_STAGING"] = json.dumps(
+            {"conn_type": "generic", "extra": {"sqlalchemy_url": url}}
+        )
+        engine = create_staging_engine(url)
+        job = jobs.open_job(engine=engine)
+        for entity in entities_read():
+            jobs.run_sync(job, entity.name, mode="full", run_id="initial")
+        with running_receiver(port, work) as base:
             target = f"{base}/callbacks/{install.callback_token(job.hook.site)}?recordId="
             key = sim.sim.signing_key
             half = args.deliveries // 2
             bodies = signed_deliveries(sim, args.deliveries)
             serial, serial_wall = post_all(target, bodies[:half], key, 1)
             parallel, parallel_wall = post_all(target, bodies[half:], key, args.senders)
-        finally:
-            os.killpg(receiver.pid, signal.SIGTERM)
-            receiver.wait(timeout=20)
-            log.close()
         started = time.perf_counter()
         figures = process.drain(jobs.open_job(engine=engine), "bench-drain", batch_size=500)
         drain_wall = time.perf_counter() - started
-    cleanup()
+        engine.dispose()
+    return render(args, kind, (serial, serial_wall), (parallel, parallel_wall), figures, drain_wall)
 
-    ms = lambda value: f"{value * 1000:.1f} ms"  # noqa: E731
+
+def render(
+    args: argparse.Namespace,
+    kind: str,
+    serial: tuple[list[float], float],
+    parallel: tuple[list[float], float],
+    figures: dict,
+    drain_wall: float,
+) -> str:
+    """The "Callback receiver (<staging>)" section."""
 
     def row(label: str, timings: list[float], wall: float) -> str:
         p = percentiles(timings)
-        cells = " | ".join(ms(p[key]) for key in ("p50", "p95", "p99", "max"))
+        cells = " | ".join(f"{p[key] * 1000:.1f} ms" for key in ("p50", "p95", "p99", "max"))
         return f"| {label} | {len(timings)} | {cells} | {len(timings) / wall:.0f}/s |"
 
-    body = f"""
+    mean = statistics.mean(serial[0] + parallel[0]) * 1000
+    return f"""
 Standalone receiver (`python -m connectwise.callbacks`, one uvicorn worker) with staging on
-{args.staging}, signed contact deliveries from a simulator at scale medium; every delivery is
-verified (signing key cached after the first) and committed to the inbox before the answer.
-Then `process.drain` applies the inbox (latest delivery per record, mapped from the delivery,
-checked, upserted). 2 cores, shared with the sender.
+{kind}, signed contact deliveries from a simulator at scale {args.scale} (in this process);
+every delivery is verified (signing key cached after the first) and committed to the inbox
+before the answer. Then `process.drain` applies the inbox (latest delivery per record, mapped
+from the delivery, checked, upserted). {os.cpu_count()} cores, shared with the sender.
 
 | | deliveries | p50 | p95 | p99 | max | throughput |
 |---|---:|---:|---:|---:|---:|---:|
-{row("one sender", serial, serial_wall)}
-{row(f"{args.senders} senders", parallel, parallel_wall)}
+{row("one sender", *serial)}
+{row(f"{args.senders} senders", *parallel)}
 
 Drain: {figures["deliveries"]} deliveries ({figures["applied"]} applied, {figures["superseded"]}
 superseded by a later delivery of the same record) in {drain_wall:.1f} s =
 {figures["deliveries"] / drain_wall:.0f} deliveries/s, {figures["batches"]} batches.
-ConnectWise's limit is 5 s per delivery; the mean answer was
-{statistics.mean(serial + parallel) * 1000:.1f} ms.
+ConnectWise's limit is 5 s per delivery; the mean answer was {mean:.1f} ms.
 """
-    print(body)
-    write_section(f"Callback receiver ({args.staging})", body)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Callback receiver answer time and drain rate")
+    parser.add_argument("--deliveries", type=int, default=1000)
+    parser.add_argument("--senders", type=int, default=8)
+    parser.add_argument("--scale", default="medium")
+    parser.add_argument(
+        "--staging", nargs="+", choices=["sqlite", "postgres"], default=["sqlite", "postgres"]
+    )
+    add_output_options(parser)
+    args = parser.parse_args()
+    for kind in args.staging:
+        publish(args, f"Callback receiver ({kind})", measure(args, kind))
 
 
 if __name__ == "__main__":

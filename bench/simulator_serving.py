@@ -1,16 +1,16 @@
-"""Measure how many records/s the simulator serves at scale ``large``.
+"""Measure how many records/s the simulator serves (scale ``large`` by default).
 
-Runs ``python -m simulator --scale large`` as a subprocess, reads all contacts several ways
-at pageSize 1000, prints records/s and writes them into ``simulator/README.md`` ("Serving
-rate" section). Usage: ``.venv/bin/python bench/simulator_serving.py``.
+Runs ``python -m simulator`` as a subprocess and reads all contacts several ways at pageSize
+1000 with one client: per way one warm-up read (it warms the simulator's JSON cache and the
+connection), then ``--repeats`` timed reads; prints records/s, median (min–max), and writes
+docs/benchmarks.md (section "Simulator serving rate").
+
+    .venv/bin/python bench/simulator_serving.py [--scale large] [--repeats 3]
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-import platform
-import re
+import argparse
 import sys
 import time
 from collections.abc import Callable
@@ -19,13 +19,13 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
 
+from bench.report import add_output_options, publish, spread  # noqa: E402
 from simulator.testing import SimulatorProcess  # noqa: E402
 
 ENTITY = "company/contacts"
 PAGE = 1000
-README = ROOT / "simulator" / "README.md"
 
 
 def _session(sim: SimulatorProcess) -> requests.Session:
@@ -85,65 +85,63 @@ def forward_only_raw(session: requests.Session, url: str, total: int) -> int:
         next_url, params = link.split(";")[0].strip("<>"), None
 
 
-def measure(label: str, run: Callable[[], int]) -> tuple[str, int, float]:
+def measure(label: str, run: Callable[[], int], repeats: int) -> tuple[str, int, list[float]]:
+    """One warm-up read, then ``repeats`` timed reads; return label, records, records/s."""
     run()  # warm the JSON cache and the connection
-    start = time.perf_counter()
-    records = run()
-    elapsed = time.perf_counter() - start
-    rate = records / elapsed
-    print(f"{label:<55} {records:>6} records {elapsed:6.2f} s {rate:>9,.0f} records/s")
-    return label, records, rate
+    rates = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        records = run()
+        rates.append(records / (time.perf_counter() - start))
+    print(f"{label:<55} {records:>6} records {spread(rates, 0):>24} records/s", flush=True)
+    return label, records, rates
 
 
-def write_readme(results: list[tuple[str, int, float]]) -> None:
-    machine = (
-        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}"
-    )
+def render(scale: str, repeats: int, results: list[tuple[str, int, list[float]]]) -> str:
+    """The "Simulator serving rate" section."""
     lines = [
-        "## Serving rate",
-        "",
-        f"Measured {dt.date.today().isoformat()} by `bench/simulator_serving.py` on {machine}: "
-        f"scale `large`, `{ENTITY}`, pageSize {PAGE}, one client, loopback HTTP (client time "
-        "included; full records are bound by the client's JSON decoding, the last row shows "
-        "the server's own rate).",
+        f"Scale `{scale}`, `{ENTITY}`, pageSize {PAGE}, one client (`requests`), loopback HTTP, "
+        f"the simulator in a process of its own; per way one warm-up read, then {repeats} timed "
+        "read(s), records/s as median (min–max). Client time is included: full records are "
+        "bound by the client's JSON decoding; the last row shows the server's own rate.",
         "",
         "| read | records | records/s |",
         "|---|---:|---:|",
-        *(f"| {label} | {records} | {rate:,.0f} |" for label, records, rate in results),
-        "",
+        *(
+            f"| {label} | {records} | {spread(rates, 0, grouped=True)} |"
+            for label, records, rates in results
+        ),
     ]
-    text = README.read_text() if README.exists() else "# ConnectWise simulator\n"
-    section = "\n".join(lines)
-    if "## Serving rate" in text:
-        pattern = r"## Serving rate\n.*?(?=\n## |\Z)"
-        text = re.sub(pattern, section.rstrip() + "\n", text, flags=re.S)
-    else:
-        text = text.rstrip() + "\n\n" + section
-    README.write_text(text)
+    return "\n".join(lines)
 
 
 def main() -> None:
-    with SimulatorProcess(scale="large") as sim:
+    parser = argparse.ArgumentParser(description="Records/s the simulator serves")
+    parser.add_argument("--scale", default="large")
+    parser.add_argument("--repeats", type=int, default=3)
+    add_output_options(parser)
+    args = parser.parse_args()
+    with SimulatorProcess(scale=args.scale, quiet=True) as sim:
         session = _session(sim)
         url = f"{sim.api_url}/{ENTITY}"
         since = {"conditions": "lastUpdated > [2024-01-01T00:00:00Z]"}
         ids_only = {"fields": "id"}
         total = session.get(f"{url}/count").json()["count"]
-        results = [
-            measure("page-number paging", lambda: page_number(session, url, {})),
-            measure("keyset paging (id > last, orderBy id asc)", lambda: keyset(session, url, {})),
-            measure("keyset paging + lastUpdated > [...]", lambda: keyset(session, url, since)),
-            measure("forward-only (pageId)", lambda: forward_only(session, url, {})),
-            measure("page-number paging, fields=id", lambda: page_number(session, url, ids_only)),
-            measure("keyset paging, fields=id", lambda: keyset(session, url, ids_only)),
-            measure("forward-only, fields=id", lambda: forward_only(session, url, ids_only)),
-            measure(
+        ways: list[tuple[str, Callable[[], int]]] = [
+            ("page-number paging", lambda: page_number(session, url, {})),
+            ("keyset paging (id > last, orderBy id asc)", lambda: keyset(session, url, {})),
+            ("keyset paging + lastUpdated > [...]", lambda: keyset(session, url, since)),
+            ("forward-only (pageId)", lambda: forward_only(session, url, {})),
+            ("page-number paging, fields=id", lambda: page_number(session, url, ids_only)),
+            ("keyset paging, fields=id", lambda: keyset(session, url, ids_only)),
+            ("forward-only, fields=id", lambda: forward_only(session, url, ids_only)),
+            (
                 "forward-only, body not decoded by the client",
                 lambda: forward_only_raw(session, url, total),
             ),
         ]
-    write_readme(results)
+        results = [measure(label, run, args.repeats) for label, run in ways]
+    publish(args, "Simulator serving rate", render(args.scale, args.repeats, results))
 
 
 if __name__ == "__main__":
