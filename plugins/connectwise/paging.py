@@ -32,7 +32,6 @@ def id_windows(first: int, last: int, parts: int) -> list[tuple[int, int | None]
 
 
 PAGES_PER_READER = 4  # fewer pages per reader waste more short pages at window ends
-MAX_WAITING_PAGES = 4  # decoded pages held for the consumer: bounds memory (~1-5 MB each)
 
 
 def read_pages(
@@ -52,14 +51,18 @@ def read_pages(
     reader more costs at most one request more. Pages arrive in id order within a window but
     windows interleave; callers upsert, so order across pages does not matter. Without
     ``start_after`` the first window starts at the smallest id (one request to find it); the
-    largest id is one request too.
+    largest id is one request too. Pages are fetched in background threads (one page ahead when
+    there is a single reader), and at most one page per reader plus the consumer's exists at
+    once: memory follows the readers, not the entity.
     """
     page_size = hook.site.page_size
     pages = -(-expected // page_size) if expected is not None else None
     readers = min(parallelism, pages // PAGES_PER_READER) if pages is not None else parallelism
     if readers <= 1:
-        yield from hook.paginate(
-            endpoint, conditions=conditions, fields=fields, start_after=start_after or 0
+        yield from prefetch(
+            hook.paginate(
+                endpoint, conditions=conditions, fields=fields, start_after=start_after or 0
+            )
         )
         return
     first = (
@@ -77,11 +80,14 @@ def read_pages(
         )
         for after, up_to in windows
     ]
-    yield from interleave(sources, depth=min(readers, MAX_WAITING_PAGES))
+    # Each reader can have a request in flight while the consumer works on one page.
+    yield from interleave(sources, depth=readers + 1)
 
 
 def prefetch(pages: Iterable[list[Record]], depth: int = 2) -> Iterator[list[Record]]:
-    """Yield from ``pages`` while a background thread already fetches the next ``depth``.
+    """Yield from ``pages`` while a background thread already fetches the next one.
+
+    ``depth`` counts the page the consumer works on: 2 keeps one page coming while it does.
 
     Waiting on the network then overlaps with mapping, checking and loading the current page.
     """
@@ -91,16 +97,23 @@ def prefetch(pages: Iterable[list[Record]], depth: int = 2) -> Iterator[list[Rec
 def interleave(sources: Sequence[Iterable[list[Record]]], depth: int) -> Iterator[list[Record]]:
     """Yield the pages of ``sources``, each read in its own thread, as they arrive.
 
-    At most ``depth`` pages wait in memory. A reader's error is re-raised in the consumer;
-    when the consumer stops early, the readers stop after their current page.
+    At most ``depth`` pages exist at once, counting those being fetched, those waiting and the
+    one the consumer works on: a reader takes a slot before it asks for a page and the consumer
+    gives it back when it asks for the next, so a slow consumer bounds memory, not the readers.
+    A reader's error is re-raised in the consumer; when the consumer stops early, the readers
+    stop after their current page.
     """
-    buffer: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    buffer: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    slots = threading.Semaphore(max(1, depth))
     stop = threading.Event()
 
     def read(source: Iterable[list[Record]]) -> None:
+        pages = iter(source)
         try:
-            for page in source:
-                if stop.is_set():
+            while True:
+                slots.acquire()
+                page = None if stop.is_set() else next(pages, None)
+                if page is None:
                     return
                 buffer.put(page)
         except BaseException as exc:  # handed to the consumer, which re-raises it
@@ -124,8 +137,11 @@ def interleave(sources: Sequence[Iterable[list[Record]]], depth: int) -> Iterato
                 raise item
             else:
                 yield item
+                slots.release()
     finally:
         stop.set()
-        while finished < len(threads):  # unblock readers waiting on a full buffer
+        for _ in threads:  # wake readers waiting for a slot, so they see ``stop``
+            slots.release()
+        while finished < len(threads):
             if buffer.get() is _DONE:
                 finished += 1

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from connectwise.conditions import all_of, changed_since
-from connectwise.paging import interleave, prefetch, read_pages
+from connectwise.paging import interleave, read_pages
 from connectwise.reconcile import conditions_for_ids
 from connectwise.staging import history
 from connectwise.staging.database import is_postgres
@@ -63,7 +63,7 @@ def api_source(hook: ConnectWiseHook, entity: Entity, since: datetime | None) ->
         expected=remaining,
         start_after=last_read,
     )
-    return PageSource(len(first) + remaining, prefetch(chain([first], pages)))
+    return PageSource(len(first) + remaining, chain([first], pages))
 
 
 def ids_source(

@@ -1,4 +1,4 @@
-"""Splitting an id range into windows for parallel keyset readers."""
+"""Parallel keyset readers: splitting an id range into windows, and holding few pages."""
 
 from __future__ import annotations
 
@@ -50,3 +50,62 @@ def test_id_windows_split_evenly() -> None:
 @pytest.mark.parametrize("parts", [0, -3])
 def test_id_windows_treat_fewer_than_one_part_as_one(parts: int) -> None:
     assert id_windows(1, 10, parts) == [(0, None)]
+
+
+def test_interleave_holds_at_most_depth_pages_with_a_slow_consumer() -> None:
+    import threading
+    import time
+
+    from connectwise.paging import interleave
+
+    lock = threading.Lock()
+    alive = 0  # pages fetched and not yet finished by the consumer
+    most = 0
+
+    def source(pages: int):
+        nonlocal alive, most
+        for number in range(pages):
+            with lock:
+                alive += 1
+                most = max(most, alive)
+            yield [{"id": number}]
+
+    received = 0
+    for _page in interleave([source(20) for _ in range(4)], depth=5):
+        time.sleep(0.002)  # slower than the readers: without slots they would run ahead
+        with lock:
+            alive -= 1
+        received += 1
+    assert received == 80
+    assert most <= 5
+
+
+def test_interleave_stops_its_readers_when_the_consumer_stops_early() -> None:
+    import threading
+
+    from connectwise.paging import interleave
+
+    def endless():
+        number = 0
+        while True:
+            number += 1
+            yield [{"id": number}]
+
+    pages = interleave([endless(), endless()], depth=3)
+    assert next(pages) and next(pages)
+    pages.close()  # returns once every reader has said it is done
+    readers = [t for t in threading.enumerate() if t.name.startswith("cw-pages-")]
+    for reader in readers:
+        reader.join(timeout=5)
+    assert not any(reader.is_alive() for reader in readers)
+
+
+def test_interleave_hands_a_readers_error_to_the_consumer() -> None:
+    from connectwise.paging import interleave
+
+    def failing():
+        yield [{"id": 1}]
+        raise RuntimeError("page 2 failed")
+
+    with pytest.raises(RuntimeError, match="page 2 failed"):
+        list(interleave([failing()], depth=2))
