@@ -185,11 +185,13 @@ class EntitySync:
         newest: datetime | None = None
         pending: list[Row] = []
         rejected: list[Rejection] = []
-        seen: set[int] = set()
+        # Only a callback batch soft-deletes what it did not see: other modes need no id set.
+        seen: set[int] | None = set() if request.mode == "callback" else None
         for page in source.pages:
             figures.pages += 1
             figures.fetched += len(page)
-            seen.update(record["id"] for record in page if isinstance(record.get("id"), int))
+            if seen is not None:
+                seen.update(record["id"] for record in page if isinstance(record.get("id"), int))
             kept = [record for record in page if record_filter.keep(record)]
             figures.filtered += len(page) - len(kept)
             rows, failures = mapper.map_records(kept)
@@ -201,7 +203,7 @@ class EntitySync:
                 pending, rejected = [], []
             progress.update(figures.fetched)
         self._check_and_load(gate, writer, request, pending, rejected, figures)
-        if request.mode == "callback":
+        if seen is not None:
             expected = set(request.record_ids)
             if request.parent_ids:
                 expected |= set(staged_children(self.engine, entity, list(request.parent_ids)))

@@ -40,6 +40,15 @@ class LoadCounts:
         self.unchanged += other.unchanged
 
 
+def id_list(ids: Iterable[int]) -> str:
+    """Render record ids for ``IN (...)``: inlined, as each is forced to ``int``.
+
+    A chunk holds thousands of ids; as bound parameters SQLAlchemy renders one each per
+    statement, which cost more than the query (and SQLite caps a statement's parameters).
+    """
+    return ", ".join(str(int(record_id)) for record_id in ids) or "NULL"
+
+
 def sql_value(value: Any, *, postgres: bool) -> Any:
     """Adapt a Python value for the driver: SQLite stores timestamps as ISO-8601 UTC text.
 
@@ -161,12 +170,9 @@ class StagingWriter:
         return adapted
 
     def _staged_state(self, connection: Connection, ids: list[int]) -> dict[int, StagedRow]:
-        result = connection.execute(
-            sa.text(
-                "SELECT id, record_hash, deleted_at IS NOT NULL, mapping_version, last_updated "
-                f"FROM {self.table} WHERE id IN :ids"
-            ).bindparams(sa.bindparam("ids", expanding=True)),
-            {"ids": ids},
+        result = connection.exec_driver_sql(
+            "SELECT id, record_hash, deleted_at IS NOT NULL, mapping_version, last_updated "
+            f"FROM {self.table} WHERE id IN ({id_list(ids)})"
         )
         return {
             int(row[0]): StagedRow(row[1], bool(row[2]), row[3], _as_utc(row[4])) for row in result
@@ -251,17 +257,14 @@ def quarantine(
 
 def resolve_quarantine(connection: Connection, entity: str, record_ids: Iterable[int]) -> None:
     """Mark open quarantine rows of records that have now loaded as resolved."""
-    keys = [str(record_id) for record_id in record_ids]
-    if not keys:
+    ids = list(record_ids)
+    if not ids:
         return
+    keys = ", ".join(f"'{int(record_id)}'" for record_id in ids)  # record_key is the id as text
     connection.execute(
         sa.text(
             "UPDATE meta_quarantine SET resolved_at = :now WHERE entity = :entity "
-            "AND resolved_at IS NULL AND record_key IN :keys"
-        ).bindparams(sa.bindparam("keys", expanding=True)),
-        {
-            "now": sql_value(utc_now(), postgres=is_postgres(connection.engine)),
-            "entity": entity,
-            "keys": keys,
-        },
+            f"AND resolved_at IS NULL AND record_key IN ({keys})"
+        ),
+        {"now": sql_value(utc_now(), postgres=is_postgres(connection.engine)), "entity": entity},
     )
