@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from connectwise.conditions import parse_datetime
 from connectwise.errors import QualityGateError
 from connectwise.filters import record_filter_for
+from connectwise.heap import heap_frozen
 from connectwise.mapping.apply import RecordMapper, Rejection
 from connectwise.quality.checks import CheckContext
 from connectwise.quality.gate import QualityGate
@@ -115,7 +116,8 @@ class EntitySync:
         figures = history.RunFigures()
         requests_before = self.hook.stats.snapshot()
         try:
-            newest = self._extract_and_load(request, since, figures)
+            with heap_frozen():
+                newest = self._extract_and_load(request, since, figures)
         except BaseException as exc:
             self._finish(request, started, figures, requests_before, "failed", str(exc))
             raise
