@@ -6,7 +6,10 @@ Initial, incremental and manual runs differ only in the ``conditions`` they ask 
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -189,22 +192,29 @@ class EntitySync:
         rejected: list[Rejection] = []
         # Only a callback batch soft-deletes what it did not see: other modes need no id set.
         seen: set[int] | None = set() if request.mode == "callback" else None
-        for page in source.pages:
-            figures.pages += 1
-            figures.fetched += len(page)
-            if seen is not None:
-                seen.update(record["id"] for record in page if isinstance(record.get("id"), int))
-            kept = [record for record in page if record_filter.keep(record)]
-            figures.filtered += len(page) - len(kept)
-            rows, failures = mapper.map_records(kept)
-            pending.extend(rows)
-            rejected.extend(failures)
-            newest = _newest(newest, rows)
-            if len(pending) >= self.chunk_rows:
-                self._check_and_load(gate, writer, request, pending, rejected, figures)
-                pending, rejected = [], []
-            progress.update(figures.fetched)
-        self._check_and_load(gate, writer, request, pending, rejected, figures)
+
+        def check_and_load(rows: list[Row], failures: list[Rejection]) -> None:
+            self._check_and_load(gate, writer, request, rows, failures, figures)
+
+        with ChunkLoader(check_and_load) as loader:
+            for page in source.pages:
+                figures.pages += 1
+                figures.fetched += len(page)
+                if seen is not None:
+                    seen.update(
+                        record["id"] for record in page if isinstance(record.get("id"), int)
+                    )
+                kept = [record for record in page if record_filter.keep(record)]
+                figures.filtered += len(page) - len(kept)
+                rows, failures = mapper.map_records(kept)
+                pending.extend(rows)
+                rejected.extend(failures)
+                newest = _newest(newest, rows)
+                if len(pending) >= self.chunk_rows:
+                    loader.submit(pending, rejected)
+                    pending, rejected = [], []
+                progress.update(figures.fetched)
+            loader.submit(pending, rejected)
         if seen is not None:
             expected = set(request.record_ids)
             if request.parent_ids:
@@ -301,6 +311,54 @@ class EntitySync:
                 error=error,
                 watermark_to=watermark,
             )
+
+
+class ChunkLoader:
+    """Check and load chunks on a thread of its own, one chunk behind the mapping.
+
+    SQLite and PostgreSQL do their share of a load without holding the GIL (SQLite's B-tree
+    and checkpoint, PostgreSQL's merge in its own process), so the next chunk is mapped
+    meanwhile. Chunks load one at a time and in order, each in its own transaction, exactly as
+    they would inline; at most one waits. A failed load stops the sync: the next ``submit`` (or
+    leaving the block) raises its error, and nothing after it is loaded.
+    """
+
+    def __init__(self, load: Callable[[list[Row], list[Rejection]], None]) -> None:
+        self._load = load
+        self._chunks: queue.Queue[tuple[list[Row], list[Rejection]] | None] = queue.Queue(1)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="cw-load", daemon=True)
+
+    def __enter__(self) -> ChunkLoader:
+        self._thread.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        self._chunks.put(None)
+        self._thread.join()  # a chunk already handed over is loaded (or fails) first
+        if kind is None:
+            self._raise_failure()
+        elif self._error is not None:  # the read failed too: its error propagates
+            log.error("Loading a chunk failed as well: %s", self._error)
+
+    def submit(self, rows: list[Row], rejected: list[Rejection]) -> None:
+        """Hand a chunk over; waits while the previous one is still waiting."""
+        self._raise_failure()
+        if rows or rejected:
+            self._chunks.put((rows, rejected))
+
+    def _run(self) -> None:
+        while (chunk := self._chunks.get()) is not None:
+            if self._error is not None:
+                continue  # drain: nothing loads after a failure
+            try:
+                self._load(*chunk)
+            except BaseException as exc:  # handed to the sync's thread
+                self._error = exc
+
+    def _raise_failure(self) -> None:
+        if self._error is not None:
+            raise self._error
 
 
 def _newest(current: datetime | None, rows: list[Row]) -> datetime | None:
