@@ -33,6 +33,9 @@ class Rejection:
     payload: str
 
 
+_INT64_MAX = 2**63 - 1
+
+
 class CoercionError(ValueError):
     """A source value does not fit its column type."""
 
@@ -165,7 +168,8 @@ def _record_id(record: Any) -> int | None:
 
 
 def _last_updated(record: Record) -> datetime | None:
-    value = value_at(record, "_info/lastUpdated")
+    info = record.get("_info")
+    value = info.get("lastUpdated") if isinstance(info, dict) else None
     try:
         return parse_datetime(value) if value is not None else None
     except (TypeError, ValueError, AttributeError):
@@ -193,13 +197,17 @@ def _not_valid(value: Any, column_type: ColumnType) -> str:
 
 
 def _text(value: Any) -> str:
+    # PostgreSQL text cannot hold NUL; django-connectwise strips it too (API facts §10).
+    if type(value) is str:  # the common case, first
+        return value.replace("\x00", "") if "\x00" in value else value
     if isinstance(value, dict | list):
         return canonical_json(value)
-    # PostgreSQL text cannot hold NUL; django-connectwise strips it too (API facts §10).
     return str(value).replace("\x00", "")
 
 
 def _integer(value: Any) -> int:
+    if type(value) is int and -_INT64_MAX <= value <= _INT64_MAX:  # the common case, first
+        return value
     if isinstance(value, bool):
         raise TypeError("boolean")
     if isinstance(value, str) and not value.strip().lstrip("+-").isdigit():
@@ -207,7 +215,7 @@ def _integer(value: Any) -> int:
     if isinstance(value, float) and not value.is_integer():
         raise ValueError("fraction")
     number = int(value)
-    if abs(number) > 2**63 - 1:
+    if abs(number) > _INT64_MAX:
         raise OverflowError("too large")
     return number
 
