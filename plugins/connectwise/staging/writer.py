@@ -21,6 +21,7 @@ from connectwise.mapping.apply import Rejection, record_hash
 from connectwise.staging.database import is_postgres, utc_now
 
 Row = dict[str, Any]
+UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE
 ROW_BOOKKEEPING = ("raw", "record_hash", "last_updated", "mapping_version")  # set by the mapper
 BOOKKEEPING = (*ROW_BOOKKEEPING, "run_id")
 
@@ -145,7 +146,9 @@ class StagingWriter:
             to_write.append(row)
         if to_write:
             values = self._values(to_write, run_id)
-            if self.postgres:
+            if self.postgres and counts.inserted == len(rows):
+                self._copy_new(connection, values)
+            elif self.postgres:
                 self._merge_with_copy(connection, values)
             else:
                 self._upsert_many(connection, values)
@@ -196,6 +199,31 @@ class StagingWriter:
         placeholders = ", ".join("?" for _ in self.write_columns)
         connection.exec_driver_sql(self._upsert_sql(f"VALUES ({placeholders})"), values)
 
+    def _copy_new(self, connection: Connection, values: list[tuple[Any, ...]]) -> None:
+        """COPY a chunk of records none of which is staged straight into the table.
+
+        An initial sync's chunks are all new, and the merge through a temporary table wrote
+        every row twice. A row staged meanwhile (a callback) makes the COPY fail on the key;
+        the savepoint then falls back to the merge.
+        """
+        try:
+            with connection.begin_nested():
+                self._copy_into(connection, self.table, values)
+        except Exception as exc:  # the driver's own error: COPY bypasses SQLAlchemy
+            if getattr(exc, "sqlstate", None) != UNIQUE_VIOLATION:
+                raise
+            self._merge_with_copy(connection, values)
+
+    def _copy_into(self, connection: Connection, table: str, values: list[tuple[Any, ...]]) -> None:
+        driver_connection = connection.connection.driver_connection
+        assert driver_connection is not None
+        with (
+            driver_connection.cursor() as cursor,
+            cursor.copy(f"COPY {table} ({', '.join(self.write_columns)}) FROM STDIN") as copy,
+        ):
+            for row in values:
+                copy.write_row(row)
+
     def _merge_with_copy(self, connection: Connection, values: list[tuple[Any, ...]]) -> None:
         temporary = f"_load_{self.table}"
         # Created per load (and dropped at commit) so it always has the table's current columns.
@@ -204,15 +232,8 @@ class StagingWriter:
             f"CREATE TEMPORARY TABLE {temporary} "
             f"(LIKE {self.table} INCLUDING DEFAULTS) ON COMMIT DROP"
         )
+        self._copy_into(connection, temporary, values)
         columns = ", ".join(self.write_columns)
-        driver_connection = connection.connection.driver_connection
-        assert driver_connection is not None
-        with (
-            driver_connection.cursor() as cursor,
-            cursor.copy(f"COPY {temporary} ({columns}) FROM STDIN") as copy,
-        ):
-            for row in values:
-                copy.write_row(row)
         connection.exec_driver_sql(self._upsert_sql(f"SELECT {columns} FROM {temporary}"))
 
 

@@ -116,6 +116,22 @@ def test_load_stores_mapped_values_and_bookkeeping(
     assert row["deleted_at"] is None
 
 
+def test_a_record_staged_between_the_check_and_the_write_is_merged_not_lost(
+    engine: Engine, writer: StagingWriter, contact_rows, monkeypatch
+) -> None:
+    # On PostgreSQL an all-new chunk is COPYed straight into the table; a callback staging one
+    # of its records meanwhile must make it fall back to the merge, not fail the chunk.
+    load(engine, writer, contact_rows(make_contact(1, firstName="Old")))
+    monkeypatch.setattr(writer, "_staged_state", lambda _connection, _ids: {})
+
+    assert load(engine, writer, contact_rows(make_contact(1, firstName="New"), make_contact(2)))
+
+    assert [(row[0], staged_row(engine, row[0])["first_name"]) for row in staged(engine)] == [
+        (1, "New"),
+        (2, "First2"),
+    ]
+
+
 def test_load_of_nothing_writes_nothing(engine: Engine, writer: StagingWriter) -> None:
     assert load(engine, writer, []) == counts()
 
