@@ -29,8 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,7 +40,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from bench.floor import Floor, entities_read, measure_floor  # noqa: E402
 from bench.initial_sync_report import render, render_additions  # noqa: E402
-from bench.postgres import own_database  # noqa: E402
+from bench.postgres import fresh_staging  # noqa: E402
 from bench.report import add_output_options, publish  # noqa: E402
 from scripts.demo import SyncFigures, sync_figures  # noqa: E402
 from scripts.live_airflow import simulator_connection  # noqa: E402
@@ -80,16 +78,6 @@ class ScaleResult:
     floor: Floor | None = None
     runs: dict[str, list[DagRun]] = field(default_factory=dict)
     memory: dict[str, Any] = field(default_factory=dict)  # "traced" and "rss" probe documents
-
-
-@contextmanager
-def fresh_staging(kind: str, workdir: Path) -> Iterator[str]:
-    """An empty staging database: an SQLite file, or a PostgreSQL database of our own."""
-    if kind == "sqlite":
-        yield f"sqlite:///{workdir / 'staging.db'}"
-        return
-    with own_database("cw_bench_sync") as url:
-        yield url
 
 
 def dag_environment(sim: SimulatorProcess, home: Path, staging_url: str) -> dict[str, str]:
@@ -148,7 +136,7 @@ def measure_run(sim: SimulatorProcess, kind: str, optional: tuple[str, ...]) -> 
     floor = measure_floor(sim, 1, optional=optional, warm_up=False)
     workdir = Path(tempfile.mkdtemp(prefix="cw-bench-sync-"))
     try:
-        with fresh_staging(kind, workdir) as staging_url:
+        with fresh_staging(kind, workdir, "cw_bench_sync") as staging_url:
             wall, rss, requests = run_dag(sim, staging_url, workdir)
             engine = sa.create_engine(staging_url)
             figures = sync_figures(engine)

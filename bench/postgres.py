@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -30,3 +31,13 @@ def own_database(prefix: str) -> Iterator[str]:
                 connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     finally:
         admin.dispose()
+
+
+@contextmanager
+def fresh_staging(kind: str, workdir: Path, prefix: str) -> Iterator[str]:
+    """An empty staging database: an SQLite file in ``workdir``, or a PostgreSQL one of our own."""
+    if kind == "sqlite":
+        yield f"sqlite:///{workdir / 'staging.db'}"
+        return
+    with own_database(prefix) as url:
+        yield url

@@ -36,19 +36,9 @@ os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
 import httpx  # noqa: E402
 
-from bench.postgres import own_database  # noqa: E402
+from bench.postgres import fresh_staging  # noqa: E402
 from bench.report import add_output_options, publish  # noqa: E402
 from scripts.live_airflow import simulator_connection  # noqa: E402
-
-
-@contextmanager
-def staging_database(kind: str, work: Path) -> Iterator[str]:
-    """A fresh staging URL: an SQLite file, or a PostgreSQL database of our own."""
-    if kind == "sqlite":
-        yield f"sqlite:///{work / 'staging.db'}"
-        return
-    with own_database("cw_bench_receiver") as url:
-        yield url
 
 
 def signed_deliveries(sim, count: int) -> list[bytes]:
@@ -160,7 +150,7 @@ def measure(args: argparse.Namespace, kind: str) -> str:
     work = Path(tempfile.mkdtemp(prefix="cw-bench-receiver-"))
     port = free_port()
     with (
-        staging_database(kind, work) as url,
+        fresh_staging(kind, work, "cw_bench_receiver") as url,
         running_simulator(scale=args.scale, seed=3) as sim,
     ):
         connection = simulator_connection(sim, callback_url=f"http://127.0.0.1:{port}/connectwise")
