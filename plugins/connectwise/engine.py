@@ -6,14 +6,12 @@ Initial, incremental and manual runs differ only in the ``conditions`` they ask 
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+from connectwise.chunk_loader import ChunkLoader
 from connectwise.conditions import parse_datetime
 from connectwise.errors import QualityGateError
 from connectwise.filters import record_filter_for
@@ -311,54 +309,6 @@ class EntitySync:
                 error=error,
                 watermark_to=watermark,
             )
-
-
-class ChunkLoader:
-    """Check and load chunks on a thread of its own, one chunk behind the mapping.
-
-    SQLite and PostgreSQL do their share of a load without holding the GIL (SQLite's B-tree
-    and checkpoint, PostgreSQL's merge in its own process), so the next chunk is mapped
-    meanwhile. Chunks load one at a time and in order, each in its own transaction, exactly as
-    they would inline; at most one waits. A failed load stops the sync: the next ``submit`` (or
-    leaving the block) raises its error, and nothing after it is loaded.
-    """
-
-    def __init__(self, load: Callable[[list[Row], list[Rejection]], None]) -> None:
-        self._load = load
-        self._chunks: queue.Queue[tuple[list[Row], list[Rejection]] | None] = queue.Queue(1)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="cw-load", daemon=True)
-
-    def __enter__(self) -> ChunkLoader:
-        self._thread.start()
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
-        self._chunks.put(None)
-        self._thread.join()  # a chunk already handed over is loaded (or fails) first
-        if kind is None:
-            self._raise_failure()
-        elif self._error is not None:  # the read failed too: its error propagates
-            log.error("Loading a chunk failed as well: %s", self._error)
-
-    def submit(self, rows: list[Row], rejected: list[Rejection]) -> None:
-        """Hand a chunk over; waits while the previous one is still waiting."""
-        self._raise_failure()
-        if rows or rejected:
-            self._chunks.put((rows, rejected))
-
-    def _run(self) -> None:
-        while (chunk := self._chunks.get()) is not None:
-            if self._error is not None:
-                continue  # drain: nothing loads after a failure
-            try:
-                self._load(*chunk)
-            except BaseException as exc:  # handed to the sync's thread
-                self._error = exc
-
-    def _raise_failure(self) -> None:
-        if self._error is not None:
-            raise self._error
 
 
 def _newest(current: datetime | None, rows: list[Row]) -> datetime | None:

@@ -1,0 +1,76 @@
+"""The sync's loader thread: chunks load in order, one at a time; a failure stops the rest."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from connectwise.chunk_loader import ChunkLoader
+
+
+def test_chunks_load_in_order_on_another_thread() -> None:
+    loaded: list[tuple[list[int], str]] = []
+
+    def load(rows, _rejected) -> None:
+        time.sleep(0.01)  # slower than the submitter: submit must wait, not reorder
+        loaded.append(([row["id"] for row in rows], threading.current_thread().name))
+
+    with ChunkLoader(load) as loader:
+        for start in range(0, 50, 10):
+            loader.submit([{"id": n} for n in range(start, start + 10)], [])
+
+    assert [ids for ids, _ in loaded] == [list(range(s, s + 10)) for s in range(0, 50, 10)]
+    assert {name for _, name in loaded} == {"cw-load"}
+
+
+def test_a_failed_load_stops_the_later_chunks_and_reaches_the_sync() -> None:
+    loaded: list[int] = []
+
+    def load(rows, _rejected) -> None:
+        if rows[0]["id"] == 2:
+            raise RuntimeError("staging refused chunk 2")
+        loaded.append(rows[0]["id"])
+
+    with pytest.raises(RuntimeError, match="chunk 2"), ChunkLoader(load) as loader:
+        for number in range(1, 6):
+            loader.submit([{"id": number}], [])
+            time.sleep(0.02)  # let the loader reach the failure before the next submit
+
+    assert loaded == [1]
+
+
+def test_a_chunk_handed_over_before_the_read_failed_is_still_loaded() -> None:
+    loaded: list[int] = []
+
+    with pytest.raises(ConnectionError), ChunkLoader(lambda rows, _: loaded.append(1)) as loader:
+        loader.submit([{"id": 1}], [])
+        raise ConnectionError("the API went away mid-read")
+
+    assert loaded == [1]
+
+
+def test_empty_chunks_are_not_loaded() -> None:
+    calls: list[int] = []
+    with ChunkLoader(lambda rows, rejected: calls.append(len(rows))) as loader:
+        loader.submit([], [])
+    assert calls == []
+
+
+def test_submit_waits_until_the_previous_chunk_has_loaded() -> None:
+    # At most two chunks exist: the one loading and the one being mapped (memory).
+    release = threading.Event()
+    with ChunkLoader(lambda rows, _: release.wait(5)) as loader:
+        loader.submit([{"id": 1}], [])
+        handed_over = threading.Event()
+
+        def submit_second() -> None:
+            loader.submit([{"id": 2}], [])
+            handed_over.set()
+
+        submitter = threading.Thread(target=submit_second)
+        submitter.start()
+        assert not handed_over.wait(0.2)  # chunk 1 still loading: chunk 2 is not taken
+        release.set()
+        assert handed_over.wait(5)
+        submitter.join()
