@@ -29,7 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,10 +38,10 @@ sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
 import sqlalchemy as sa  # noqa: E402
 
 from bench.floor import Floor, entities_read, measure_floor  # noqa: E402
-from bench.initial_sync_report import render, render_additions  # noqa: E402
+from bench.initial_sync_report import DagRun, ScaleResult, render, render_additions  # noqa: E402
 from bench.postgres import fresh_staging  # noqa: E402
 from bench.report import add_output_options, publish  # noqa: E402
-from scripts.demo import SyncFigures, sync_figures  # noqa: E402
+from scripts.demo import sync_figures  # noqa: E402
 from scripts.live_airflow import simulator_connection  # noqa: E402
 from scripts.local_airflow import AIRFLOW, airflow_environment  # noqa: E402
 from simulator.testing import SimulatorProcess  # noqa: E402
@@ -50,34 +49,6 @@ from simulator.testing import SimulatorProcess  # noqa: E402
 DAG = "connectwise_initial_sync"
 ADDITIONS = "agreement_additions"
 SEED = 1  # the demo's data, so the README's figures and these describe the same tenant
-
-
-@dataclass
-class DagRun:
-    """One ``airflow dags test`` run and the floor pass timed just before it."""
-
-    wall: float
-    figures: SyncFigures
-    requests: int
-    rss_mb: float
-    floor_seconds: float
-    additions: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def task_ratio(self) -> float:
-        """Seconds inside the sync tasks ÷ the floor pass."""
-        return self.figures.task_seconds / self.floor_seconds
-
-
-@dataclass
-class ScaleResult:
-    """Everything measured at one scale."""
-
-    scale: str
-    entities: int
-    floor: Floor | None = None
-    runs: dict[str, list[DagRun]] = field(default_factory=dict)
-    memory: dict[str, Any] = field(default_factory=dict)  # "traced" and "rss" probe documents
 
 
 def dag_environment(sim: SimulatorProcess, home: Path, staging_url: str) -> dict[str, str]:

@@ -7,7 +7,7 @@ of issue #13 with the measured value and a verdict (met / NOT met / not measured
 from __future__ import annotations
 
 import statistics
-from dataclasses import fields
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from connectwise.site import ConnectWiseSite
@@ -15,13 +15,42 @@ from connectwise.site import ConnectWiseSite
 from bench.report import spread
 
 if TYPE_CHECKING:
-    from bench.initial_sync import DagRun, ScaleResult
+    from bench.floor import Floor
+    from scripts.demo import SyncFigures
 
 TARGET_TASK_RATIO = {"sqlite": 2.5, "postgres": 3.0}
 TARGET_WALL_SQLITE = 25.0
 TARGET_MEMORY_RATIO = 1.3
 PER_ENTITY_ALLOWANCE = 2
 STAGING_NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+
+
+@dataclass
+class DagRun:
+    """One ``airflow dags test`` run and the floor pass timed just before it."""
+
+    wall: float
+    figures: SyncFigures
+    requests: int
+    rss_mb: float
+    floor_seconds: float
+    additions: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def task_ratio(self) -> float:
+        """Seconds inside the sync tasks ÷ the floor pass."""
+        return self.figures.task_seconds / self.floor_seconds
+
+
+@dataclass
+class ScaleResult:
+    """Everything measured at one scale."""
+
+    scale: str
+    entities: int
+    floor: Floor | None = None
+    runs: dict[str, list[DagRun]] = field(default_factory=dict)
+    memory: dict[str, Any] = field(default_factory=dict)  # "traced" and "rss" probe documents
 
 
 def verdict(value: float | None, limit: float) -> str:
