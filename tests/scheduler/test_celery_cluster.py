@@ -118,20 +118,22 @@ def test_sync_on_celery_workers_lands_the_truth_and_follows_changes(
     api.unpause(CALLBACKS)
     [company_id] = sim_process.mutate("company/companies", update=1, seed=5)["updated"]
 
-    def company_current() -> bool:
+    def applied_by_callback() -> bool:
+        # Staging commits before the drain marks the delivery applied: wait for both.
         [now] = [c for c in sim_process.truth("company/companies") if c["id"] == company_id]
-        return staged_rows(engine, REGISTRY["companies"])[company_id]["raw"] == now
+        if staged_rows(engine, REGISTRY["companies"])[company_id]["raw"] != now:
+            return False
+        with engine.connect() as connection:
+            applied = connection.execute(
+                sa.text(
+                    "SELECT COUNT(*) FROM meta_callback_inbox WHERE record_id = :id "
+                    "AND status = 'applied'"
+                ),
+                {"id": company_id},
+            ).scalar()
+        return applied >= 1
 
-    wait_for(company_current, timeout=180, what="the company's callback applied to staging")
-    with engine.connect() as connection:
-        applied = connection.execute(
-            sa.text(
-                "SELECT COUNT(*) FROM meta_callback_inbox WHERE record_id = :id "
-                "AND status = 'applied'"
-            ),
-            {"id": company_id},
-        ).scalar()
-    assert applied >= 1
+    wait_for(applied_by_callback, timeout=180, what="the company's callback applied to staging")
 
 
 def _alive(pid: int) -> bool:
