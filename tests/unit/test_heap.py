@@ -1,0 +1,54 @@
+"""The long-lived heap is frozen out of the garbage collector only while a sync runs."""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+from connectwise.heap import heap_frozen
+
+
+def test_the_heap_is_frozen_inside_and_released_after() -> None:
+    assert gc.get_freeze_count() == 0
+    with heap_frozen():
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
+
+
+def test_nested_and_concurrent_uses_release_only_when_the_last_ends() -> None:
+    inside = threading.Event()
+    leave = threading.Event()
+
+    def other_sync() -> None:
+        with heap_frozen():
+            inside.set()
+            leave.wait(5)
+
+    worker = threading.Thread(target=other_sync)
+    with heap_frozen():
+        worker.start()
+        assert inside.wait(5)
+    assert gc.get_freeze_count() > 0  # the other sync still runs: still frozen
+    leave.set()
+    worker.join()
+    assert gc.get_freeze_count() == 0
+
+
+def test_garbage_made_during_a_sync_is_still_collected() -> None:
+    with heap_frozen():
+        cycle: list[object] = []
+        cycle.append(cycle)
+        del cycle
+        assert gc.collect() >= 1
+
+
+def test_a_heap_frozen_by_the_parent_process_stays_frozen() -> None:
+    # LocalExecutor and Celery freeze before forking so children share pages copy-on-write.
+    gc.freeze()
+    try:
+        inherited = gc.get_freeze_count()
+        with heap_frozen():
+            pass
+        assert gc.get_freeze_count() >= inherited
+    finally:
+        gc.unfreeze()
