@@ -238,7 +238,7 @@ _STATIC_RULES: dict[str, tuple[str, str, str, Callable[[Record], Any], bool, Map
     "sales/opportunities/types": ("OpportunityType", "opportunityType", "type_href",
                                   _description, False, _m(description=50), _m()),
     "sales/opportunities/statuses": ("OpportunityStatus", "opportunityStatus",
-                                     "status_href", _name, False, _m(name=30), _m()),
+                                     "status_href", _name, True, _m(name=30), _m()),
     "sales/probabilities": ("SalesProbability", "salesProbability", "probability_href",
                             _probability, False, _m(), _m()),
     "sales/stages": ("OpportunityStage", "opportunityStage", "stage_href", _name, False,
