@@ -34,5 +34,8 @@ COPY --chown=airflow:root scripts/apply_settings.py scripts/apply_settings.py
 COPY --chown=airflow:root dags/ /opt/airflow/dags/
 COPY --chown=airflow:root include/ /opt/airflow/include/
 ENV CONNECTWISE_INCLUDE_DIR=/opt/airflow/include
+# The guides the console serves at /connectwise-console/docs/ (the DAG docs link there).
+COPY --chown=airflow:root docs/ /opt/airflow/docs/
+ENV CONNECTWISE_DOCS_DIR=/opt/airflow/docs
 
 WORKDIR /opt/airflow

@@ -1,0 +1,1 @@
+"""The operator console: sync health and Issues pages inside the Airflow UI."""

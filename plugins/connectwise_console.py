@@ -1,0 +1,36 @@
+"""Airflow plugin: the ConnectWise console in the Airflow UI's navigation.
+
+The pages are served by the console's FastAPI app at ``/connectwise-console`` (in the
+api-server) and shown inside the UI through ``external_views``. Airflow does not authenticate
+plugin apps, so the app checks the logged-in user itself (``connectwise/console/auth.py``).
+"""
+
+from __future__ import annotations
+
+from airflow.plugins_manager import AirflowPlugin
+from connectwise.console.app import URL_PREFIX, create_app
+
+ICON = f"{URL_PREFIX}/static/icon.svg"
+
+
+class ConnectWiseConsolePlugin(AirflowPlugin):
+    """Sync health and Issues pages for operators."""
+
+    name = "connectwise_console"
+    fastapi_apps = [{"app": create_app(), "url_prefix": URL_PREFIX, "name": "ConnectWise console"}]
+    external_views = [
+        {
+            "name": "ConnectWise",
+            "href": f"{URL_PREFIX}/",
+            "destination": "nav",
+            "url_route": "connectwise",
+            "icon": ICON,
+        },
+        {
+            "name": "ConnectWise issues",
+            "href": f"{URL_PREFIX}/issues",
+            "destination": "nav",
+            "url_route": "connectwise-issues",
+            "icon": ICON,
+        },
+    ]
