@@ -25,19 +25,40 @@ Converter = Callable[[Any], Any]
 
 @dataclass(frozen=True)
 class Rejection:
-    """A record that could not be mapped or failed a check: it goes to quarantine."""
+    """A record that could not be mapped or failed a check: it goes to quarantine.
+
+    ``problem`` is the reason without the record's own values (the Issues page groups by it;
+    None: the reason itself) and ``value`` the value that failed, as text.
+    """
 
     record_id: int | None
     check: str
     reason: str
     payload: str
+    problem: str | None = None
+    value: str | None = None
 
 
 _INT64_MAX = 2**63 - 1
+SHOWN_VALUE_CHARS = 200
+
+
+def shown_value(value: Any) -> str | None:
+    """Write a failing value for ``Rejection.value``: text as is, anything else as Python."""
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= SHOWN_VALUE_CHARS else text[: SHOWN_VALUE_CHARS - 3] + "..."
 
 
 class CoercionError(ValueError):
     """A source value does not fit its column type."""
+
+    def __init__(self, message: str, *, problem: str | None = None, value: Any = None) -> None:
+        """Say what failed; ``problem`` leaves the record's own ``value`` out of it."""
+        super().__init__(message)
+        self.problem = problem or message
+        self.value = value
 
 
 def canonical_json(record: Any) -> str:
@@ -100,7 +121,16 @@ class RecordMapper:
             try:
                 rows.append(self.map_record(record, raw))
             except CoercionError as exc:
-                rejections.append(Rejection(_record_id(record), "mapping", str(exc), raw))
+                rejections.append(
+                    Rejection(
+                        _record_id(record),
+                        "mapping",
+                        str(exc),
+                        raw,
+                        exc.problem,
+                        shown_value(exc.value),
+                    )
+                )
         return rows, rejections
 
     def map_record(self, record: Record, raw: str | None = None) -> Record:
@@ -126,8 +156,11 @@ class RecordMapper:
                 try:
                     value = convert(value)
                 except (TypeError, ValueError, OverflowError):
-                    problem = _not_valid(value, column_type)
-                    raise CoercionError(f"column {column!r}: {problem}") from None
+                    raise CoercionError(
+                        f"column {column!r}: {_not_valid(value, column_type)}",
+                        problem=f"column {column!r}: the value is not a valid {column_type}",
+                        value=value,
+                    ) from None
             row[column] = value
         return row
 
@@ -173,7 +206,11 @@ def _last_updated(record: Record) -> datetime | None:
     try:
         return parse_datetime(value) if value is not None else None
     except (TypeError, ValueError, AttributeError):
-        raise CoercionError(f"_info/lastUpdated {value!r} is not a valid timestamp") from None
+        raise CoercionError(
+            f"_info/lastUpdated {value!r} is not a valid timestamp",
+            problem="_info/lastUpdated is not a valid timestamp",
+            value=value,
+        ) from None
 
 
 def coerce(value: Any, column_type: ColumnType) -> Any:

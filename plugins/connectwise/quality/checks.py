@@ -1,13 +1,19 @@
-"""Quality checks declared as data; each knows its GX expectation and how to explain a failure.
+"""Quality checks declared as data; each explains a failure and says how an operator fixes it.
 
 Great Expectations is imported only when an expectation is built (``quality.library``), so
 declaring suites costs nothing.
+
+A failure is a :class:`Finding`: the full ``reason`` stored with the quarantined record, the
+``problem`` (the same without the record's own value: records with one problem are listed
+together on the Issues page) and the ``value`` that failed. A check's :meth:`Check.fix` tells
+what to do about its problems and whether Re-process (a re-map) can help.
 """
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,24 +25,25 @@ if TYPE_CHECKING:
 
     from connectwise.mapping.models import MappingConfig
 
-
-class Check(ABC):
-    """One rule on one column of a mapped chunk."""
-
-    column: str
-    name: str
-
-    @abstractmethod
-    def explain(self, value: Any) -> str:
-        """Say why ``value`` failed, for the quarantine table."""
+Row = dict[str, Any]
+NEXT_SYNC = "the next sync picks the record up (Re-process will not help)"
 
 
-class ColumnCheck(Check):
-    """A rule Great Expectations checks on the column itself."""
+@dataclass(frozen=True)
+class Finding:
+    """Why one row failed one check."""
 
-    @abstractmethod
-    def expectation(self) -> Expectation:
-        """Build the Great Expectations expectation for this rule (the same for every run)."""
+    reason: str  # the full sentence, as meta_quarantine.reason keeps it
+    problem: str  # the reason without the record's own value (ids, e-mail addresses)
+    value: Any  # the value that failed
+
+
+@dataclass(frozen=True)
+class Fix:
+    """What the operator should do about a problem, and whether Re-process can help."""
+
+    text: str
+    reprocess_helps: bool
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,42 @@ class CheckContext:
 
     mapping: MappingConfig
     known_ids: dict[str, set[int]]
+
+
+class Check(ABC):
+    """One rule on one column of a mapped chunk."""
+
+    column: str
+    name: str
+
+    def finding(self, row: Row, _context: CheckContext) -> Finding:
+        """Say why ``row`` failed this check."""
+        value = row.get(self.column)
+        return Finding(self.explain(value), self.problem(), value)
+
+    @abstractmethod
+    def explain(self, value: Any) -> str:
+        """Say why ``value`` failed, for the quarantine table."""
+
+    @abstractmethod
+    def problem(self) -> str:
+        """Say what failed without the record's own value."""
+
+    def describes(self, problem: str) -> bool:
+        """Tell whether ``problem`` (one failure of a stored quarantine row) is this check's."""
+        return problem == self.problem()
+
+    @abstractmethod
+    def fix(self, problem: str) -> Fix:
+        """Tell the operator what to do about ``problem`` (one this check :meth:`describes`)."""
+
+
+class ColumnCheck(Check):
+    """A rule Great Expectations checks on the column itself."""
+
+    @abstractmethod
+    def expectation(self) -> Expectation:
+        """Build the Great Expectations expectation for this rule (the same for every run)."""
 
 
 @dataclass(frozen=True)
@@ -58,7 +101,13 @@ class NotNull(ColumnCheck):
         return expectations().ExpectColumnValuesToNotBeNull(column=self.column)
 
     def explain(self, _value: Any) -> str:  # noqa: D102
+        return self.problem()
+
+    def problem(self) -> str:  # noqa: D102
         return f"{self.column} is missing"
+
+    def fix(self, _problem: str) -> Fix:  # noqa: D102
+        return Fix(f"Fill in the record's {self.column} in ConnectWise; {NEXT_SYNC}.", False)
 
 
 @dataclass(frozen=True)
@@ -74,6 +123,17 @@ class Unique(ColumnCheck):
     def explain(self, value: Any) -> str:  # noqa: D102
         return f"{self.column} {value!r} appears more than once in the same page"
 
+    def problem(self) -> str:  # noqa: D102
+        return f"{self.column} appears more than once in the same page"
+
+    def fix(self, _problem: str) -> Fix:  # noqa: D102
+        return Fix(
+            "ConnectWise returned the record twice in one read (it changed while pages were "
+            "read): press Re-process to load the quarantined copy; the next sync reads it again "
+            "anyway.",
+            True,
+        )
+
 
 @dataclass(frozen=True)
 class NonNegative(ColumnCheck):
@@ -87,6 +147,12 @@ class NonNegative(ColumnCheck):
 
     def explain(self, value: Any) -> str:  # noqa: D102
         return f"{self.column} {value!r} is negative"
+
+    def problem(self) -> str:  # noqa: D102
+        return f"{self.column} is negative"
+
+    def fix(self, _problem: str) -> Fix:  # noqa: D102
+        return Fix(f"Correct the negative {self.column} in ConnectWise; {NEXT_SYNC}.", False)
 
 
 class DerivedCheck(Check):
@@ -104,20 +170,56 @@ class DerivedCheck(Check):
 
 @dataclass(frozen=True)
 class InMappedSet(DerivedCheck):
-    """Values come from a set the mapping defines (e.g. Open/Won/Lost); missing is a failure."""
+    """A value the mapping translates must come out of its map (e.g. Open/Won/Lost).
+
+    ``setting`` names the map in the mapping file (``opportunity_status_map``); ``source``
+    reads the ConnectWise value it translates from the raw record, so a failure names that
+    value (``status 'Pending Review'``, its ``label`` and the value). Each unmapped value is a
+    problem of its own: adding it to the map fixes every record that has it.
+    """
 
     column: str
-    allowed: Callable[[MappingConfig], Sequence[str]]
     setting: str
+    label: str
+    source: Callable[[Row], Any]
+    allowed: Callable[[MappingConfig], Collection[str]]
     name: str = "mapped_value"
 
     def passes(self, value: Any, context: CheckContext) -> bool:  # noqa: D102
         return value is not None and value in self.allowed(context.mapping)
 
-    def explain(self, value: Any) -> str:  # noqa: D102
-        if value is None:
-            return f"{self.column} has no mapped value: add the ConnectWise value to {self.setting}"
-        return f"{self.column} {value!r} is not a value of {self.setting}"
+    def finding(self, row: Row, context: CheckContext) -> Finding:  # noqa: D102
+        value = row.get(self.column)
+        source = self.source(json.loads(row["raw"]))
+        if source is None:
+            return Finding(self.explain(None), self.problem(), None)
+        if source not in getattr(context.mapping, self.setting):
+            problem = f"{self.label} {source!r} is not mapped by {self.setting}"
+            return Finding(f"{problem}: add it to the mapping file", problem, source)
+        problem = f"{self.label} {source!r} maps to {value!r}, which {self.column} does not allow"
+        allowed = ", ".join(self.allowed(context.mapping))
+        return Finding(f"{problem} (allowed: {allowed}): correct {self.setting}", problem, source)
+
+    def explain(self, _value: Any) -> str:  # noqa: D102
+        return f"{self.problem()}, so {self.column} has no value"
+
+    def problem(self) -> str:  # noqa: D102
+        return f"{self.label} is missing"
+
+    def describes(self, problem: str) -> bool:  # noqa: D102
+        endings = (f" is not mapped by {self.setting}", f"which {self.column} does not allow")
+        return problem == self.problem() or (
+            problem.startswith(f"{self.label} ") and problem.endswith(endings)
+        )
+
+    def fix(self, problem: str) -> Fix:  # noqa: D102
+        if problem == self.problem():
+            return Fix(f"Set the record's {self.label} in ConnectWise; {NEXT_SYNC}.", False)
+        return Fix(
+            f"Add the ConnectWise value to {self.setting} in the mapping file "
+            "(docs/mapping.md), then press Re-process.",
+            True,
+        )
 
 
 @dataclass(frozen=True)
@@ -134,6 +236,17 @@ class References(DerivedCheck):
     def explain(self, value: Any) -> str:  # noqa: D102
         return f"{self.column} {value!r} does not match any staged {self.entity} record"
 
+    def problem(self) -> str:  # noqa: D102
+        return f"{self.column} does not match any staged {self.entity} record"
+
+    def fix(self, _problem: str) -> Fix:  # noqa: D102
+        return Fix(
+            f"Sync {self.entity} first (the record it points at is not staged), then press "
+            f"Re-process. If the {self.entity} record is gone from ConnectWise, correct the "
+            "reference there; the next sync picks it up.",
+            True,
+        )
+
 
 @dataclass(frozen=True)
 class ValidEmail(DerivedCheck):
@@ -147,3 +260,9 @@ class ValidEmail(DerivedCheck):
 
     def explain(self, value: Any) -> str:  # noqa: D102
         return f"{self.column} {value!r} is not a valid e-mail address: {email_problem(value)}"
+
+    def problem(self) -> str:  # noqa: D102
+        return f"{self.column} is not a valid e-mail address"
+
+    def fix(self, _problem: str) -> Fix:  # noqa: D102
+        return Fix(f"Correct the e-mail address in ConnectWise; {NEXT_SYNC}.", False)

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from connectwise.mapping.apply import Rejection
+from connectwise.mapping.apply import Rejection, shown_value
 from connectwise.quality.checks import Check, CheckContext, ColumnCheck, DerivedCheck
 from connectwise.quality.library import expectations, great_expectations
 from connectwise.quality.suites import checks_for
@@ -72,6 +72,10 @@ def prepare_suites(entities: Iterable[Entity]) -> int:
     return sum(len(_validation_target(entity)[1].expectations) for entity in entities)
 
 
+def _order(item: tuple[int, Check]) -> int:
+    return item[0]
+
+
 class QualityGate:
     """Split mapped rows of one entity into those that pass and those to quarantine.
 
@@ -110,17 +114,21 @@ class QualityGate:
                     failures.setdefault(position, []).append((self.checks.index(check), check))
         passed_rows = [row for index, row in enumerate(rows) if index not in failures]
         return passed_rows, [
-            self._rejection(rows[index], sorted(found, key=lambda item: item[0]))
+            self._rejection(rows[index], [check for _, check in sorted(found, key=_order)])
             for index, found in sorted(failures.items())
         ]
 
-    @staticmethod
-    def _rejection(row: Row, failed: list[tuple[int, Check]]) -> Rejection:
+    def _rejection(self, row: Row, failed: list[Check]) -> Rejection:
+        """Every reason of a failing row; its problems (one per check) say what to group by."""
+        findings = [check.finding(row, self.context) for check in failed]
+        value = next((item.value for item in findings if item.value is not None), None)
         return Rejection(
             record_id=row.get("id"),
-            check=",".join(dict.fromkeys(check.name for _, check in failed)),
-            reason="; ".join(check.explain(row.get(check.column)) for _, check in failed),
+            check=",".join(dict.fromkeys(check.name for check in failed)),
+            reason="; ".join(item.reason for item in findings),
             payload=row["raw"],
+            problem="; ".join(item.problem for item in findings),
+            value=shown_value(value),
         )
 
     def _frame(self, rows: list[Row], verdicts: list[list[bool]]) -> pd.DataFrame:

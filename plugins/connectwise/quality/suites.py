@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from connectwise.entities import Entity
+from connectwise.mapping.transforms import value_at
 from connectwise.quality.checks import (
     Check,
     InMappedSet,
@@ -48,8 +49,10 @@ SUITES: dict[str, SuiteSpec] = {
                 NonNegative("cost"),
                 InMappedSet(
                     "product_status",
-                    lambda mapping: list(mapping.product_status_map.values()),
-                    "product_status_map",
+                    setting="product_status_map",
+                    label="product state",
+                    source=lambda record: "Inactive" if record.get("inactiveFlag") else "Active",
+                    allowed=lambda mapping: list(mapping.product_status_map.values()),
                 ),
             ),
         ),
@@ -62,8 +65,10 @@ SUITES: dict[str, SuiteSpec] = {
                 NotNull("name"),
                 InMappedSet(
                     "opportunity_status",
-                    lambda _mapping: ["Open", "Won", "Lost"],
-                    "opportunity_status_map",
+                    setting="opportunity_status_map",
+                    label="status",
+                    source=lambda record: value_at(record, "status/name"),
+                    allowed=lambda _mapping: ["Open", "Won", "Lost"],
                 ),
             ),
         ),

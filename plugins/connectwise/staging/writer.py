@@ -240,7 +240,10 @@ class StagingWriter:
 def quarantine(
     connection: Connection, entity: str, rejections: Iterable[Rejection], run_id: str
 ) -> int:
-    """Record rejected records (one open row per record, latest reason wins); return count."""
+    """Record rejected records (one open row per record, latest reason wins); return count.
+
+    A rejection without a ``problem`` (a callback delivery given up) is listed by its reason.
+    """
     postgres = is_postgres(connection.engine)
     now = sql_value(utc_now(), postgres=postgres)
     rows = [
@@ -253,6 +256,8 @@ def quarantine(
             "run_id": run_id,
             "check_name": item.check,
             "reason": item.reason,
+            "problem": item.problem or item.reason,
+            "offending_value": item.value,
             "payload": item.payload,
             "quarantined_at": now,
         }
@@ -264,10 +269,12 @@ def quarantine(
     connection.execute(
         sa.text(
             "INSERT INTO meta_quarantine (entity, record_key, record_id, run_id, check_name, "
-            f"reason, payload, quarantined_at) VALUES (:entity, :record_key, :record_id, "
-            f":run_id, :check_name, :reason, {payload}, :quarantined_at) "
+            "reason, problem, offending_value, payload, quarantined_at) VALUES (:entity, "
+            ":record_key, :record_id, :run_id, :check_name, :reason, :problem, "
+            f":offending_value, {payload}, :quarantined_at) "
             "ON CONFLICT (entity, record_key) DO UPDATE SET run_id = excluded.run_id, "
             "check_name = excluded.check_name, reason = excluded.reason, "
+            "problem = excluded.problem, offending_value = excluded.offending_value, "
             "payload = excluded.payload, quarantined_at = excluded.quarantined_at, "
             "resolved_at = NULL"
         ),

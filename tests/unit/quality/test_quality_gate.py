@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from connectwise.entities import REGISTRY
 from connectwise.mapping.apply import RecordMapper
-from connectwise.mapping.load import Mapping
+from connectwise.mapping.load import Mapping, load_mapping
 from connectwise.quality.checks import CheckContext
 from connectwise.quality.gate import QualityGate
 
@@ -311,26 +311,60 @@ def test_opportunity_status_outside_open_won_lost_is_rejected(
     _, rejected = opportunities_gate.split([row])
 
     assert [(r.check, r.reason) for r in rejected] == [
-        ("mapped_value", "opportunity_status 'Pending' is not a value of opportunity_status_map")
-    ]
-
-
-def test_unmapped_opportunity_status_is_rejected(
-    opportunities_gate: QualityGate, shipped_mapping: Mapping
-) -> None:
-    rows = map_rows("opportunities", shipped_mapping, make_opportunity(11, status="Pending"))
-    assert rows[0]["opportunity_status"] is None
-
-    passed, rejected = opportunities_gate.split(rows)
-
-    assert passed == []
-    assert [(r.check, r.reason) for r in rejected] == [
         (
             "mapped_value",
-            "opportunity_status has no mapped value: add the ConnectWise value to "
-            "opportunity_status_map",
+            "status 'Open' maps to 'Pending', which opportunity_status does not allow "
+            "(allowed: Open, Won, Lost): correct opportunity_status_map",
         )
     ]
+
+
+def test_unmapped_opportunity_status_is_rejected_naming_the_connectwise_value(
+    opportunities_gate: QualityGate, shipped_mapping: Mapping
+) -> None:
+    rows = map_rows("opportunities", shipped_mapping, make_opportunity(11, status="Pending Review"))
+    assert rows[0]["opportunity_status"] is None
+
+    passed, [rejection] = opportunities_gate.split(rows)
+
+    assert passed == []
+    assert rejection.check == "mapped_value"
+    assert rejection.reason == (
+        "status 'Pending Review' is not mapped by opportunity_status_map: "
+        "add it to the mapping file"
+    )
+    assert rejection.problem == "status 'Pending Review' is not mapped by opportunity_status_map"
+    assert rejection.value == "Pending Review"
+
+
+def test_opportunity_without_a_status_is_rejected_as_missing_not_unmapped(
+    opportunities_gate: QualityGate, shipped_mapping: Mapping
+) -> None:
+    record = make_opportunity(12)
+    record["status"] = None
+
+    _, [rejection] = opportunities_gate.split(map_rows("opportunities", shipped_mapping, record))
+
+    assert rejection.reason == "status is missing, so opportunity_status has no value"
+    assert (rejection.problem, rejection.value) == ("status is missing", None)
+
+
+def test_unmapped_product_state_is_rejected_naming_the_state(
+    mapping_document: dict[str, Any], write_mapping: Any
+) -> None:
+    mapping_document["product_status_map"] = {"Active": "Active"}
+    mapping = load_mapping(write_mapping(mapping_document))
+    item = make_catalog_item(13)
+    item["inactiveFlag"] = True
+
+    _, [rejection] = make_gate("catalog_items", mapping).split(
+        map_rows("catalog_items", mapping, item)
+    )
+
+    assert rejection.reason == (
+        "product state 'Inactive' is not mapped by product_status_map: add it to the mapping file"
+    )
+    assert rejection.value == "Inactive"
 
 
 def test_product_status_outside_the_mapped_labels_is_rejected(
@@ -342,7 +376,8 @@ def test_product_status_outside_the_mapped_labels_is_rejected(
     _, rejected = catalog_gate.split([row])
 
     assert reasons(rejected) == {
-        12: "product_status 'Discontinued' is not a value of product_status_map"
+        12: "product state 'Active' maps to 'Discontinued', which product_status does not "
+        "allow (allowed: Active, Inactive): correct product_status_map"
     }
 
 
@@ -402,3 +437,58 @@ def test_gate_keeps_no_state_between_chunks(
     rows = map_rows("contacts", shipped_mapping, make_contact(20, email="good@example.com"))
 
     assert contacts_gate.split(rows) == (rows, [])
+
+
+# --- problems: the reason without the record's own value ------------------------------------
+
+
+def test_records_with_the_same_problem_share_it_whatever_their_values(
+    contacts_gate: QualityGate, shipped_mapping: Mapping
+) -> None:
+    rows = map_rows(
+        "contacts",
+        shipped_mapping,
+        make_contact(1, email="ada at example"),
+        make_contact(2, email="bob@"),
+    )
+
+    _, rejected = contacts_gate.split(rows)
+
+    assert {rejection.problem for rejection in rejected} == {"email is not a valid e-mail address"}
+    assert [rejection.value for rejection in rejected] == ["ada at example", "bob@"]
+
+
+def test_a_reference_problem_leaves_the_id_out_and_shows_it_as_the_value(
+    opportunities_gate: QualityGate, shipped_mapping: Mapping
+) -> None:
+    rows = map_rows("opportunities", shipped_mapping, make_opportunity(9, company_id=404))
+
+    _, [rejection] = opportunities_gate.split(rows)
+
+    assert rejection.problem == "company_id does not match any staged companies record"
+    assert rejection.value == "404"
+
+
+def test_a_row_failing_two_checks_has_both_problems_and_the_first_present_value(
+    contacts_gate: QualityGate, shipped_mapping: Mapping
+) -> None:
+    rows = map_rows("contacts", shipped_mapping, make_contact(13, first_name=None, email="bad"))
+
+    _, [rejection] = contacts_gate.split(rows)
+
+    assert rejection.problem == "first_name is missing; email is not a valid e-mail address"
+    assert rejection.value == "bad"
+
+
+def test_a_value_that_does_not_fit_its_column_is_a_mapping_problem(
+    shipped_mapping: Mapping,
+) -> None:
+    record = make_catalog_item(15)
+    record["price"] = "ten"
+
+    _, [rejection] = RecordMapper(REGISTRY["catalog_items"], shipped_mapping).map_records([record])
+
+    assert rejection.check == "mapping"
+    assert rejection.reason == "column 'price': 'ten' is not a valid number"
+    assert rejection.problem == "column 'price': the value is not a valid number"
+    assert rejection.value == "ten"
