@@ -15,8 +15,9 @@ from connectwise.errors import ConnectWiseConnectionError, EntityDisabledError
 from connectwise.hook import ConnectWiseHook
 from connectwise.mapping.load import Mapping, load_mapping
 from connectwise.mapping.models import RECONCILE_INTERVAL_HOURS
-from connectwise.mapping.references import check_references
+from connectwise.mapping.references import SetupNames
 from connectwise.preflight import format_checklist, run_checklist
+from connectwise.preflight_mapping import check_mapping, format_coverage
 from connectwise.quality.gate import prepare_suites
 from connectwise.reconcile import reconcile
 from connectwise.staging import history, reports
@@ -62,6 +63,9 @@ def open_job(
 def run_preflight(job: Job, run_id: str = "preflight", *, strict: bool = True) -> dict[str, Any]:
     """Run the setup checklist, record it in ``meta_preflight``, then check the mapping's names.
 
+    Tenant values the mapping does not cover are recorded and logged as warnings (``coverage``
+    lines) that never stop the run.
+
     Args:
         job: the opened job.
         run_id: the run the report rows belong to.
@@ -72,7 +76,8 @@ def run_preflight(job: Job, run_id: str = "preflight", *, strict: bool = True) -
         ConnectWiseConnectionError: a required check failed; the message is the checklist.
         ConnectWiseMappingError: the mapping names something the tenant does not have.
     """
-    results = run_checklist(job.hook, job.registry)
+    names = SetupNames(job.hook)  # setup tables the checklist and the mapping checks share
+    results = run_checklist(job.hook, job.registry, names)
     record_preflight(job.engine, run_id, results)
     checklist = format_checklist(results)
     failed = [result for result in results if not result.ok]
@@ -80,7 +85,11 @@ def run_preflight(job: Job, run_id: str = "preflight", *, strict: bool = True) -
     if blocking:
         raise ConnectWiseConnectionError(checklist)
     log.info("%s", checklist)
-    check_references(job.hook, job.mapping)
+    coverage = check_mapping(job.hook, job.mapping, names)
+    if coverage:
+        results = [*results, *coverage]
+        record_preflight(job.engine, run_id, results)
+        log.warning("%s", format_coverage(coverage))
     history.record_mapping_version(job.engine, job.mapping)
     log.info("Mapping %s (%s) matches the tenant", job.mapping.path, job.mapping.version)
     enabled = [entity for entity in job.registry if job.mapping.is_enabled(entity.name)]
@@ -89,7 +98,7 @@ def run_preflight(job: Job, run_id: str = "preflight", *, strict: bool = True) -
     return {
         "mapping_version": job.mapping.version,
         "checks": len(results),
-        "warnings": [result.name for result in failed],
+        "warnings": [result.name for result in results if not result.ok],
         "quality_expectations": expectations,
     }
 

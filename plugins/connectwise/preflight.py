@@ -1,7 +1,7 @@
 """The setup checklist, each item checked with a real, harmless API read.
 
 Discovery, keys, clientId, the 8 security-role modules and the 23 Table Setup entities of the
-Salesbuildr seed.
+Salesbuildr seed. The mapping is checked against the tenant next (``preflight_mapping``).
 
 Every failure comes with the fix the seeds' "common issues" give for it.
 """
@@ -19,10 +19,12 @@ from connectwise.errors import (
     ConnectWiseError,
     ConnectWisePermissionError,
 )
+from connectwise.mapping.references import TABLE_BY_ENDPOINT
 from connectwise.responses import module_of
 
 if TYPE_CHECKING:
     from connectwise.hook import ConnectWiseHook
+    from connectwise.mapping.references import SetupNames
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +79,7 @@ MODULE_ADVICE = {
 class CheckResult:
     """One line of the checklist."""
 
-    kind: str  # connection, module, table
+    kind: str  # connection, module, table; coverage (preflight_mapping)
     name: str
     endpoint: str
     ok: bool
@@ -98,8 +100,14 @@ def required_endpoints(registry: Registry = REGISTRY) -> set[str]:
     return {entity.endpoint for entity in registry}
 
 
-def run_checklist(hook: ConnectWiseHook, registry: Registry = REGISTRY) -> list[CheckResult]:
-    """Run every check; stop after the connection checks if they fail (nothing else can pass)."""
+def run_checklist(
+    hook: ConnectWiseHook, registry: Registry = REGISTRY, names: SetupNames | None = None
+) -> list[CheckResult]:
+    """Run every check; stop after the connection checks if they fail (nothing else can pass).
+
+    With ``names``, a Table Setup entity whose names the mapping checks need is probed by
+    reading those names, so :func:`check_mapping` given the same ``names`` does not read it again.
+    """
     results = _connection_checks(hook)
     if not all(result.ok for result in results):
         return results
@@ -108,7 +116,7 @@ def run_checklist(hook: ConnectWiseHook, registry: Registry = REGISTRY) -> list[
     for module, endpoint in MODULE_PROBES.items():
         results.append(_probe(hook, "module", module, endpoint, module in needed_modules))
     for table, endpoint in TABLE_SETUP.items():
-        results.append(_probe(hook, "table", table, endpoint, endpoint in needed))
+        results.append(_probe(hook, "table", table, endpoint, endpoint in needed, names))
     return results
 
 
@@ -182,10 +190,19 @@ def _connection_checks(hook: ConnectWiseHook) -> list[CheckResult]:
 
 
 def _probe(
-    hook: ConnectWiseHook, kind: str, name: str, endpoint: str, required: bool
+    hook: ConnectWiseHook,
+    kind: str,
+    name: str,
+    endpoint: str,
+    required: bool,
+    names: SetupNames | None = None,
 ) -> CheckResult:
+    named_table = TABLE_BY_ENDPOINT.get(endpoint) if names is not None else None
     try:
-        hook.get_json(endpoint, params={"pageSize": 1, "fields": "id"})
+        if names is not None and named_table is not None:
+            names.of(named_table)  # a setup table is small: its names cost one request too
+        else:
+            hook.get_json(endpoint, params={"pageSize": 1, "fields": "id"})
     except ConnectWisePermissionError as exc:
         return CheckResult(kind, name, endpoint, False, required, _said(exc), _fix(kind, name))
     except ConnectWiseError as exc:

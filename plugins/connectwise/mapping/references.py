@@ -1,6 +1,8 @@
 """Check that the names a mapping uses exist in the ConnectWise tenant.
 
-Runs in preflight, before any record is synced: each setup table is one small read.
+Runs in preflight, before any record is synced: each setup table is one small read, made at most
+once per preflight (:class:`SetupNames`) and shared with the coverage warnings
+(``mapping/coverage.py``).
 """
 
 from __future__ import annotations
@@ -34,7 +36,25 @@ SETUP_TABLES = {
     "sales_stages": NamedSetting("sales stages", "sales/stages", "sales stage"),
     "categories": NamedSetting("categories", "procurement/categories", "product category"),
     "product_types": NamedSetting("product types", "procurement/types", "product type"),
+    # Read for the coverage warnings only: product_terms_map keys are not checked to exist.
+    "billing_cycles": NamedSetting("billing cycles", "finance/billingCycles", "billing cycle"),
 }
+
+TABLE_BY_ENDPOINT = {setting.endpoint: table for table, setting in SETUP_TABLES.items()}
+
+
+class SetupNames:
+    """The names in the tenant's setup tables (``SETUP_TABLES`` keys), each read at most once."""
+
+    def __init__(self, hook: ConnectWiseHook) -> None:
+        self._hook = hook
+        self._read: dict[str, list[str]] = {}
+
+    def of(self, table: str) -> list[str]:
+        """Return the names of one setup table, reading it on first use."""
+        if table not in self._read:
+            self._read[table] = _names(self._hook, SETUP_TABLES[table].endpoint)
+        return self._read[table]
 
 
 def used_names(mapping: Mapping) -> dict[str, list[tuple[str, str]]]:
@@ -62,19 +82,24 @@ def used_names(mapping: Mapping) -> dict[str, list[tuple[str, str]]]:
     return used
 
 
-def check_references(hook: ConnectWiseHook, mapping: Mapping) -> None:
+def check_references(
+    hook: ConnectWiseHook, mapping: Mapping, names: SetupNames | None = None
+) -> None:
     """Raise if the mapping names a type, status, stage, category or product that is missing.
+
+    Args:
+        hook: the tenant's API.
+        mapping: the loaded mapping file.
+        names: setup tables already read (or to be reused later) by the same preflight.
 
     Raises:
         ConnectWiseMappingError: one line per unknown name, with the names that do exist.
     """
+    tenant = names or SetupNames(hook)
     problems: list[str] = []
     for table, uses in used_names(mapping).items():
-        if not uses:
-            continue
-        setting = SETUP_TABLES[table]
-        known = _names(hook, setting.endpoint)
-        problems.extend(_unknown(uses, known, setting))
+        if uses:
+            problems.extend(_unknown(uses, tenant.of(table), SETUP_TABLES[table]))
     shipping = mapping.config.defaults.shipping_product
     if shipping:
         found = hook.get_json(
