@@ -126,7 +126,7 @@ class ConnectWiseHook(HttpHook):
         if self._site is None:
             conn = self.get_connection(self.connectwise_conn_id)
             self._site = site_from_connection(
-                conn.host, conn.login, conn.password, conn.extra_dejson
+                conn.host, conn.login, conn.password, conn.extra_dejson, port=conn.port
             )
         return self._site
 

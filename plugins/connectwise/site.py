@@ -1,8 +1,8 @@
 """Validated settings of one ConnectWise tenant, read from an Airflow connection.
 
 The Airflow connection holds: ``host`` = the site (a hostname, optionally with a port),
-``login`` = public key, ``password`` = private key, and in ``extra``: ``company_id``,
-``client_id`` and the optional tuning keys of :data:`EXTRA_KEYS`.
+``port`` = the site's port (optional), ``login`` = public key, ``password`` = private key, and
+in ``extra``: ``company_id``, ``client_id`` and the optional tuning keys of :data:`EXTRA_KEYS`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from connectwise.values import parse_boolean
 MAX_PAGE_SIZE = 1000  # ConnectWise's hard limit since 2016.2 (API facts §3)
 DEFAULT_PARALLEL_REQUESTS = 4
 DEFAULT_API_VERSION = "2025.1"
+DEFAULT_PORTS: dict[str, int] = {"https": 443, "http": 80}
 
 # Cloud UI hosts answer API calls with "SSL is required"; the API lives on the api- host
 # (API facts §1). On-premise hosts serve both from the same name.
@@ -127,8 +128,40 @@ def validate_site(site: str | None) -> str:
     return value
 
 
+def site_with_port(site: str, port: int | None, scheme: str) -> str:
+    """Return ``site`` with the connection's Port folded in (``host:port``).
+
+    No port and port 0 mean the scheme's default: Airflow 3.3.2's connection list sends
+    ``Number(port)``, so 0, for a connection stored without one. The scheme's default port is
+    left out, so a cloud UI host still maps to its ``api-`` twin.
+
+    Raises:
+        ConnectWiseConnectionError: the port is outside 1..65535, or Host names another one.
+    """
+    if not port:
+        return site
+    if not 1 <= port <= 65535:
+        raise ConnectWiseConnectionError(
+            f"Port {port} is not a TCP port: use 1 to 65535, e.g. 443 for https "
+            "(or leave it empty for the scheme's default)."
+        )
+    name, has_port, host_port = site.rpartition(":")
+    if has_port:
+        if int(host_port) != port:
+            raise ConnectWiseConnectionError(
+                f"Site {site!r} names port {host_port} but Port is {port}: enter the port in "
+                f"one place only, e.g. Site {name!r} and Port {port}."
+            )
+        return site
+    return site if port == DEFAULT_PORTS[scheme] else f"{site}:{port}"
+
+
 def site_from_connection(
-    host: str | None, login: str | None, password: str | None, extra: dict[str, Any]
+    host: str | None,
+    login: str | None,
+    password: str | None,
+    extra: dict[str, Any],
+    port: int | None = None,
 ) -> ConnectWiseSite:
     """Build a :class:`ConnectWiseSite` from the fields of an Airflow connection.
 
@@ -153,7 +186,7 @@ def site_from_connection(
         )
     return ConnectWiseSite(
         company_id=company_id,
-        site=site,
+        site=site_with_port(site, port, scheme),
         public_key=public_key,
         private_key=private_key,
         client_id=client_id,

@@ -33,6 +33,31 @@ def test_good_connection_reports_company_codebase_and_modules(shared_simulator, 
     assert "'acme'" in message and "v2025_1/" in message
 
 
+def test_the_port_field_is_where_the_hook_connects(shared_simulator, monkeypatch):
+    """The form's Port field (host without ':port'), as a connection saved in the UI holds it."""
+    name, port = shared_simulator.host.rsplit(":", 1)
+    configure(monkeypatch, shared_simulator, host=name, port=int(port))
+    ok, message = ConnectWiseHook().test_connection()
+    assert ok, message
+    assert f"on {shared_simulator.host} " in message
+
+
+def test_port_0_from_the_connection_list_means_no_port(shared_simulator, monkeypatch):
+    """Airflow 3.3.2's Test button sends port 0 for a connection stored without a port."""
+    configure(monkeypatch, shared_simulator, port=0)
+    ok, message = ConnectWiseHook().test_connection()
+    assert ok, message
+
+
+def test_a_port_contradicting_the_site_is_reported_by_test_connection(
+    shared_simulator, monkeypatch
+):
+    configure(monkeypatch, shared_simulator, port=1)
+    ok, message = ConnectWiseHook().test_connection()
+    assert not ok
+    assert message.startswith("Site/connection settings") and "but Port is 1" in message
+
+
 @pytest.mark.parametrize(
     ("changes", "cause", "hint"),
     [

@@ -193,3 +193,52 @@ def test_site_repr_contains_neither_private_key_nor_client_id() -> None:
     assert PRIVATE_KEY not in text
     assert CLIENT_ID not in text
     assert "acme" in text  # repr is still useful
+
+
+# --- the Port field ----------------------------------------------------------------------------
+
+
+def site_on_port(host: str, port: int | None, scheme: str = "https") -> ConnectWiseSite:
+    extra = {"company_id": "acme", "client_id": CLIENT_ID, "scheme": scheme}
+    return site_from_connection(host, "pub-key", PRIVATE_KEY, extra, port=port)
+
+
+@pytest.mark.parametrize("port", [None, 0])
+def test_no_port_and_port_0_both_mean_the_schemes_default(port: int | None) -> None:
+    # 0 is what Airflow 3.3.2's connection list sends for a connection without a port.
+    assert site_on_port("cw.example.com", port).origin == "https://cw.example.com"
+
+
+def test_a_port_other_than_the_schemes_default_is_added_to_the_site() -> None:
+    site = site_on_port("127.0.0.1", 8080, scheme="http")
+
+    assert site.site == "127.0.0.1:8080"
+    assert site.origin == "http://127.0.0.1:8080"
+
+
+@pytest.mark.parametrize(("scheme", "port"), [("https", 443), ("http", 80)])
+def test_the_schemes_default_port_keeps_a_cloud_host_mapped_to_its_api_host(
+    scheme: str, port: int
+) -> None:
+    site = site_on_port("na.myconnectwise.net", port, scheme=scheme)
+
+    assert site.origin == f"{scheme}://api-na.myconnectwise.net"
+
+
+def test_a_port_in_both_site_and_port_is_accepted_when_they_agree() -> None:
+    assert site_on_port("cw.example.com:8443", 8443).origin == "https://cw.example.com:8443"
+
+
+def test_a_port_in_site_that_contradicts_port_is_refused_naming_both() -> None:
+    with pytest.raises(ConnectWiseConnectionError) as caught:
+        site_on_port("cw.example.com:8443", 9443)
+
+    message = str(caught.value)
+    assert "port 8443 but Port is 9443" in message
+    assert "Site 'cw.example.com' and Port 9443" in message
+
+
+@pytest.mark.parametrize("port", [-1, 65536])
+def test_a_port_outside_the_tcp_range_is_refused(port: int) -> None:
+    with pytest.raises(ConnectWiseConnectionError, match=rf"Port {port} is not a TCP port: use 1"):
+        site_on_port("cw.example.com", port)
