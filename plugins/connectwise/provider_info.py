@@ -20,7 +20,10 @@ def get_provider_info() -> dict[str, Any]:
                 "hook-class-name": "connectwise.hook.ConnectWiseHook",
                 "hook-name": "ConnectWise PSA",
                 "ui-field-behaviour": {
-                    "hidden-fields": ["schema", "port"],
+                    # Port stays visible: Airflow 3.3.2's Test button sends 0 for an empty port
+                    # and refuses a connection stored without one ("host or port differs"),
+                    # so the form must let the operator store one (apache/airflow#73298).
+                    "hidden-fields": ["schema"],
                     "relabeling": {
                         "host": "Site",
                         "login": "Public key",
@@ -28,6 +31,7 @@ def get_provider_info() -> dict[str, Any]:
                     },
                     "placeholders": {
                         "host": "na.myconnectwise.net (hostname only, no https://)",
+                        "port": "443 (80 for http): needed by the Test button",
                         "login": "API member public key",
                         "extra": '{"scheme": "https", "page_size": 1000}',
                     },
