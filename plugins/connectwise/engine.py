@@ -27,8 +27,8 @@ from connectwise.sources import (
     children_source,
     delivered_source,
     ids_source,
+    remap_source,
     staged_children,
-    staged_source,
 )
 from connectwise.staging import history
 from connectwise.staging.database import utc_now
@@ -54,9 +54,9 @@ class SyncRequest:
     Modes: ``full`` reads every record; ``incremental`` those changed since the watermark (or
     ``changed_since``), falling back to full when the entity never synced; ``ids`` the given
     records (records that came back); ``remap`` re-applies the current mapping to the raw
-    records in staging without calling the API; ``callback`` loads the ``records`` ConnectWise
-    delivered and reads ``record_ids`` by id, soft-deleting those that no longer exist. Only
-    full and incremental runs move the watermark.
+    records in staging and to those held in quarantine, without calling the API; ``callback``
+    loads the ``records`` ConnectWise delivered and reads ``record_ids`` by id, soft-deleting
+    those that no longer exist. Only full and incremental runs move the watermark.
     """
 
     entity: Entity
@@ -184,6 +184,7 @@ class EntitySync:
         gate = QualityGate(entity, CheckContext(self.mapping.config, self._known_ids(entity)))
         writer = StagingWriter(self.engine, entity.staging_table, mapper.columns, remap=remap)
         source = self._source(request, since)
+        self._settle_quarantine(entity, source.settled)
         progress = Progress(entity.name, source.expected, self.progress_seconds)
         newest: datetime | None = None
         pending: list[Row] = []
@@ -223,7 +224,7 @@ class EntitySync:
 
     def _source(self, request: SyncRequest, since: datetime | None) -> PageSource:
         if request.mode == "remap":
-            return staged_source(self.engine, request.entity)
+            return remap_source(self.engine, request.entity)
         if request.mode == "ids":
             return ids_source(self.hook, self.engine, request.entity, list(request.record_ids))
         if request.mode == "callback" and request.parent_ids:
@@ -235,6 +236,21 @@ class EntitySync:
         if request.entity.parent:
             return child_source(self.hook, self.engine, request.entity, since)
         return api_source(self.hook, request.entity, since)
+
+    def _settle_quarantine(self, entity: Entity, record_ids: list[int]) -> None:
+        """Resolve quarantine rows a newer staged version or a later delete made moot.
+
+        Before anything loads: a record whose staged copy fails again is quarantined anew.
+        """
+        if not record_ids:
+            return
+        with self.engine.begin() as connection:
+            resolve_quarantine(connection, entity.name, record_ids)
+        log.info(
+            "%s: resolved %d quarantined records that staging holds newer or that were deleted",
+            entity.name,
+            len(record_ids),
+        )
 
     def _check_and_load(
         self,

@@ -1,5 +1,8 @@
 """Where a sync's raw records come from: the API (all, changed since, or by id) or staging.
 
+Re-mapping reads staging: the staged raw records and the open quarantine payloads that are
+newer than them, so a mapping fix reaches the records it quarantined.
+
 Each source says how many records to expect (for progress and ETA) and yields pages of raw
 ConnectWise records; the engine treats them all alike.
 """
@@ -7,8 +10,9 @@ ConnectWise records; the engine treats them all alike.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain
 from typing import TYPE_CHECKING, Any
@@ -18,7 +22,7 @@ import sqlalchemy as sa
 from connectwise.conditions import all_of, changed_since
 from connectwise.paging import interleave, read_pages
 from connectwise.reconcile import conditions_for_ids
-from connectwise.staging import history
+from connectwise.staging import history, issues
 from connectwise.staging.database import is_postgres
 from connectwise.staging.writer import sql_value
 
@@ -28,6 +32,7 @@ if TYPE_CHECKING:
     from connectwise.entities import Entity
     from connectwise.hook import ConnectWiseHook
 
+log = logging.getLogger(__name__)
 Record = dict[str, Any]
 STAGED_PAGE_ROWS = 1000
 
@@ -38,6 +43,7 @@ class PageSource:
 
     expected: int
     pages: Iterator[list[Record]]
+    settled: list[int] = field(default_factory=list)  # ids whose quarantine row is moot
 
 
 def api_source(hook: ConnectWiseHook, entity: Entity, since: datetime | None) -> PageSource:
@@ -220,8 +226,79 @@ def staged_parents_of(engine: Engine, entity: Entity, record_ids: list[int]) -> 
     return sorted(parents)
 
 
-def staged_source(engine: Engine, entity: Entity) -> PageSource:
-    """Read the raw records already in staging (re-mapping calls no API)."""
+def remap_source(engine: Engine, entity: Entity) -> PageSource:
+    """Read what re-mapping re-applies the current mapping to (no API call).
+
+    The raw records in staging, then the open quarantine payloads that are the newest known
+    version of their record (see :func:`plan_remap`); a staged row such a payload replaces is
+    left out, so each record is mapped once. ``settled`` lists the quarantine rows that are
+    moot (staging holds a newer version, or the record was deleted since).
+    """
+    plan = plan_remap(issues.held_records(engine, entity.name, entity.staging_table))
+    if plan.left:
+        log.info(
+            "%s: %d quarantined payloads are not records (e.g. callback deliveries) and stay "
+            "quarantined: re-mapping cannot load them",
+            entity.name,
+            plan.left,
+        )
+    staged = staged_source(engine, entity, skip=set(plan.reprocess.values()))
+    held = issues.held_payloads(engine, entity.name, set(plan.reprocess))
+    return PageSource(
+        staged.expected - plan.replaced_staged + len(plan.reprocess),
+        chain(staged.pages, held),
+        settled=plan.settled,
+    )
+
+
+@dataclass(frozen=True)
+class RemapPlan:
+    """What a re-map does with an entity's open quarantine."""
+
+    reprocess: dict[str, int]  # record_key -> record id: payloads to map again
+    settled: list[int]  # record ids whose quarantine row is moot: resolve it
+    replaced_staged: int  # live staged rows whose newer version is a re-processed payload
+    left: int  # payloads that are not records: left as they are
+
+
+def plan_remap(held: list[issues.HeldRecord]) -> RemapPlan:
+    """Decide, per open quarantine row, whether its payload is mapped again.
+
+    A payload is the newest known version of its record, and mapped again, when the record is
+    not staged, was staged but deleted before it was quarantined (it came back), or is staged
+    with an older ``lastUpdated``. The row is moot, and resolved, when staging holds a newer
+    version (older never overwrites newer) or the record was deleted after it was quarantined.
+    Otherwise (the same version, or no timestamp to compare) the staged copy is mapped again
+    and the row follows its outcome. A payload that is not a record with the row's id (a
+    callback delivery given up) cannot be mapped and is left as it is.
+    """
+    reprocess: dict[str, int] = {}
+    settled: list[int] = []
+    replaced = left = 0
+    for item in held:
+        if not item.is_record or item.record_id is None:
+            left += 1
+        elif item.staged_deleted_at is not None and not _after(
+            item.quarantined_at, item.staged_deleted_at
+        ):
+            settled.append(item.record_id)
+        elif not item.is_staged or item.staged_deleted_at is not None:
+            reprocess[item.record_key] = item.record_id
+        elif _after(item.last_updated, item.staged_last_updated):
+            reprocess[item.record_key] = item.record_id
+            replaced += 1
+        elif _after(item.staged_last_updated, item.last_updated):
+            settled.append(item.record_id)
+    return RemapPlan(reprocess, settled, replaced, left)
+
+
+def _after(moment: datetime | None, other: datetime | None) -> bool:
+    return moment is not None and other is not None and moment > other
+
+
+def staged_source(engine: Engine, entity: Entity, skip: set[int] | None = None) -> PageSource:
+    """Read the live raw records in staging, less the ids in ``skip``."""
+    left_out = skip or set()
     with engine.connect() as connection:
         expected = int(
             connection.execute(
@@ -243,7 +320,13 @@ def staged_source(engine: Engine, entity: Entity) -> PageSource:
                 ).all()
             if not rows:
                 return
-            yield [raw if isinstance(raw, dict) else json.loads(raw) for _, raw in rows]
+            page = [_decoded(raw) for record_id, raw in rows if record_id not in left_out]
+            if page:
+                yield page
             last_id = int(rows[-1][0])
 
     return PageSource(expected, pages())
+
+
+def _decoded(raw: Any) -> Record:
+    return raw if isinstance(raw, dict) else json.loads(raw)
