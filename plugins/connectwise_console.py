@@ -11,6 +11,7 @@ from airflow.plugins_manager import AirflowPlugin
 from connectwise.console.app import URL_PREFIX, create_app
 
 ICON = f"{URL_PREFIX}/static/icon.svg"
+ISSUES_ICON = f"{URL_PREFIX}/static/issues.svg"
 
 
 class ConnectWiseConsolePlugin(AirflowPlugin):
@@ -25,12 +26,14 @@ class ConnectWiseConsolePlugin(AirflowPlugin):
             "destination": "nav",
             "url_route": "connectwise",
             "icon": ICON,
+            "nav_top_level": True,  # in the sidebar itself, not in the Plugins menu
         },
         {
-            "name": "ConnectWise issues",
+            "name": "Issues",  # the sidebar fits about eight characters
             "href": f"{URL_PREFIX}/issues",
             "destination": "nav",
             "url_route": "connectwise-issues",
-            "icon": ICON,
+            "icon": ISSUES_ICON,
+            "nav_top_level": True,
         },
     ]

@@ -7,6 +7,7 @@ staging database is filled by real syncs from the simulator.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -178,3 +179,37 @@ def test_static_assets_need_no_session(console):
     # The stylesheet, script and icon hold no data (pages do), and the nav loads the icon.
     for asset in ("console.css", "reprocess.js", "icon.svg"):
         assert client.get(f"{PREFIX}/static/{asset}").status_code == 200
+
+
+def test_guides_mentioned_in_fix_texts_become_links_and_nothing_else_does():
+    from connectwise.console.docs import doc_links
+
+    linked = str(doc_links("Add it (docs/mapping.md), see <b>docs/nothing</b> & docs/x.md."))
+    assert '<a href="/connectwise-console/docs/mapping">docs/mapping.md</a>' in linked
+    assert '<a href="/connectwise-console/docs/x">docs/x.md</a>' in linked
+    assert "&lt;b&gt;docs/nothing&lt;/b&gt; &amp;" in linked  # escaped, not markup
+
+
+def test_issues_group_the_quarantine_and_offer_reprocess_to_who_may_trigger(console, synced):
+    client, auth_manager = console
+    lost = entity_summary(synced)[[e.name for e in REGISTRY].index("opportunities")]
+    groups = client.get(f"{PREFIX}/api/issues", cookies=session(auth_manager)).json()
+    assert [(group["entity"], group["count"]) for group in groups] == [
+        ("opportunities", lost["quarantined"])
+    ]
+    assert "'Lost'" in groups[0]["summary"] and groups[0]["reprocess_helps"]
+    assert [example["value"] for example in groups[0]["examples"]] == ["Lost"] * 3
+
+    admin = client.get(f"{PREFIX}/issues", headers=PAGE, cookies=session(auth_manager)).text
+    button = re.search(r"<button[^>]*class=\"reprocess\"[^>]*data-conf='([^']*)'", admin)
+    assert json.loads(button.group(1).replace("&#34;", '"')) == {
+        "data_types": ["opportunities"],
+        "mode": "remap",
+    }
+    assert "reprocess.js" in admin
+    assert '<a href="/connectwise-console/docs/mapping">' in admin  # the fix links its guide
+
+    viewer = client.get(f"{PREFIX}/issues", headers=PAGE, cookies=session(auth_manager, "VIEWER"))
+    assert viewer.status_code == 200 and "&#39;Lost&#39;" in viewer.text
+    assert 'class="reprocess"' not in viewer.text and "reprocess.js" not in viewer.text
+    assert "you cannot re-process" in viewer.text

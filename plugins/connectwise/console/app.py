@@ -82,6 +82,7 @@ def create_app(staging: StagingEngine | None = None) -> FastAPI:
         lstrip_blocks=True,
     )
     templates.globals.update(prefix=URL_PREFIX, **views.FILTERS)
+    templates.filters["doc_links"] = docs.doc_links
 
     def page(name: str, **values: Any) -> HTMLResponse:
         return HTMLResponse(templates.get_template(name).render(**values))

@@ -13,6 +13,7 @@ from pathlib import Path
 from fastapi import HTTPException, status
 from fastapi.responses import FileResponse, Response
 from markdown_it import MarkdownIt
+from markupsafe import Markup
 
 from connectwise.paths import docs_dir
 
@@ -20,6 +21,7 @@ DOCS_PATH = "/connectwise-console/docs"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")  # a guide's file stem: no dots, no slashes
 _IMAGE = re.compile(r"^[a-z0-9][a-z0-9_.-]*\.(png|svg|jpg)$")
 _GUIDE_LINK = re.compile(r'href="(?:\.{0,2}/)?(?:docs/)?([a-z0-9_-]+)\.md(#[^"]*)?"')
+_DOC_MENTION = re.compile(r"\bdocs/([a-z0-9_-]+)\.md\b")
 _IMAGE_SRC = re.compile(r'src="(?:\.{0,2}/)?(?:docs/)?img/')
 
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
@@ -50,6 +52,17 @@ def index_html() -> str:
         for name, title in guides()
     )
     return f"<ul class='guides'>{items}</ul>"
+
+
+def doc_links(text: str) -> Markup:
+    """Escape ``text`` and link the guides it mentions (``docs/mapping.md``) to the console."""
+    escaped = str(Markup.escape(text))
+    # Safe: the text is escaped first, and a guide name matches [a-z0-9_-]+ only.
+    return Markup(  # noqa: S704
+        _DOC_MENTION.sub(
+            lambda found: f'<a href="{DOCS_PATH}/{found[1]}">docs/{found[1]}.md</a>', escaped
+        )
+    )
 
 
 def image(name: str) -> Response:

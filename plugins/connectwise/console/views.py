@@ -93,12 +93,6 @@ def span(seconds: float) -> str:
     return f"{seconds / 86400:.1f} d"
 
 
-def lag(entity: EntityHealth, now: datetime) -> str:
-    """How far behind ConnectWise the staged data may be: the time since the watermark."""
-    seconds = entity.lag_seconds(now)
-    return span(max(0.0, seconds)) if seconds is not None else "—"
-
-
 def stamp(moment: datetime | None) -> str:
     """Write an exact UTC time (for tooltips)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if moment else ""
@@ -112,7 +106,6 @@ def number(value: int | float) -> str:
 FILTERS: dict[str, Any] = {
     "ago": ago,
     "span": span,
-    "lag": lag,
     "stamp": stamp,
     "number": number,
     "run_bars": run_bars,

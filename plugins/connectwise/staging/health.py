@@ -47,10 +47,6 @@ class EntityHealth:
     last_error: str | None
     recent: tuple[RunFigures, ...] = ()
 
-    def lag_seconds(self, now: datetime) -> float | None:
-        """How far the staged data trails ConnectWise: now minus the watermark."""
-        return (now - self.watermark).total_seconds() if self.watermark else None
-
 
 @dataclass(frozen=True)
 class QueueHealth:

@@ -1,0 +1,207 @@
+"""The ConnectWise console, end to end in the real Airflow UI (headless Chromium).
+
+Against ``airflow standalone`` and the simulator, with a mapping that leaves the opportunity
+status "Lost" out: the preflight and a sync run through the REST API; then a user logs in, opens
+"ConnectWise" in the navigation and reads the figures staging holds, opens "ConnectWise issues",
+sees the group of "Lost" opportunities, fixes the mapping file, presses Re-process (which
+triggers ``connectwise_manual_sync`` in re-map mode through Airflow's REST API as that user)
+and sees the group disappear; staging then holds those opportunities. Without a session the
+console refuses (401) or sends a browser to the login page.
+
+Screenshots go to ``docs/img/`` (or ``$CW_BROWSER_SCREENSHOT_DIR``) once every check passed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+import sqlalchemy as sa
+from connectwise.entities import REGISTRY
+
+from scripts.live_airflow import Standalone, simulator_connection
+
+BROWSER_DIR = Path(__file__).resolve().parent
+ROOT = BROWSER_DIR.parents[1]
+CONSOLE = "/connectwise-console"
+SYNC_DAG = "connectwise_manual_sync"
+PREFLIGHT_DAG = "connectwise_preflight"
+SYNCED = ["opportunities"]  # with what it depends on (companies, statuses, stages, members ...)
+LOST = "\n  Lost: Lost\n"
+RUN_TIMEOUT_SECONDS = 240
+SCREENSHOT_DIR = Path(os.environ.get("CW_BROWSER_SCREENSHOT_DIR", ROOT / "docs" / "img"))
+SCREENSHOTS = ("console-overview.png", "console-issues.png", "console-issues-resolved.png")
+
+
+@pytest.fixture
+def mapping(tmp_path: Path) -> tuple[Path, str]:
+    """A mapping without the "Lost" status (the file) and the shipped text (the fix)."""
+    shipped = (ROOT / "include/mappings/connectwise.yaml").read_text()
+    assert LOST in shipped
+    path = tmp_path / "mapping.yaml"
+    # Lost opportunities are a large share of a small tenant: let the run finish anyway.
+    path.write_text(
+        shipped.replace(LOST, "\n").replace(
+            "max_quarantine_ratio: 0.05", "max_quarantine_ratio: 1.0"
+        )
+    )
+    return path, shipped.replace("max_quarantine_ratio: 0.05", "max_quarantine_ratio: 1.0")
+
+
+@pytest.fixture
+def console_stack(tmp_path: Path, sim_process, janitor, mapping) -> Iterator[Standalone]:
+    """``airflow standalone`` using the mapping file above; the two DAGs used unpaused."""
+    airflow = Standalone(
+        tmp_path,
+        connection=simulator_connection(sim_process),
+        staging_url=f"sqlite:///{tmp_path / 'staging.db'}",
+        janitor=janitor,
+        extra_env={"CONNECTWISE_MAPPING_FILE": str(mapping[0])},
+    )
+    with airflow:
+        airflow.start([SYNC_DAG, PREFLIGHT_DAG], timeout=150)
+        for dag_id in (SYNC_DAG, PREFLIGHT_DAG):
+            airflow.api.unpause(dag_id)
+        yield airflow
+
+
+def staged_figures(staging: Path) -> dict[str, dict[str, int]]:
+    """Live rows and open quarantine per entity, read from the staging file."""
+    engine = sa.create_engine(f"sqlite:///{staging}")
+    try:
+        with engine.connect() as connection:
+            open_rows = dict(
+                connection.execute(
+                    sa.text(
+                        "SELECT entity, COUNT(*) FROM meta_quarantine WHERE resolved_at IS NULL "
+                        "GROUP BY entity"
+                    )
+                ).all()
+            )
+            return {
+                entity.name: {
+                    "rows": connection.execute(
+                        sa.text(
+                            f"SELECT COUNT(*) FROM {entity.staging_table} WHERE deleted_at IS NULL"
+                        )
+                    ).scalar_one(),
+                    "quarantined": int(open_rows.get(entity.name, 0)),
+                }
+                for entity in REGISTRY
+            }
+    finally:
+        engine.dispose()
+
+
+def run_console_script(stack, browser_tools, janitor, config: dict) -> dict:
+    """Run console.mjs with ``config``; return its RESULT object (fail with its steps)."""
+    janitor.track("browser", needle=config["userDataDir"])
+    env = {**os.environ, **janitor.env("browser"), "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1"}
+    process = subprocess.Popen(
+        [browser_tools["node"], str(BROWSER_DIR / "console.mjs"), json.dumps(config)],
+        cwd=BROWSER_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    janitor.track("browser", session=process.pid)
+    try:
+        stdout, stderr = process.communicate(timeout=RUN_TIMEOUT_SECONDS + 120)
+    except subprocess.TimeoutExpired:
+        janitor.stop("browser", grace=5)
+        stdout, stderr = process.communicate()
+    finally:
+        janitor.stop("browser", grace=5)
+    print(stdout)
+    lines = [line for line in stdout.splitlines() if line.startswith("RESULT ")]
+    result = json.loads(lines[-1][len("RESULT ") :]) if lines else {}
+    if process.returncode != 0 or not result.get("ok"):
+        pytest.fail(
+            f"The browser run failed (exit {process.returncode}, screenshot "
+            f"{config['failurePng']}):\n{result.get('error') or stderr[-3000:]}\n"
+            f"navigation: {result.get('nav', '')[:3000]}\n"
+            f"steps: {result.get('steps')}\nAirflow log tail:\n{stack.log_tail(40)}"
+        )
+    return result
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(600)
+def test_console_shows_sync_health_and_reprocess_clears_an_issue(
+    browser_tools: dict[str, str], console_stack, janitor, mapping, tmp_path: Path
+) -> None:
+    """Figures, the Issues group, the mapping fix and Re-process, as an operator does it."""
+    base = console_stack.api.base_url
+
+    # Without a session: scripts get 401, a browser goes to the login page.
+    assert requests.get(f"{base}{CONSOLE}/api/health", timeout=10).status_code == 401
+    page = requests.get(
+        f"{base}{CONSOLE}/", headers={"Accept": "text/html"}, allow_redirects=False, timeout=10
+    )
+    assert page.status_code == 303 and "/auth/login" in page.headers["location"]
+
+    # The preflight, then a sync of the opportunities (and what they depend on).
+    for dag_id, conf in ((PREFLIGHT_DAG, {}), (SYNC_DAG, {"data_types": SYNCED, "mode": "full"})):
+        run_id = console_stack.api.trigger(dag_id, conf)
+        run = console_stack.api.wait_for_run(dag_id, run_id, timeout=RUN_TIMEOUT_SECONDS)
+        assert run["state"] == "success", (dag_id, run)
+    before = staged_figures(tmp_path / "staging.db")
+    lost = before["opportunities"]["quarantined"]
+    assert lost > 0, "the tenant has Lost opportunities, which this mapping does not map"
+
+    profile = tmp_path / "chromium-profile"
+    profile.mkdir()
+    shown = {name: before[name] for name in ("companies", "contacts", "opportunities")}
+    config = {
+        "baseUrl": base,
+        "username": console_stack.api.username,
+        "password": console_stack.api.password,
+        "chromium": browser_tools["chromium"],
+        "userDataDir": str(profile),
+        "timeoutSeconds": RUN_TIMEOUT_SECONDS,
+        "expected": {"entities": shown},
+        "issueEntity": "opportunities",
+        "issueValue": "Lost",
+        "mappingPath": str(mapping[0]),
+        "fixedMapping": mapping[1],
+        "overviewPng": str(tmp_path / SCREENSHOTS[0]),
+        "issuesPng": str(tmp_path / SCREENSHOTS[1]),
+        "resolvedPng": str(tmp_path / SCREENSHOTS[2]),
+        "failurePng": str(tmp_path / "failure.png"),
+    }
+    result = run_console_script(console_stack, browser_tools, janitor, config)
+
+    # What the page showed is what staging held.
+    assert result["navLabels"] == ["ConnectWise", "Issues"]
+    assert result["totalRows"] == f"{sum(item['rows'] for item in before.values()):,}"
+    for name, figures in shown.items():
+        assert result["entities"][name]["rows"] == f"{figures['rows']:,}", name
+        assert result["entities"][name]["quarantined"] == f"{figures['quarantined']:,}", name
+        assert result["entities"][name]["charts"] == 3, name
+    assert result["preflight"].endswith("1 warn · 0 fail"), result["preflight"]
+    assert "'Lost'" in result["groupTitle"]
+    assert result["groupCount"] == f"{lost:,} records"
+    assert "opportunity_status_map" in result["groupFix"]
+    assert result["exampleRows"] == min(3, lost)
+
+    # Re-process ran the manual sync in re-map mode, as the logged-in user, and it landed.
+    runs = console_stack.api.call("GET", f"dags/{SYNC_DAG}/dagRuns")["dag_runs"]
+    remap = [run for run in runs if run["conf"].get("mode") == "remap"]
+    assert len(remap) == 1 and remap[0]["state"] == "success"
+    assert remap[0]["conf"]["data_types"] == ["opportunities"]
+    assert remap[0]["triggering_user_name"] == console_stack.api.username
+    after = staged_figures(tmp_path / "staging.db")
+    assert after["opportunities"]["quarantined"] == 0
+    assert after["opportunities"]["rows"] == before["opportunities"]["rows"] + lost
+
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    for name in SCREENSHOTS:
+        shutil.copyfile(tmp_path / name, SCREENSHOT_DIR / name)
