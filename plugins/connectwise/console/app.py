@@ -23,7 +23,8 @@ from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from connectwise.console import docs, views
-from connectwise.console.auth import REPROCESS_DAG, ConsoleUser, console_user, login_url, may
+from connectwise.console.auth import ConsoleUser, console_user, login_url, may
+from connectwise.issues import REPROCESS_DAG_ID
 from connectwise.staging.database import STAGING_CONN_ID, create_staging_engine, staging_url
 from connectwise.staging.migrations import migrate
 
@@ -99,8 +100,8 @@ def create_app(staging: StagingEngine | None = None) -> FastAPI:
             "issues.html",
             issues=found,
             active="issues",
-            can_reprocess=may(user, "POST", REPROCESS_DAG),
-            reprocess_dag=REPROCESS_DAG,
+            can_reprocess=may(user, "POST", REPROCESS_DAG_ID),
+            reprocess_dag=REPROCESS_DAG_ID,
         )
 
     @app.get("/api/health")

@@ -18,7 +18,6 @@ from airflow.api_fastapi.core_api.security import get_user
 from fastapi import Depends, HTTPException, Request, status
 
 READ_DAG = "connectwise_incremental_sync"  # reading its runs is what the console shows
-REPROCESS_DAG = "connectwise_manual_sync"
 
 
 def console_user(user: Annotated[Any, Depends(get_user)]) -> Any:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from connectwise.console.charts import run_bars
 from connectwise.entities import REGISTRY
+from connectwise.issues import IssueGroup, open_issues
 from connectwise.push.runner import FLOWS
 from connectwise.staging.health import (
     EntityHealth,
@@ -20,9 +21,6 @@ from connectwise.staging.health import (
     latest_preflight,
     outbox_health,
 )
-
-if TYPE_CHECKING:
-    from connectwise.issues import IssueGroup
 
 
 @dataclass(frozen=True)
@@ -62,8 +60,6 @@ def collect_health(engine: Engine) -> ConsoleHealth:
 
 def collect_issues(engine: Engine) -> list[IssueGroup]:
     """Open quarantine, grouped, with examples and the fix of each group."""
-    from connectwise.issues import open_issues
-
     return open_issues(engine)
 
 
