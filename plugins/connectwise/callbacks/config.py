@@ -16,8 +16,8 @@ from sqlalchemy.engine import Engine
 from connectwise.callbacks.install import callback_token
 from connectwise.hook import ConnectWiseHook
 from connectwise.site import ConnectWiseSite
-from connectwise.staging.database import STAGING_CONN_ID, create_staging_engine, staging_url
-from connectwise.staging.migrations import migrate
+from connectwise.staging.database import STAGING_CONN_ID, staging_url
+from connectwise.staging.migrations import MigratedEngines
 
 REFRESH_SECONDS = 60.0
 
@@ -50,7 +50,7 @@ class ConfigSource:
         self._lock = threading.Lock()
         self._config: ReceiverConfig | None = None
         self._read_at = 0.0
-        self._engines: dict[str, Engine] = {}
+        self._engines = MigratedEngines()
 
     def get(self) -> ReceiverConfig:
         """Return the current configuration.
@@ -62,16 +62,8 @@ class ConfigSource:
             now = time.monotonic()
             if self._config is None or now - self._read_at >= self.refresh_seconds:
                 self._config = ReceiverConfig(
-                    site=ConnectWiseHook(self.conn_id).site, engine=self._engine()
+                    site=ConnectWiseHook(self.conn_id).site,
+                    engine=self._engines.get(staging_url(self.staging_conn_id)),
                 )
                 self._read_at = now
             return self._config
-
-    def _engine(self) -> Engine:
-        url = staging_url(self.staging_conn_id)
-        key = url.render_as_string(hide_password=False)
-        if key not in self._engines:
-            engine = create_staging_engine(url)
-            migrate(engine)
-            self._engines[key] = engine
-        return self._engines[key]

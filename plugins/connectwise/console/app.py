@@ -25,8 +25,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from connectwise.console import docs, views
 from connectwise.console.auth import ConsoleUser, console_user, login_url, may
 from connectwise.issues import REPROCESS_DAG_ID
-from connectwise.staging.database import STAGING_CONN_ID, create_staging_engine, staging_url
-from connectwise.staging.migrations import migrate
+from connectwise.staging.database import STAGING_CONN_ID, staging_url
+from connectwise.staging.migrations import MigratedEngines
 
 HERE = Path(__file__).resolve().parent
 URL_PREFIX = "/connectwise-console"
@@ -44,7 +44,7 @@ class StagingEngine:
         self.conn_id = conn_id
         self.refresh_seconds = refresh_seconds
         self._lock = threading.Lock()
-        self._engines: dict[str, Engine] = {}
+        self._engines = MigratedEngines()
         self._current: Engine | None = None
         self._read_at = 0.0
 
@@ -53,13 +53,7 @@ class StagingEngine:
         with self._lock:
             now = time.monotonic()
             if self._current is None or now - self._read_at >= self.refresh_seconds:
-                url = staging_url(self.conn_id)
-                key = url.render_as_string(hide_password=False)
-                if key not in self._engines:
-                    engine = create_staging_engine(url)
-                    migrate(engine)
-                    self._engines[key] = engine
-                self._current = self._engines[key]
+                self._current = self._engines.get(staging_url(self.conn_id))
                 self._read_at = now
             return self._current
 

@@ -5,17 +5,18 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import URL, Connection, Engine
 
 from connectwise.entities import REGISTRY, Registry
 from connectwise.errors import ConnectWiseConfigError
 from connectwise.mapping.load import Mapping
 from connectwise.paths import include_dir
-from connectwise.staging.database import is_postgres, utc_now
+from connectwise.staging.database import create_staging_engine, is_postgres, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -173,3 +174,25 @@ def _statements(sql: str) -> list[str]:
         line for line in sql.splitlines() if not line.strip().startswith("--")
     )
     return [part.strip() for part in without_comments.split(";") if part.strip()]
+
+
+class MigratedEngines:
+    """One engine per staging URL for a long-lived server, its schema migrated on first use.
+
+    The callback receiver and the console re-read their connection now and then; a changed URL
+    gets an engine of its own, an unchanged one keeps its engine and connection pool.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._engines: dict[str, Engine] = {}
+
+    def get(self, url: URL) -> Engine:
+        """Return the engine of ``url``, creating and migrating it the first time."""
+        key = url.render_as_string(hide_password=False)
+        with self._lock:
+            if key not in self._engines:
+                engine = create_staging_engine(url)
+                migrate(engine)
+                self._engines[key] = engine
+            return self._engines[key]
