@@ -171,7 +171,7 @@ def test_reprocess_keeps_every_guarantee_for_each_kind_of_quarantined_payload(
     job = jobs.open_job(engine=engine, mapping_path=mapping)
     jobs.run_sync(job, MANUFACTURERS.name, mode="full", run_id="initial")
     staged = staged_rows(engine, MANUFACTURERS)
-    stale, newer, broken, deleted = sorted(staged)[:4]
+    stale, newer, broken, deleted, returned = sorted(staged)[:5]
     delivery = 10**9  # a callback delivery for a record never staged: no record payload
 
     # An older version that would fail again: staging's newer one settles it all the same.
@@ -180,6 +180,8 @@ def test_reprocess_keeps_every_guarantee_for_each_kind_of_quarantined_payload(
     hold(engine, broken, {**later(staged[broken]["raw"], 1), "name": None}, "format", "old")
     hold(engine, deleted, later(staged[deleted]["raw"], 1), "format", "x")
     mark_deleted(engine, MANUFACTURERS, [deleted])  # gone after it was quarantined
+    mark_deleted(engine, MANUFACTURERS, [returned])  # gone, then back and quarantined
+    hold(engine, returned, {**later(staged[returned]["raw"], 1), "name": "Back"}, "format", "x")
     given_up = "gave up after 5 attempts: 503"
     payload = {"inbox_id": 1, "action": "updated", "record_id": delivery}
     hold(engine, delivery, payload, "callback_delivery", given_up)
@@ -191,6 +193,7 @@ def test_reprocess_keeps_every_guarantee_for_each_kind_of_quarantined_payload(
     assert after[newer]["name"] == "Newer"
     assert after[broken]["raw"] == staged[broken]["raw"]
     assert deleted not in after
+    assert after[returned]["name"] == "Back"
     assert quarantined(engine, MANUFACTURERS) == {broken: "name is missing", delivery: given_up}
     with engine.connect() as connection:
         checks = dict(
@@ -204,8 +207,8 @@ def test_reprocess_keeps_every_guarantee_for_each_kind_of_quarantined_payload(
             .all()
         )
     assert checks == {broken: "not_null", delivery: "callback_delivery"}
-    # The live staged rows, the two newer payloads in place of their staged copies.
-    live = len(staged) - 1
-    assert figures["fetched"] == live
-    assert (figures["inserted"], figures["updated"], figures["quarantined"]) == (0, 1, 1)
+    # The live staged rows, two newer payloads in place of their staged copies, the one back.
+    live = len(staged) - 2
+    assert figures["fetched"] == live + 1
+    assert (figures["inserted"], figures["updated"], figures["quarantined"]) == (0, 2, 1)
     assert figures["unchanged"] == live - 2
