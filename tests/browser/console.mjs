@@ -8,36 +8,12 @@
 // fixedMapping (the file's new text), overviewPng, issuesPng, resolvedPng, failurePng.
 // Prints progress lines "step: ..." and, last, one line "RESULT {json}" (also on failure).
 import { writeFileSync } from "node:fs";
-import { chromium } from "playwright-core";
+import { launch, login, recorder } from "./airflow_ui.mjs";
 
 const config = JSON.parse(process.argv[2]);
-const started = Date.now();
-const result = { ok: false, steps: [] };
-
-function step(name) {
-  const line = `${((Date.now() - started) / 1000).toFixed(1)}s ${name}`;
-  result.steps.push(line);
-  console.log(`step: ${line}`);
-}
-
-const browser = await chromium.launchPersistentContext(config.userDataDir, {
-  executablePath: config.chromium,
-  headless: true,
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-  viewport: { width: 1440, height: 1100 },
-  timezoneId: "UTC",
-  locale: "en-US",
-});
-const page = browser.pages()[0] ?? (await browser.newPage());
-page.setDefaultTimeout(30_000);
+const { result, step } = recorder();
+const { browser, page } = await launch(config);
+await page.setViewportSize({ width: 1440, height: 1100 });
 
 // The console page the UI shows in its iframe.
 const consoleFrame = () => page.frameLocator("iframe").first();
@@ -54,12 +30,7 @@ async function openNavEntry(route) {
 
 try {
   step("open the UI");
-  await page.goto(`${config.baseUrl}/`);
-  await page.waitForURL(/\/auth\/login/);
-  await page.getByLabel("Username").fill(config.username);
-  await page.getByLabel("Password").fill(config.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL((url) => !url.pathname.startsWith("/auth/"));
+  await login(page, config);
   step("logged in");
 
   // 1. Sync health, from the navigation.

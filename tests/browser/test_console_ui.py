@@ -13,10 +13,8 @@ Screenshots go to ``docs/img/`` (or ``$CW_BROWSER_SCREENSHOT_DIR``) once every c
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,9 +24,9 @@ import sqlalchemy as sa
 from connectwise.entities import REGISTRY
 
 from scripts.live_airflow import Standalone, simulator_connection
+from tests.browser.ui_script import run_ui_script
 
-BROWSER_DIR = Path(__file__).resolve().parent
-ROOT = BROWSER_DIR.parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CONSOLE = "/connectwise-console"
 SYNC_DAG = "connectwise_manual_sync"
 PREFLIGHT_DAG = "connectwise_preflight"
@@ -99,40 +97,6 @@ def staged_figures(staging: Path) -> dict[str, dict[str, int]]:
         engine.dispose()
 
 
-def run_console_script(stack, browser_tools, janitor, config: dict) -> dict:
-    """Run console.mjs with ``config``; return its RESULT object (fail with its steps)."""
-    janitor.track("browser", needle=config["userDataDir"])
-    env = {**os.environ, **janitor.env("browser"), "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1"}
-    process = subprocess.Popen(
-        [browser_tools["node"], str(BROWSER_DIR / "console.mjs"), json.dumps(config)],
-        cwd=BROWSER_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    janitor.track("browser", session=process.pid)
-    try:
-        stdout, stderr = process.communicate(timeout=RUN_TIMEOUT_SECONDS + 120)
-    except subprocess.TimeoutExpired:
-        janitor.stop("browser", grace=5)
-        stdout, stderr = process.communicate()
-    finally:
-        janitor.stop("browser", grace=5)
-    print(stdout)
-    lines = [line for line in stdout.splitlines() if line.startswith("RESULT ")]
-    result = json.loads(lines[-1][len("RESULT ") :]) if lines else {}
-    if process.returncode != 0 or not result.get("ok"):
-        pytest.fail(
-            f"The browser run failed (exit {process.returncode}, screenshot "
-            f"{config['failurePng']}):\n{result.get('error') or stderr[-3000:]}\n"
-            f"navigation: {result.get('nav', '')[:3000]}\n"
-            f"steps: {result.get('steps')}\nAirflow log tail:\n{stack.log_tail(40)}"
-        )
-    return result
-
-
 @pytest.mark.browser
 @pytest.mark.timeout(600)
 def test_console_shows_sync_health_and_reprocess_clears_an_issue(
@@ -157,15 +121,11 @@ def test_console_shows_sync_health_and_reprocess_clears_an_issue(
     lost = before["opportunities"]["quarantined"]
     assert lost > 0, "the tenant has Lost opportunities, which this mapping does not map"
 
-    profile = tmp_path / "chromium-profile"
-    profile.mkdir()
     shown = {name: before[name] for name in ("companies", "contacts", "opportunities")}
     config = {
         "baseUrl": base,
         "username": console_stack.api.username,
         "password": console_stack.api.password,
-        "chromium": browser_tools["chromium"],
-        "userDataDir": str(profile),
         "timeoutSeconds": RUN_TIMEOUT_SECONDS,
         "expected": {"entities": shown},
         "issueEntity": "opportunities",
@@ -177,7 +137,21 @@ def test_console_shows_sync_health_and_reprocess_clears_an_issue(
         "resolvedPng": str(tmp_path / SCREENSHOTS[2]),
         "failurePng": str(tmp_path / "failure.png"),
     }
-    result = run_console_script(console_stack, browser_tools, janitor, config)
+    run = run_ui_script(
+        "console.mjs",
+        config,
+        browser_tools=browser_tools,
+        janitor=janitor,
+        work=tmp_path,
+        timeout=RUN_TIMEOUT_SECONDS + 120,
+    )
+    if not run.ok:
+        pytest.fail(
+            f"The browser run failed (screenshot {config['failurePng']}): {run.failure()}\n"
+            f"navigation: {run.result.get('nav', '')[:3000]}\n"
+            f"Airflow log tail:\n{console_stack.log_tail(40)}"
+        )
+    result = run.result
 
     # What the page showed is what staging held.
     assert result["navLabels"] == ["ConnectWise", "Issues"]
@@ -203,5 +177,5 @@ def test_console_shows_sync_health_and_reprocess_clears_an_issue(
     assert after["opportunities"]["rows"] == before["opportunities"]["rows"] + lost
 
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-    for name in SCREENSHOTS:
+    for name in SCREENSHOTS[:2]:  # the README shows these two
         shutil.copyfile(tmp_path / name, SCREENSHOT_DIR / name)
