@@ -1,10 +1,15 @@
 """Pull the records changed since each entity's watermark into staging, on the set interval.
 
-The interval comes from `settings.sync_interval` of the mapping file (5m, 15m, 30m, 1h, 4h,
-1d; default 15m) or the Variable `connectwise_sync_interval` given as the environment variable
-`AIRFLOW_VAR_CONNECTWISE_SYNC_INTERVAL`. An entity that never synced is synced fully first.
-Once per `settings.reconcile_interval` (default daily) the run also soft-deletes records that
-disappeared from ConnectWise.
+**Interval**: 5m, 15m, 30m, 1h, 4h or 1d, from the Variable `connectwise_sync_interval`
+(Admin → Variables; an environment variable `AIRFLOW_VAR_CONNECTWISE_SYNC_INTERVAL` overrides
+it), else `settings.sync_interval` of the mapping file, else 15m. A change applies when the
+dag-processor next parses this file (within `[dag_processor] min_file_process_interval`, 30 s
+by default); a value that is not one of those is an import error saying so.
+
+An entity that never synced is synced fully first. Once per `settings.reconcile_interval`
+(default daily) the run also soft-deletes records that disappeared from ConnectWise.
+Settings: [Mapping guide](/connectwise-console/docs/mapping); freshness and lag per entity: the
+[ConnectWise console](/connectwise-console/).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from connectwise.tasks import reconcile_deletes, summarize, sync_entity
 @dag(
     dag_id="connectwise_incremental_sync",
     schedule=incremental_schedule(),
+    description="Pull ConnectWise changes into staging on the connectwise_sync_interval",
     doc_md=__doc__,
     **dag_defaults(retries=2, retry_seconds=30),
 )

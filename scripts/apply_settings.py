@@ -8,9 +8,10 @@ The file (default: ``airflow_settings.yaml`` in the current directory) is in the
 format: ``airflow:`` with ``connections:``, ``pools:`` and ``variables:`` lists. It is validated
 first (see ``connectwise.settings_file``); then its sections are written to temporary JSON files
 and loaded with the stock ``airflow connections import --overwrite``, ``airflow pools import``
-and ``airflow variables import -a overwrite`` into the Airflow that the environment configures
-(``AIRFLOW_HOME``, ``AIRFLOW__DATABASE__SQL_ALCHEMY_CONN``, ...). Existing items with the same
-ids are replaced; others are left alone. ``--dry-run`` validates and prints the commands and
+and ``airflow variables import -a skip`` into the Airflow that the environment configures
+(``AIRFLOW_HOME``, ``AIRFLOW__DATABASE__SQL_ALCHEMY_CONN``, ...). Existing connections and
+pools with the same ids are replaced; existing Variables are kept (operators change them in the
+UI); others are left alone. ``--dry-run`` validates and prints the commands and
 documents with secrets shown as ``***``; it needs no Airflow. Exit status: 0 on success, 1 when
 the file is invalid or a command fails (the message says which and why), 2 for bad arguments.
 """

@@ -293,7 +293,7 @@ def test_plan_runs_the_stock_import_commands_in_order() -> None:
     assert [(s.arguments, s.file_name) for s in steps] == [
         (("connections", "import", "--overwrite"), "connections.json"),
         (("pools", "import"), "pools.json"),
-        (("variables", "import", "-a", "overwrite"), "variables.json"),
+        (("variables", "import", "-a", "skip"), "variables.json"),
     ]
 
 
@@ -345,6 +345,26 @@ def test_variables_convert_to_text() -> None:
     assert step(settings, "variables").document == {"n": "5", "flag": "true", "s": "007"}
 
 
+def test_the_interval_variable_carries_a_description_for_the_ui() -> None:
+    imported = step(parse(GOOD), "variables").document["connectwise_sync_interval"]
+    assert imported["value"] == "1h"
+    assert imported["description"].startswith(
+        "How often connectwise_incremental_sync runs: 5m, 15m, 30m, 1h, 4h or 1d."
+    )
+
+
+def test_a_sensitive_variable_with_a_description_is_still_masked() -> None:
+    from connectwise.settings_file import ImportStep
+
+    secret_step = ImportStep(
+        "variables", "variables.json", (), {"api_token": {"value": "abc123xyz", "description": "d"}}
+    )
+    secrets: set[str] = set()
+    masked = masked_document(secret_step, secrets)
+    assert masked == {"api_token": {"value": "***", "description": "d"}}
+    assert secrets == {"abc123xyz"}
+
+
 def test_masked_document_hides_passwords_sensitive_extras_and_url_passwords() -> None:
     settings = load_settings_file(SHIPPED)
     masked = masked_document(step(settings, "connections"))
@@ -383,7 +403,7 @@ def test_dry_run_prints_the_plan_with_secrets_masked() -> None:
     for command in (
         "connections import --overwrite <tmp>/connections.json",
         "pools import <tmp>/pools.json",
-        "variables import -a overwrite <tmp>/variables.json",
+        "variables import -a skip <tmp>/variables.json",
     ):
         assert f"Would run: airflow {command}" in result.stdout
     for secret in (PASSWORD, CLIENT_ID, "airflow:airflow@"):
@@ -450,3 +470,20 @@ def test_apply_loads_everything_into_a_real_airflow(tmp_path: Path) -> None:
     pool = json.loads(airflow(env, "pools", "get", "connectwise_api", "-o", "json"))[0]
     assert (pool["slots"], pool["include_deferred"]) == ("4", "False")
     assert airflow(env, "variables", "get", "connectwise_sync_interval").strip() == "15m"
+
+
+def test_applying_again_keeps_the_interval_an_operator_set(tmp_path: Path) -> None:
+    env = airflow_env(tmp_path)
+    airflow(env, "db", "migrate")
+    assert run_script(str(SHIPPED), env=env).returncode == 0
+    exported = tmp_path / "variables.json"
+    airflow(env, "variables", "export", str(exported))
+    stored = json.loads(exported.read_text())["connectwise_sync_interval"]
+    assert stored["description"].startswith("How often connectwise_incremental_sync runs")
+    airflow(env, "variables", "set", "connectwise_sync_interval", "1h")  # as in the UI
+
+    again = run_script(str(SHIPPED), env=env)  # compose's airflow-init, on the next start
+
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "['connectwise_sync_interval'] were skipped" in again.stdout
+    assert airflow(env, "variables", "get", "connectwise_sync_interval").strip() == "1h"

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from connectwise.settings_file.parse import (
+    INTERVAL_VARIABLE,
     MASK,
     SENSITIVE_NAMES,
     AirflowSettings,
@@ -18,12 +19,25 @@ from connectwise.settings_file.parse import (
 )
 
 URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)([^@\s]+)(@)")
+# Shown beside the Variable in Admin > Variables, where operators change it.
+VARIABLE_DESCRIPTIONS = {
+    INTERVAL_VARIABLE: (
+        "How often connectwise_incremental_sync runs: 5m, 15m, 30m, 1h, 4h or 1d. Takes effect "
+        "when the dag-processor next parses the DAG (within 30 s by default); an environment "
+        "variable AIRFLOW_VAR_CONNECTWISE_SYNC_INTERVAL overrides it."
+    ),
+}
 
 
 def plan_imports(settings: AirflowSettings) -> list[ImportStep]:
-    """Return the import commands for the non-empty sections, in the order to run them."""
+    """Return the import commands for the non-empty sections, in the order to run them.
+
+    Connections and pools are replaced by the file's; a Variable that already exists is kept,
+    so a value an operator set in the UI survives the next apply (compose's airflow-init applies
+    the file on every start): the file only gives a Variable its first value.
+    """
     connections = ("connections", "import", "--overwrite")
-    variables = ("variables", "import", "-a", "overwrite")
+    variables = ("variables", "import", "-a", "skip")
     steps = [
         ImportStep("connections", "connections.json", connections, connections_document(settings),
                    ("Could not import connection",)),
@@ -66,9 +80,20 @@ def pools_document(settings: AirflowSettings) -> dict[str, dict[str, Any]]:
     }
 
 
-def variables_document(settings: AirflowSettings) -> dict[str, str]:
-    """Return ``airflow variables import`` JSON: ``{name: value}`` (values as text)."""
-    return {spec.variable_name: spec.variable_value for spec in settings.variables}
+def variables_document(settings: AirflowSettings) -> dict[str, Any]:
+    """Return ``airflow variables import`` JSON: ``{name: value}`` (values as text).
+
+    A Variable of this project gets ``{"value": ..., "description": ...}`` instead, which the
+    import also reads, so the UI says what it does and which values it takes.
+    """
+    document: dict[str, Any] = {}
+    for spec in settings.variables:
+        description = VARIABLE_DESCRIPTIONS.get(spec.variable_name)
+        value = spec.variable_value
+        document[spec.variable_name] = (
+            {"value": value, "description": description} if description else value
+        )
+    return document
 
 
 def is_sensitive(name: str) -> bool:
@@ -85,6 +110,8 @@ def masked_document(step: ImportStep, secrets: set[str] | None = None) -> dict[s
     What was hidden is added to ``secrets`` when given.
     """
     hidden: set[str] = set() if secrets is None else secrets
+    if step.section == "variables":
+        return {name: _mask_variable(name, value, hidden) for name, value in step.document.items()}
     if step.section != "connections":
         return {name: _mask(name, value, hidden) for name, value in step.document.items()}
     masked = {}
@@ -109,6 +136,12 @@ def mask_text(text: str, secrets: set[str]) -> str:
     for secret in sorted(secrets, key=len, reverse=True):
         text = text.replace(secret, MASK)
     return URL_PASSWORD.sub(rf"\g<1>{MASK}\g<3>", text)
+
+
+def _mask_variable(name: str, value: Any, secrets: set[str]) -> Any:
+    if isinstance(value, dict):  # {"value": ..., "description": ...}: the name decides
+        return {**value, "value": _mask(name, value["value"], secrets)}
+    return _mask(name, value, secrets)
 
 
 def _mask(name: str, value: Any, secrets: set[str]) -> Any:
