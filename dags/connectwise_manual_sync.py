@@ -2,60 +2,32 @@
 
 Pick data types in the form, a mode (changes since the last sync, a full re-sync, or re-map
 only: re-apply the current mapping to the stored raw records without calling ConnectWise), and
-optionally a "changed since" date for incremental runs. Entities the chosen ones depend on are
-brought up to date first (choosing the catalog also syncs categories, subcategories,
-manufacturers and product types). `plan` rejects bad values before any API call.
+optionally a "changed since" date for incremental runs; each field's help says what it does
+and costs. Entities the chosen ones depend on are brought up to date first (choosing the
+catalog also syncs categories, subcategories, manufacturers and product types). `plan` rejects
+bad values before any API call.
+
+Re-map after editing the mapping file: [Mapping guide](/connectwise-console/docs/mapping).
+Results per data type, and quarantined records with their fixes: the
+[ConnectWise console](/connectwise-console/).
 """
 
 from __future__ import annotations
 
-from airflow.sdk import Param, chain, dag
+from airflow.sdk import chain, dag
 from connectwise.dag_defaults import dag_defaults
 from connectwise.dag_graph import entity_tasks, sync_options
-from connectwise.entities import REGISTRY
-from connectwise.manual import MODE_LABELS, data_type_labels
+from connectwise.manual_form import manual_sync_params
 from connectwise.tasks import plan_manual_sync, reconcile_planned, summarize, sync_planned_entity
-
-LABELS = data_type_labels()
 
 
 @dag(
     dag_id="connectwise_manual_sync",
     schedule=None,
+    description="Sync the data types you pick now: changes, a full re-sync, or a re-map",
     doc_md=__doc__,
+    params=manual_sync_params(),
     **dag_defaults(retries=1, retry_seconds=30),
-    params={
-        "data_types": Param(
-            REGISTRY.names(),
-            type="array",
-            items={"type": "string", "enum": REGISTRY.names()},
-            # Airflow 3.3's form draws an array as a labelled multi-select only with examples.
-            examples=REGISTRY.names(),
-            title="Data types",
-            description="What to synchronize.",
-            values_display=LABELS,
-        ),
-        "mode": Param(
-            "incremental",
-            type="string",
-            enum=list(MODE_LABELS),
-            title="Mode",
-            values_display=MODE_LABELS,
-        ),
-        "changed_since": Param(
-            None,
-            type=["null", "string"],
-            format="date",
-            title="Changed since (incremental only)",
-            description="Re-read records changed since this date instead of the watermark.",
-        ),
-        "find_deleted": Param(
-            True,
-            type="boolean",
-            title="Look for deleted records",
-            description="Soft-delete staged records that are gone from ConnectWise.",
-        ),
-    },
 )
 def connectwise_manual_sync() -> None:
     """Plan, then the planned entities along their dependencies, then deletes and counts."""

@@ -15,6 +15,9 @@ MODE_LABELS = {
     "full": "Full re-sync",
     "remap": "Re-map only (no API calls)",
 }
+# Off unless asked: the incremental sync's daily reconciliation finds deletes anyway, and looking
+# now lists every id of each chosen type (a request per 1,000 records).
+FIND_DELETED_DEFAULT = False
 GROUP_LABELS = {
     "companies": "Companies",
     "contacts": "Contacts",
@@ -106,7 +109,7 @@ def plan_manual_sync(params: dict[str, Any], registry: Registry = REGISTRY) -> M
         return ManualPlan(mode, tuple(selected), (), None)
     with_needs = [entity.name for entity in registry.with_dependencies(selected)]
     dependencies = tuple(name for name in with_needs if name not in selected)
-    find_deleted = params.get("find_deleted", True)
+    find_deleted = params.get("find_deleted", FIND_DELETED_DEFAULT)
     if not isinstance(find_deleted, bool):
         raise ConnectWiseConfigError(f"find_deleted: {find_deleted!r} is not true or false.")
     return ManualPlan(mode, tuple(selected), dependencies, since, find_deleted)
