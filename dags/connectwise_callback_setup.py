@@ -6,6 +6,8 @@ URLs, re-activates callbacks ConnectWise disabled after failed deliveries (and s
 removes ours for types no longer synced. `uninstall` removes every callback this project
 created and nothing else. Both are safe to rerun; `meta_callback_entries` shows the result.
 The initial sync runs `install` as its last step.
+
+Setup, answers and troubleshooting: [Callbacks guide](/connectwise-console/docs/callbacks).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from connectwise.dag_defaults import dag_defaults
 @dag(
     dag_id="connectwise_callback_setup",
     schedule=None,
+    description="Install, repair or remove the ConnectWise callbacks for real-time sync",
     doc_md=__doc__,
     params={
         "action": Param(

@@ -6,6 +6,9 @@ that event starts this DAG. Every 10 minutes it also runs as a sweep, so a deliv
 wake-up was lost is still applied. A run applies the inbox in batches, then keeps polling for
 `linger_seconds` so bursts do not pay a cold task start per change. Failed deliveries are
 retried on later runs and quarantined after `max_attempts`.
+
+How it works and what to check: [Callbacks guide](/connectwise-console/docs/callbacks); the
+inbox's pending and failed deliveries: the [ConnectWise console](/connectwise-console/).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from connectwise.dag_defaults import dag_defaults
         timetable=CronTriggerTimetable("*/10 * * * *", timezone="UTC"),
         assets=[callback_inbox_asset()],
     ),
+    description="Apply ConnectWise callback deliveries to staging within seconds",
     doc_md=__doc__,
     params={
         "linger_seconds": Param(

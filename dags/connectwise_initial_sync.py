@@ -12,6 +12,10 @@ installs the ConnectWise callbacks (skipped, with the reason, when the connectio
 Trigger it manually after configuring the `connectwise_default` (API) and `connectwise_staging`
 (database) connections. `preflight` stops the run before any record is read if the mapping,
 the connection or the API member's security role is wrong, and says which.
+
+What lands where: [Mapping guide](/connectwise-console/docs/mapping),
+[Architecture](/connectwise-console/docs/architecture); the result per entity: the
+[ConnectWise console](/connectwise-console/).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from connectwise.tasks import check_integrity, preflight, summarize, sync_entity
 @dag(
     dag_id="connectwise_initial_sync",
     schedule=None,
+    description="Read every ConnectWise entity into staging; run once after setup",
     doc_md=__doc__,
     **dag_defaults(retries=2, retry_seconds=20),
 )

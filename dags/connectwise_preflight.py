@@ -4,7 +4,9 @@ Checks codebase discovery, the API keys and the clientId, then each of the 8 sec
 modules (Companies, Finance, Marketing, Procurement, Project, Sales, Service Desk, System) and
 each of the 23 Table Setup entities the Salesbuildr seed lists, with one harmless read each,
 and the mapping's names against the tenant. The checklist, with the fix for every failure, is
-in the task log and in the `meta_preflight` table.
+in the task log, in the `meta_preflight` table and on the
+[ConnectWise console](/connectwise-console/). The mapping's names it checks:
+[Mapping guide](/connectwise-console/docs/mapping).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from connectwise.tasks import check_setup
 @dag(
     dag_id="connectwise_preflight",
     schedule=None,
+    description="Check the connection, security role and mapping without syncing",
     doc_md=__doc__,
     **dag_defaults(retries=0),
 )

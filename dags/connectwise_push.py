@@ -5,7 +5,9 @@ known on both sides, quotes become opportunities with forecast lines (and agreem
 approved), and stage changes move opportunities through the mapping's maps. Each row ends
 `sent`, `failed` or `skipped` with the reason; a write whose outcome is uncertain (a 5xx, a
 timeout) keeps its row `sending` until a later run, after `next_attempt_at`, looks the record
-up and completes it. `meta_push_runs` has each run's figures. See docs/write-back.md.
+up and completes it. `meta_push_runs` has each run's figures; the outboxes' pending and
+failed rows are on the [ConnectWise console](/connectwise-console/). How to fill the outboxes:
+[Write-back guide](/connectwise-console/docs/write-back).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from connectwise.tasks import push_outbox
 @dag(
     dag_id="connectwise_push",
     schedule="*/5 * * * *",
+    description="Write the outbox tables back to ConnectWise every 5 minutes",
     doc_md=__doc__,
     **dag_defaults(retries=2, retry_seconds=30),
 )
