@@ -3,8 +3,8 @@
 //
 // Usage: node manual_sync.mjs '<json config>'   (run by test_manual_sync_ui.py)
 // Config: baseUrl, username, password, dagId, labels (form labels to pick), values (the entity
-// names those labels stand for), chromium, userDataDir, formPng, successPng, failurePng,
-// timeoutSeconds.
+// names those labels stand for), modeHelpProbe and emptyHelpProbe (texts of the help the form
+// must show), chromium, userDataDir, formPng, emptyPng, successPng, failurePng, timeoutSeconds.
 // Prints progress lines "step: ..." and, last, one line "RESULT {json}" (also on failure).
 import { chromium } from "playwright-core";
 
@@ -76,9 +76,19 @@ try {
   const selected = () => hidden.evaluateAll((inputs) => inputs.map((i) => i.value).filter(Boolean));
   result.defaultSelection = await selected();
 
-  // Clear the default (every data type), then pick the wanted ones by their labels.
+  // What a first-time operator reads: the mode's help, the deletes toggle off.
+  const submit = dialog.getByTestId("trigger-dag-submit");
+  result.modeHelp = await dialog.getByText(config.modeHelpProbe).first().isVisible();
+  result.findDeletedChecked = await dialog
+    .locator('input[name="element_find_deleted"]')
+    .evaluate((e) => e.checked);
+
+  // Clear the default (every data type): Trigger is disabled and the help says why.
   await field.locator('[aria-label="Clear selected options"]').click();
   await field.locator('[aria-label^="Remove "]').first().waitFor({ state: "detached" });
+  result.triggerDisabledWhenEmpty = await submit.isDisabled();
+  result.emptyHelp = await dialog.getByText(config.emptyHelpProbe).first().isVisible();
+  await page.screenshot({ path: config.emptyPng });
   const combobox = field.getByRole("combobox");
   for (const label of config.labels) {
     await combobox.click();
@@ -96,6 +106,7 @@ try {
   if (JSON.stringify(result.selection) !== JSON.stringify(config.values)) {
     throw new Error(`form holds ${JSON.stringify(result.selection)}, wanted ${config.values}`);
   }
+  result.triggerDisabledWhenPicked = await submit.isDisabled();
   await page.screenshot({ path: config.formPng });
   step("form filled; screenshot saved");
 

@@ -1,9 +1,11 @@
 """The manual sync, end to end through the real Airflow UI in headless Chromium.
 
-A user logs in on the login page, opens ``connectwise_manual_sync``, clears the default data
-types in the trigger form, picks "Companies: Company types" and "Manufacturers: Manufacturers",
-triggers, and watches the run page until the run succeeds. The REST API and the staging database
-then confirm that exactly those two entities (they have no dependencies) were synchronized.
+A user logs in on the login page, opens ``connectwise_manual_sync``, reads the form's help
+(what each mode does, "Look for deleted records" off), clears the default data types (Trigger
+is then disabled and the help says why), picks "Companies: Company types" and "Manufacturers:
+Manufacturers", triggers, and watches the run page until the run succeeds. The REST API and
+the staging database then confirm that exactly those two entities (they have no dependencies)
+were synchronized.
 
 Screenshots of the filled form and of the successful run are copied to ``docs/img/`` (or to
 ``$CW_BROWSER_SCREENSHOT_DIR``) once every check has passed. Needs Debian's chromium, node and
@@ -50,6 +52,9 @@ def drive_browser(stack, browser_tools: dict[str, str], janitor, work: Path) -> 
         "userDataDir": str(user_data_dir),
         "formPng": str(work / SCREENSHOTS[0]),
         "successPng": str(work / SCREENSHOTS[1]),
+        "emptyPng": str(work / "manual-sync-form-empty.png"),
+        "modeHelpProbe": "re-reads every record of the chosen types",
+        "emptyHelpProbe": "Trigger stays disabled",
         "failurePng": str(work / "failure.png"),
         "timeoutSeconds": RUN_TIMEOUT_SECONDS,
     }
@@ -98,6 +103,12 @@ def test_manual_sync_from_the_trigger_form(
     # What the form showed and sent.
     assert result["widget"] == "multi-select"
     assert result["defaultSelection"] == REGISTRY.names(), "the form starts with every data type"
+    assert result["modeHelp"], "the Mode field shows what each mode does"
+    assert result["findDeletedChecked"] is False, "'Look for deleted records' starts off"
+    assert result["triggerDisabledWhenEmpty"] and result["emptyHelp"], (
+        "with no data type picked, Trigger is disabled and the help says why"
+    )
+    assert result["triggerDisabledWhenPicked"] is False
     assert result["selection"] == CHOSEN
     assert result["chips"] == [1, 1], "each chosen data type shows as one labelled chip"
     assert result["finalState"] == "success"
@@ -110,6 +121,7 @@ def test_manual_sync_from_the_trigger_form(
     assert run["state"] == "success"
     assert run["run_type"] == "manual"
     assert sorted(run["conf"]["data_types"]) == sorted(CHOSEN)
+    assert run["conf"]["find_deleted"] is False
     assert len(run["conf"]["data_types"]) == len(CHOSEN)
     instances = airflow_stack.api.task_instances(DAG_ID, result["runId"])
     sync_states = {
