@@ -1,16 +1,23 @@
 """Staging tables as Airflow Assets, so downstream DAGs can be scheduled on fresh data.
 
-Every successful sync task of an entity emits an event on its table's asset. A downstream DAG
-declares ``schedule=[staging_asset(REGISTRY["contacts"])]`` (see docs/analysts.md).
+A task that changes a staging table emits one event on that table's asset, with what it did in
+the event's ``extra`` (see ``connectwise.asset_events``); a task that changed nothing emits
+none. Plain ``Asset`` outlets would emit an event on every success, so the tasks declare an
+``AssetAlias`` per table instead and add the table's asset to it only when rows changed: the
+event still lands on the plain asset, and a downstream DAG declares
+``schedule=[staging_asset(REGISTRY["contacts"])]`` (see docs/analysts.md).
 """
 
 from __future__ import annotations
 
-from airflow.sdk import Asset
+from collections.abc import Iterable
 
-from connectwise.entities import Entity
+from airflow.sdk import Asset, AssetAlias
+
+from connectwise.entities import REGISTRY, Entity
 
 ASSET_SCHEME = "connectwise-staging"
+ASSET_GROUP = "connectwise"
 
 
 def staging_asset(entity: Entity) -> Asset:
@@ -18,8 +25,19 @@ def staging_asset(entity: Entity) -> Asset:
     return Asset(
         name=f"connectwise.{entity.staging_table}",
         uri=f"{ASSET_SCHEME}://staging/{entity.staging_table}",
-        group="connectwise",
+        group=ASSET_GROUP,
     )
+
+
+def staging_changes(entity: Entity) -> AssetAlias:
+    """Return the alias through which a task emits an event on the table it changed."""
+    return AssetAlias(name=f"connectwise.{entity.staging_table}.changes", group=ASSET_GROUP)
+
+
+def staging_change_outlets(entity_names: Iterable[str] | None = None) -> list[AssetAlias]:
+    """Return the change aliases of the named entities (all of the registry without names)."""
+    names = REGISTRY.names() if entity_names is None else entity_names
+    return [staging_changes(REGISTRY[name]) for name in names]
 
 
 def callback_inbox_asset() -> Asset:
@@ -27,5 +45,5 @@ def callback_inbox_asset() -> Asset:
     return Asset(
         name="connectwise.meta_callback_inbox",
         uri=f"{ASSET_SCHEME}://staging/meta_callback_inbox",
-        group="connectwise",
+        group=ASSET_GROUP,
     )

@@ -2,6 +2,8 @@
 
 Thin wrappers like ``connectwise.tasks``: configuration errors fail at once, callbacks that
 are not configured (no ``callback_url``) skip with the reason, transient errors are retried.
+Applying the inbox emits an asset event per staging table it changed, none when it changed
+nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 from airflow.sdk import get_current_context, task
 from airflow.sdk.exceptions import AirflowSkipException
 
+from connectwise.asset_events import change_from_sync, emit_changes, with_watermarks
+from connectwise.assets import staging_change_outlets
 from connectwise.errors import CallbacksNotConfiguredError
 from connectwise.tasks import _fail_fast, _run_id
 
@@ -49,7 +53,7 @@ def manage_callbacks() -> list[dict[str, Any]]:
         raise AirflowSkipException(str(exc)) from None
 
 
-@task(task_id="apply_callbacks")
+@task(task_id="apply_callbacks", outlets=staging_change_outlets())
 @_fail_fast
 def apply_callbacks() -> dict[str, Any]:
     """Drain the callback inbox into staging (map → check → load; deletes soft-delete).
@@ -65,15 +69,20 @@ def apply_callbacks() -> dict[str, Any]:
     params = context["params"]
     sweep = str(context["dag_run"].run_type).lower().endswith("scheduled")
     stop = threading.Event()
+    job = jobs.open_job()
+    run_id = _run_id()
     with _stop_on_sigterm(stop):
-        return process.drain(
-            jobs.open_job(),
-            _run_id(),
+        result = process.drain(
+            job,
+            run_id,
             batch_size=int(params["batch_size"]),
             max_attempts=int(params["max_attempts"]),
             linger_seconds=0.0 if sweep else float(params["linger_seconds"]),
             stop=stop,
         )
+    changes = [change_from_sync(figures, run_id) for figures in result["entities"].values()]
+    emit_changes(context, with_watermarks(changes, job.engine))
+    return result
 
 
 @contextlib.contextmanager

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from connectwise.assets import staging_asset
+from connectwise.assets import staging_changes
 from connectwise.entities import REGISTRY, Entity, Registry
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def entity_tasks(
     """Create one task per entity with ``make_task`` and wire the registry's dependencies.
 
     ``make_task`` gets the entity and returns the task (TaskFlow's ``XComArg`` or an
-    operator); its task id and outlet are set here.
+    operator), usually with ``sync_options(entity)``.
     """
     by_entity: dict[str, Any] = {}
     for entity in registry.in_dependency_order():
@@ -59,5 +59,19 @@ def entity_tasks(
 
 
 def sync_options(entity: Entity) -> dict[str, Any]:
-    """Return the ``override`` arguments of a sync task: its task id and its table's asset."""
-    return {"task_id": sync_task_id(entity), "outlets": [staging_asset(entity)]}
+    """Return the ``override`` arguments of a sync task: its task id, outlet and docs.
+
+    The outlet is the table's change alias, not its asset: the task emits an event on the
+    asset only when rows changed (``connectwise.asset_events``).
+    """
+    options: dict[str, Any] = {
+        "task_id": sync_task_id(entity),
+        "outlets": [staging_changes(entity)],
+    }
+    if entity.optional:
+        options["doc_md"] = (
+            f"**{entity.title}** is optional: it is synced only when the mapping file has an "
+            f"`entities.{entity.name}` section (see docs/mapping.md). Without it this task is "
+            "skipped; its log and the `summarize` task say why."
+        )
+    return options

@@ -28,6 +28,7 @@ from connectwise.staging.site_cache import StagedCodebases
 
 log = logging.getLogger(__name__)
 MODES = ("full", "incremental", "ids", "remap")
+REREAD_COUNTS = ("inserted", "updated", "quarantined")  # of a reconciliation's re-reads
 
 
 @dataclass
@@ -112,7 +113,11 @@ def run_sync(
     changed_since: datetime | None = None,
     record_ids: list[int] | None = None,
 ) -> dict[str, Any]:
-    """Sync one entity (``full``, ``incremental``, ``ids`` or ``remap``); return its figures."""
+    """Sync one entity (``full``, ``incremental``, ``ids`` or ``remap``); return its figures.
+
+    The figures include ``watermark``: the entity's watermark after the run (ISO 8601, None
+    before its first full or incremental sync).
+    """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     ensure_enabled(job, entity_name)
@@ -125,7 +130,10 @@ def run_sync(
         changed_since=changed_since,
         record_ids=tuple(record_ids or ()),
     )
-    return sync.run(request)
+    figures = sync.run(request)
+    watermark = history.get_watermark(job.engine, entity_name)
+    figures["watermark"] = watermark.isoformat() if watermark else None
+    return figures
 
 
 def ensure_enabled(job: Job, entity_name: str) -> None:
@@ -134,11 +142,19 @@ def ensure_enabled(job: Job, entity_name: str) -> None:
     Raises:
         EntityDisabledError: the mapping file has no ``entities.<name>`` section.
     """
-    if not job.mapping.is_enabled(job.registry[entity_name].mapping_section):
-        raise EntityDisabledError(
-            f"{entity_name} is optional and {job.mapping.path} has no entities.{entity_name} "
-            "section, so it is not synced; add the section (see docs/mapping.md) to enable it."
-        )
+    reason = disabled_reason(job, entity_name)
+    if reason:
+        raise EntityDisabledError(reason)
+
+
+def disabled_reason(job: Job, entity_name: str) -> str | None:
+    """Say why an entity is not synced (an optional one the mapping leaves out), else None."""
+    if job.mapping.is_enabled(job.registry[entity_name].mapping_section):
+        return None
+    return (
+        f"{entity_name} is optional and {job.mapping.path} has no entities.{entity_name} "
+        "section, so it is not synced; add the section (see docs/mapping.md) to enable it."
+    )
 
 
 def reconcile_due(job: Job, entity_name: str) -> bool:
@@ -151,14 +167,18 @@ def reconcile_due(job: Job, entity_name: str) -> bool:
 def run_reconcile(job: Job, entity_name: str, *, run_id: str) -> dict[str, Any]:
     """Soft-delete records gone from ConnectWise and re-fetch soft-deleted ones that came back.
 
+    Returns the counts, with ``inserted``, ``updated`` and ``quarantined`` of the re-reads
+    (children re-read in full, records back from the dead).
+
     Raises:
         DeleteSafetyError: too large a share would be deleted; nothing was.
     """
     ensure_enabled(job, entity_name)
     entity = job.registry[entity_name]
+    reread: list[dict[str, Any]] = []
     if entity.parent:
         # Children changed without their parent escape incremental runs: re-read them all.
-        run_sync(job, entity.name, mode="full", run_id=f"{run_id}:children")
+        reread.append(run_sync(job, entity.name, mode="full", run_id=f"{run_id}:children"))
     reconcile_run = f"{run_id}:reconcile"
     started = history.start_run(
         job.engine,
@@ -204,10 +224,17 @@ def run_reconcile(job: Job, entity_name: str, *, run_id: str) -> dict[str, Any]:
             entity.name,
             len(found.returned),
         )
-        run_sync(
-            job, entity.name, mode="ids", run_id=f"{run_id}:returned", record_ids=found.returned
+        reread.append(
+            run_sync(
+                job,
+                entity.name,
+                mode="ids",
+                run_id=f"{run_id}:returned",
+                record_ids=found.returned,
+            )
         )
-    return found.as_dict()
+    counts = {key: sum(int(figures[key]) for figures in reread) for key in REREAD_COUNTS}
+    return {**found.as_dict(), **counts}
 
 
 def run_integrity_check(job: Job, run_id: str) -> list[dict[str, Any]]:
@@ -233,7 +260,17 @@ def run_integrity_check(job: Job, run_id: str) -> list[dict[str, Any]]:
 
 
 def run_summary(job: Job) -> list[dict[str, Any]]:
-    """Log and return per-entity row counts of the staging tables."""
+    """Log and return per-entity row counts of the staging tables.
+
+    Entities that are not synced (optional ones the mapping leaves out) carry ``not_synced``
+    with the reason and how to enable them, in the log too: their skipped task says so only in
+    its own log.
+    """
     summary = reports.entity_summary(job.engine, job.registry)
     log.info("What landed in staging:\n%s", reports.format_summary(summary))
+    for item in summary:
+        reason = disabled_reason(job, str(item["entity"]))
+        if reason:
+            item["not_synced"] = reason
+            log.info("Not synced: %s", reason)
     return summary

@@ -2,6 +2,7 @@
 
 A configuration error (bad connection, mapping, permissions) becomes ``AirflowFailException``
 so Airflow does not retry what cannot succeed; transient errors propagate and are retried.
+Tasks that change staging tables emit an asset event per changed table (``asset_events``).
 
 Jobs are imported inside the tasks: the DAG processor parses DAG files often, and pandas and
 Great Expectations cost seconds to import.
@@ -22,12 +23,22 @@ from airflow.sdk.exceptions import (
     DownstreamTasksSkipped,
 )
 
+from connectwise.asset_events import (
+    TableChange,
+    change_from_reconcile,
+    change_from_sync,
+    emit_changes,
+    with_watermarks,
+)
+from connectwise.assets import staging_asset, staging_change_outlets
 from connectwise.dag_graph import sync_task_id
 from connectwise.entities import REGISTRY
 from connectwise.errors import ConnectWiseConfigError, EntityDisabledError
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+# The flows re-stage what they pushed: contacts (contacts), opportunities (quotes, stages).
+PUSH_OUTLETS = staging_change_outlets(("contacts", "opportunities"))
 
 
 def _fail_fast(function: Callable[..., T]) -> Callable[..., T]:
@@ -36,6 +47,8 @@ def _fail_fast(function: Callable[..., T]) -> Callable[..., T]:
         try:
             return function(*args, **kwargs)
         except EntityDisabledError as exc:
+            # Airflow logs a skip's reason inside the collapsed "Post Execute" group: say it here.
+            log.info("Skipped: %s", exc)
             raise AirflowSkipException(str(exc)) from None
         except ConnectWiseConfigError as exc:
             raise AirflowFailException(str(exc)) from None
@@ -74,22 +87,28 @@ def sync_entity(entity_name: str, mode: str = "full") -> dict[str, Any]:
     """Sync one entity of the registry into its staging table."""
     from connectwise import jobs
 
-    return jobs.run_sync(jobs.open_job(), entity_name, mode=mode, run_id=_run_id())
+    run_id = _run_id()
+    result = jobs.run_sync(jobs.open_job(), entity_name, mode=mode, run_id=run_id)
+    _announce([change_from_sync(result, run_id)])
+    return result
 
 
-@task(trigger_rule="none_failed")
+@task(trigger_rule="none_failed", outlets=staging_change_outlets())
 @_fail_fast
 def reconcile_deletes(entity_names: list[str], force: bool = False) -> list[dict[str, Any]]:
     """Soft-delete staged records gone from ConnectWise (when due, or always with ``force``)."""
     from connectwise import jobs
 
     job = jobs.open_job()
+    run_id = _run_id()
     results = []
     for name in entity_names:
         if not job.mapping.is_enabled(name):
             continue
         if force or jobs.reconcile_due(job, name):
-            results.append(jobs.run_reconcile(job, name, run_id=_run_id()))
+            results.append(jobs.run_reconcile(job, name, run_id=run_id))
+    changes = [change_from_reconcile(result, run_id) for result in results]
+    _announce(with_watermarks(changes, job.engine))
     return results
 
 
@@ -102,10 +121,14 @@ def check_integrity() -> list[dict[str, Any]]:
     return jobs.run_integrity_check(jobs.open_job(), _run_id())
 
 
-@task(task_id="summarize", trigger_rule="none_failed")
+@task(
+    task_id="summarize",
+    trigger_rule="none_failed",
+    inlets=[staging_asset(entity) for entity in REGISTRY],  # it reads every staging table
+)
 @_fail_fast
 def summarize() -> list[dict[str, Any]]:
-    """Log per-entity row counts of the staging tables."""
+    """Log per-entity row counts of the staging tables, and why an entity is not synced."""
     from connectwise import jobs
 
     return jobs.run_summary(jobs.open_job())
@@ -153,10 +176,13 @@ def sync_planned_entity(entity_name: str, plan: dict[str, Any]) -> dict[str, Any
         raise AirflowSkipException(f"{entity_name} was not selected")
     since = manual.changed_since if entity_name in manual.selected else None
     job = jobs.open_job()
-    return jobs.run_sync(job, entity_name, mode=mode, run_id=_run_id(), changed_since=since)
+    run_id = _run_id()
+    result = jobs.run_sync(job, entity_name, mode=mode, run_id=run_id, changed_since=since)
+    _announce([change_from_sync(result, run_id)])
+    return result
 
 
-@task(task_id="reconcile_planned", trigger_rule="none_failed")
+@task(task_id="reconcile_planned", trigger_rule="none_failed", outlets=staging_change_outlets())
 @_fail_fast
 def reconcile_planned(plan: dict[str, Any]) -> list[dict[str, Any]]:
     """Look for deleted records of the selected entities, when the form asks for it."""
@@ -167,14 +193,18 @@ def reconcile_planned(plan: dict[str, Any]) -> list[dict[str, Any]]:
     if not manual.find_deleted:  # only when run outside the plan, e.g. a cleared task alone
         raise AirflowSkipException("this run does not look for deleted records")
     job = jobs.open_job()
-    return [
-        jobs.run_reconcile(job, name, run_id=_run_id())
+    run_id = _run_id()
+    results = [
+        jobs.run_reconcile(job, name, run_id=run_id)
         for name in manual.selected
         if job.mapping.is_enabled(name)
     ]
+    changes = [change_from_reconcile(result, run_id) for result in results]
+    _announce(with_watermarks(changes, job.engine))
+    return results
 
 
-@task(task_id="push")
+@task(task_id="push", outlets=PUSH_OUTLETS)
 @_fail_fast
 def push_outbox(flow: str) -> dict[str, Any]:
     """Push the waiting rows of one outbox (contacts, todos, quotes, stages) to ConnectWise."""
@@ -182,4 +212,13 @@ def push_outbox(flow: str) -> dict[str, Any]:
     from connectwise.push.runner import run_push
 
     job = jobs.open_job()
-    return run_push(job.hook, job.engine, job.mapping, job.registry, flow, run_id=_run_id())
+    run_id = _run_id()
+    result = run_push(job.hook, job.engine, job.mapping, job.registry, flow, run_id=run_id)
+    changes = [change_from_sync(staged, run_id, mode="push") for staged in result["staged"]]
+    _announce(with_watermarks(changes, job.engine))
+    return result
+
+
+def _announce(changes: list[TableChange]) -> None:
+    """Emit the asset events of the running task's changed tables."""
+    emit_changes(get_current_context(), changes)

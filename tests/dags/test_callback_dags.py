@@ -9,6 +9,7 @@ from connectwise.entities import REGISTRY
 from connectwise.staging.database import create_staging_engine
 
 from tests.callback_support import inbox_rows, running_receiver, wait_for
+from tests.dags.asset_support import events_of
 from tests.support import assert_matches_truth
 
 SEED_FILTER = {"customer", "prospect", "suspect"}
@@ -70,6 +71,7 @@ def test_callbacks_dag_applies_the_inbox(
             },
         )
 
+    staged_before = live_contact_ids(engine)
     run = dag.test(run_conf={"linger_seconds": 0})
 
     assert run.state == "success"
@@ -85,3 +87,36 @@ def test_callbacks_dag_applies_the_inbox(
             .all()
         )
     assert modes == ["callback"]
+
+    # One event, on the contacts' table, counting what the deliveries changed there.
+    with engine.connect() as connection:
+        written = set(
+            connection.execute(
+                sa.text("SELECT id FROM stg_contacts WHERE run_id LIKE :run"),
+                {"run": f"{run.run_id}%"},
+            ).scalars()
+        )
+    deleted_now = set(plan["deleted"]) - live_contact_ids(engine)
+    events = events_of(run)
+    assert [table for table, _ in events] == ["stg_contacts"]
+    extra = events[0][1]
+    assert (extra["mode"], extra["run_id"]) == ("callback", run.run_id)
+    assert extra["inserted"] == len(written & set(plan["created"]))
+    assert extra["updated"] == len(written - set(plan["created"]))
+    assert extra["soft_deleted"] == len(deleted_now & staged_before)
+    assert extra["inserted"] + extra["updated"] + extra["soft_deleted"] > 0
+    assert extra["watermark"]
+
+    # The next run finds the inbox empty: it changes nothing and announces nothing.
+    idle = dag.test(run_conf={"linger_seconds": 0})
+    assert idle.state == "success"
+    assert events_of(idle) == []
+
+
+def live_contact_ids(engine: sa.Engine) -> set[int]:
+    with engine.connect() as connection:
+        return set(
+            connection.execute(sa.text("SELECT id FROM stg_contacts WHERE deleted_at IS NULL"))
+            .scalars()
+            .all()
+        )

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import logging
 import os
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from connectwise.entities import REGISTRY
 from connectwise.staging.database import create_staging_engine
+from connectwise.staging.history import as_datetime
 
 from tests.conftest import connection_json
+from tests.dags.asset_support import events_of
 from tests.support import assert_matches_truth
 
 SEED_FILTER = {"customer", "prospect", "suspect"}
@@ -118,29 +121,70 @@ def test_failed_run_with_wrong_keys_leaks_no_secret(
     assert shared_simulator.private_key not in everything
 
 
-def test_each_successful_load_emits_an_event_on_its_staging_asset(
-    airflow_db, dagbag, shared_simulator, cw_connection, staging_connection, tmp_path
-):
-    from airflow.models.asset import AssetEvent, AssetModel
-    from airflow.utils.session import create_session
-    from connectwise.entities import REGISTRY
-
-    cw_connection(shared_simulator)
-    staging_connection(f"sqlite:///{tmp_path / 'staging.db'}")
-    with create_session() as session:
-        before = session.query(AssetEvent).count()
-    run = dagbag.dags["connectwise_initial_sync"].test()
+@pytest.fixture(scope="module")
+def initial_run(airflow_db, dagbag, shared_simulator, tmp_path_factory):
+    """One initial-sync run through Airflow, on a staging database of its own."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('initial') / 'staging.db'}"
+    staging = json.dumps({"conn_type": "generic", "extra": {"sqlalchemy_url": url}})
+    collector = LogCollector()
+    root = logging.getLogger()
+    root.addHandler(collector)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AIRFLOW_CONN_CONNECTWISE_DEFAULT", connection_json(shared_simulator))
+        env.setenv("AIRFLOW_CONN_CONNECTWISE_STAGING", staging)
+        run = dagbag.dags["connectwise_initial_sync"].test()
+    root.removeHandler(collector)
     assert run.state == "success"
+    return run, create_staging_engine(url), collector.lines
+
+
+def test_each_loaded_table_gets_one_event_with_what_the_load_did(initial_run):
+    run, engine, _ = initial_run
+    events = events_of(run)
+    expected = sorted(entity.staging_table for entity in REGISTRY if not entity.optional)
+    assert sorted(table for table, _ in events) == expected  # one each, none for the skipped
+    with engine.connect() as connection:
+        for table, extra in events:
+            entity = extra["entity"]
+            staged = connection.execute(sa.text(f"SELECT COUNT(*) FROM {table}")).scalar()
+            quarantined = connection.execute(
+                sa.text("SELECT COUNT(*) FROM meta_quarantine WHERE entity = :entity"),
+                {"entity": entity},
+            ).scalar()
+            watermark = connection.execute(
+                sa.text("SELECT watermark FROM meta_watermarks WHERE entity = :entity"),
+                {"entity": entity},
+            ).scalar()
+            assert REGISTRY[entity].staging_table == table
+            assert (extra["mode"], extra["run_id"]) == ("full", run.run_id)
+            assert (extra["inserted"], extra["updated"], extra["soft_deleted"]) == (staged, 0, 0)
+            assert extra["quarantined"] == quarantined
+            assert datetime.fromisoformat(extra["watermark"]) == as_datetime(watermark)
+
+
+def test_skipped_optional_entity_says_why_in_its_log_and_the_summary(initial_run):
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    run, _, lines = initial_run
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert states["sync_agreement_additions"] == "skipped"
+    reason = "agreement_additions is optional and"
+    # Airflow logs a skip's reason inside the collapsed "Post Execute" log group; the task
+    # says it first, as a line of its own.
+    assert any(line.startswith(f"Skipped: {reason}") for line in lines)
     with create_session() as session:
-        events = (
-            session.query(AssetModel.uri)
-            .join(AssetEvent, AssetEvent.asset_id == AssetModel.id)
-            .order_by(AssetEvent.id)
-            .offset(before)
-            .all()
-        )
-    uris = [uri for (uri,) in events]
-    expected = [
-        f"connectwise-staging://staging/{e.staging_table}" for e in REGISTRY if not e.optional
-    ]
-    assert sorted(uris) == sorted(expected)
+        row = session.scalars(
+            sa.select(XComModel).where(
+                XComModel.dag_id == run.dag_id,
+                XComModel.run_id == run.run_id,
+                XComModel.task_id == "summarize",
+                XComModel.key == "return_value",
+            )
+        ).one()
+        summary = XComModel.deserialize_value(row)
+    not_synced = {item["entity"]: item.get("not_synced") for item in summary}
+    assert not_synced["agreement_additions"].startswith(reason)
+    assert "add the section (see docs/mapping.md)" in not_synced["agreement_additions"]
+    assert not_synced["contacts"] is None
+    assert any(line.startswith(f"Not synced: {reason}") for line in lines)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from tests.dags.asset_support import events_of
+
 
 def test_push_dag_runs_often_one_at_a_time_with_contacts_before_todos(dagbag):
     dag = dagbag.dags["connectwise_push"]
@@ -59,3 +61,12 @@ def test_push_dag_run_pushes_the_outbox_and_records_the_run(
     activity = next(a for a in simulator.truth("sales/activities") if a["id"] == statuses[2])
     assert activity["name"] == "Intro call" and activity["assignTo"]["identifier"] == "admin"
     assert flows == {"contacts": 1, "todos": 1, "quotes": 0, "stages": 0}
+    # Re-staging the pushed contact changed stg_contacts: one event there, from push_contacts.
+    events = events_of(run)
+    assert [table for table, _ in events] == ["stg_contacts"]
+    extra = events[0][1]
+    assert (extra["mode"], extra["run_id"]) == ("push", run.run_id)
+    assert (extra["inserted"], extra["updated"], extra["soft_deleted"]) == (1, 0, 0)
+    idle = dagbag.dags["connectwise_push"].test()  # nothing waiting: nothing announced
+    assert idle.state == "success"
+    assert events_of(idle) == []

@@ -50,6 +50,14 @@ class DrainFigures:
         """Plain dict for XCom and logs."""
         return dict(self.__dict__)
 
+    def add_sync(self, result: dict[str, Any]) -> None:
+        """Add one sync's counts to its entity's totals over the whole drain."""
+        name = str(result["entity"])
+        totals = self.entities.setdefault(name, {"entity": name, "mode": "callback"})
+        for key, value in result.items():
+            if isinstance(value, int) and not isinstance(value, bool):
+                totals[key] = totals.get(key, 0) + value
+
 
 @dataclass
 class RecordGroup:
@@ -158,7 +166,7 @@ def _apply_batch(
         latest = list(group.latest.values())
         try:
             result = sync.run(group.request(latest, run_id, sync))
-            _refresh_children(sync, name, latest, run_id)
+            _refresh_children(sync, name, latest, run_id, figures)
         except OUTAGES as exc:
             _retry_later(sync, [*latest], str(exc), run_id, max_attempts, figures)
             return True
@@ -170,12 +178,16 @@ def _apply_batch(
             figures.applied += len(latest)
         inbox.mark(sync.engine, group.superseded, inbox.SUPERSEDED, run_id)
         figures.superseded += len(group.superseded)
-        figures.entities[name] = result
+        figures.add_sync(result)
     return False
 
 
 def _refresh_children(
-    sync: EntitySync, parent: str, rows: list[inbox.InboxRow], run_id: str
+    sync: EntitySync,
+    parent: str,
+    rows: list[inbox.InboxRow],
+    run_id: str,
+    figures: DrainFigures,
 ) -> None:
     """Re-read the children of changed parents (an agreement's additions), when synced.
 
@@ -184,7 +196,7 @@ def _refresh_children(
     parent_ids = tuple(row.record_id for row in rows if row.action != "deleted")
     for child in sync.registry.entities.values():
         if child.parent == parent and parent_ids and sync.mapping.is_enabled(child.name):
-            sync.run(
+            result = sync.run(
                 SyncRequest(
                     entity=child,
                     mode="callback",
@@ -192,6 +204,7 @@ def _refresh_children(
                     parent_ids=parent_ids,
                 )
             )
+            figures.add_sync(result)
 
 
 def _one_by_one(
@@ -206,7 +219,7 @@ def _one_by_one(
     for row in rows:
         try:
             result = sync.run(group.request([row], f"{run_id}.r{row.id}", sync))
-            _refresh_children(sync, group.entity, [row], f"{run_id}.r{row.id}")
+            _refresh_children(sync, group.entity, [row], f"{run_id}.r{row.id}", figures)
         except Exception as exc:
             _retry_later(sync, [row], str(exc), run_id, max_attempts, figures)
             continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from connectwise.errors import (
@@ -39,6 +39,8 @@ class PushContext:
     names: TenantNames
     registry: Registry
     run_id: str
+    # What re-staging the pushed records did, per entity (summed; for the asset events).
+    staged: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def settings(self) -> WriteBackSettings:
@@ -112,7 +114,9 @@ class PushFlow(ABC):
             return
         context = self.context
         try:
-            EntitySync(context.hook, context.engine, context.mapping, context.registry).run(
+            result = EntitySync(
+                context.hook, context.engine, context.mapping, context.registry
+            ).run(
                 SyncRequest(
                     entity=context.registry[entity_name],
                     mode="ids",
@@ -123,3 +127,7 @@ class PushFlow(ABC):
         except QualityGateError as exc:
             # The push itself succeeded; staging keeps the reasons in meta_quarantine.
             log.warning("push %s: staging the pushed %s: %s", self.name, entity_name, exc)
+            return
+        totals = context.staged.setdefault(entity_name, {"entity": entity_name})
+        for key in ("inserted", "updated", "deleted", "quarantined"):
+            totals[key] = totals.get(key, 0) + int(result.get(key, 0))

@@ -103,7 +103,8 @@ def run_push(
     )
     for line in figures.reports:
         log.warning("push %s: %s", flow.name, line)
-    return {"flow": flow.name, **figures.as_dict()}
+    # What re-staging the pushed records changed: the push task's asset events come from it.
+    return {"flow": flow.name, **figures.as_dict(), "staged": list(context.staged.values())}
 
 
 def _push_all(flow: PushFlow, figures: PushFigures, waiting: int, every: float) -> None:
