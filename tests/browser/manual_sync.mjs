@@ -6,48 +6,16 @@
 // names those labels stand for), modeHelpProbe and emptyHelpProbe (texts of the help the form
 // must show), chromium, userDataDir, formPng, emptyPng, successPng, failurePng, timeoutSeconds.
 // Prints progress lines "step: ..." and, last, one line "RESULT {json}" (also on failure).
-import { chromium } from "playwright-core";
+import { launch, login, recorder } from "./airflow_ui.mjs";
 
 const config = JSON.parse(process.argv[2]);
-const started = Date.now();
-const result = { ok: false, steps: [] };
-
-function step(name) {
-  const line = `${((Date.now() - started) / 1000).toFixed(1)}s ${name}`;
-  result.steps.push(line);
-  console.log(`step: ${line}`);
-}
-
-const browser = await chromium.launchPersistentContext(config.userDataDir, {
-  executablePath: config.chromium,
-  headless: true,
-  // Debian's Chromium, as root, on a machine with no outside network.
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-  viewport: { width: 1440, height: 1000 },
-  timezoneId: "UTC",
-  locale: "en-US",
-});
-const page = browser.pages()[0] ?? (await browser.newPage());
-page.setDefaultTimeout(30_000);
+const { result, step } = recorder();
+const { browser, page } = await launch(config);
 
 try {
   // 1. The real login page: the UI redirects there when there is no session.
   step("open the UI");
-  await page.goto(`${config.baseUrl}/`);
-  await page.waitForURL(/\/auth\/login/);
-  await page.getByRole("heading", { name: "Sign into Airflow" }).waitFor();
-  await page.getByLabel("Username").fill(config.username);
-  await page.getByLabel("Password").fill(config.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL((url) => !url.pathname.startsWith("/auth/"));
+  await login(page, config);
   step("logged in");
 
   // 2. Dags list → the manual sync DAG.

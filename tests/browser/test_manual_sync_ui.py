@@ -15,10 +15,8 @@ missing.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
@@ -26,6 +24,8 @@ import pytest
 import sqlalchemy as sa
 from connectwise.entities import REGISTRY
 from connectwise.manual import data_type_labels
+
+from tests.browser.ui_script import run_ui_script
 
 BROWSER_DIR = Path(__file__).resolve().parent
 ROOT = BROWSER_DIR.parents[1]
@@ -39,8 +39,6 @@ SCREENSHOTS = ("manual-sync-form.png", "manual-sync-run-success.png")
 def drive_browser(stack, browser_tools: dict[str, str], janitor, work: Path) -> dict:
     """Run manual_sync.mjs against ``stack`` (a running Standalone); return its RESULT object."""
     labels = data_type_labels()
-    user_data_dir = work / "chromium-profile"
-    user_data_dir.mkdir()
     config = {
         "baseUrl": stack.api.base_url,
         "username": stack.api.username,
@@ -48,8 +46,6 @@ def drive_browser(stack, browser_tools: dict[str, str], janitor, work: Path) -> 
         "dagId": DAG_ID,
         "labels": [labels[name] for name in CHOSEN],
         "values": CHOSEN,
-        "chromium": browser_tools["chromium"],
-        "userDataDir": str(user_data_dir),
         "formPng": str(work / SCREENSHOTS[0]),
         "successPng": str(work / SCREENSHOTS[1]),
         "emptyPng": str(work / "manual-sync-form-empty.png"),
@@ -58,36 +54,20 @@ def drive_browser(stack, browser_tools: dict[str, str], janitor, work: Path) -> 
         "failurePng": str(work / "failure.png"),
         "timeoutSeconds": RUN_TIMEOUT_SECONDS,
     }
-    janitor.track("browser", needle=str(user_data_dir))
-    env = {**os.environ, **janitor.env("browser"), "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1"}
-    process = subprocess.Popen(
-        [browser_tools["node"], str(BROWSER_DIR / "manual_sync.mjs"), json.dumps(config)],
-        cwd=BROWSER_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
+    run = run_ui_script(
+        "manual_sync.mjs",
+        config,
+        browser_tools=browser_tools,
+        janitor=janitor,
+        work=work,
+        timeout=RUN_TIMEOUT_SECONDS + 90,
     )
-    janitor.track("browser", session=process.pid)
-    try:
-        stdout, stderr = process.communicate(timeout=RUN_TIMEOUT_SECONDS + 90)
-    except subprocess.TimeoutExpired:
-        janitor.stop("browser", grace=5)
-        stdout, stderr = process.communicate()
-    finally:
-        janitor.stop("browser", grace=5)
-    print(stdout)  # the step lines with timings, shown by pytest on failure or with -s
-    results = [line for line in stdout.splitlines() if line.startswith("RESULT ")]
-    result = json.loads(results[-1][len("RESULT ") :]) if results else {}
-    if process.returncode != 0 or not result.get("ok"):
+    if not run.ok:
         pytest.fail(
-            "The browser run failed "
-            f"(exit {process.returncode}, screenshot {config['failurePng']}):\n"
-            f"{result.get('error') or stderr[-3000:]}\n"
-            f"steps: {result.get('steps')}\nAirflow log tail:\n{stack.log_tail(40)}"
+            f"The browser run failed (screenshot {config['failurePng']}): {run.failure()}\n"
+            f"Airflow log tail:\n{stack.log_tail(40)}"
         )
-    return result
+    return run.result
 
 
 @pytest.mark.browser

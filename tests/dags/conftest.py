@@ -19,3 +19,25 @@ def dagbag():
     from airflow.dag_processing.dagbag import DagBag
 
     return DagBag()
+
+
+@pytest.fixture(autouse=True)
+def _params_restored(request: pytest.FixtureRequest):
+    """Give back the session DAGs' Param values a test's ``dag.test(run_conf=...)`` set.
+
+    A run's conf stays on the DAG's and its tasks' Param objects (even on a copy of the DAG),
+    so a later test of the same DAG would run with an earlier test's values.
+    """
+    if "dagbag" not in request.fixturenames:
+        yield
+        return
+    bag = request.getfixturevalue("dagbag")
+    saved = [
+        (param, param.value)
+        for dag in bag.dags.values()
+        for params in (dag.params, *(task.params for task in dag.tasks))
+        for param in (params.get_param(key) for key in params)
+    ]
+    yield
+    for param, value in saved:
+        param.value = value

@@ -25,3 +25,19 @@ def pytest_configure(config: pytest.Config) -> None:
 def janitor(monkeypatch: pytest.MonkeyPatch) -> Iterator[Janitor]:
     """Process bookkeeping for one test; fails the test if anything survives its teardown."""
     yield from process_janitor(monkeypatch, RUN_MARKER)
+
+
+@pytest.fixture(scope="module")
+def module_janitor() -> Iterator[Janitor]:
+    """A janitor for a module whose tests share one live Airflow (one start instead of many)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        yield from process_janitor(monkeypatch, RUN_MARKER)
+
+
+@pytest.fixture(scope="module")
+def module_sim(module_janitor: Janitor) -> Iterator[object]:
+    """The small-scale simulator subprocess those tests share (marked by ``module_janitor``)."""
+    from simulator.testing import SimulatorProcess
+
+    with SimulatorProcess(scale="small", seed=7) as sim:
+        yield sim

@@ -12,7 +12,6 @@ import json
 import textwrap
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -53,8 +52,12 @@ uses_company_types()
 """
 
 
-@pytest.fixture
-def standalone(tmp_path: Path, sim_process: object, janitor: Janitor) -> Iterator[Standalone]:
+@pytest.fixture(scope="module")
+def standalone(
+    tmp_path_factory: pytest.TempPathFactory, module_sim: object, module_janitor: Janitor
+) -> Iterator[Standalone]:
+    """One standalone for this module's tests; the analyst's DAG in a bundle of its own."""
+    tmp_path = tmp_path_factory.mktemp("assets")
     analyst = tmp_path / "analyst_dags"
     analyst.mkdir()
     (analyst / "uses_company_types.py").write_text(
@@ -66,9 +69,9 @@ def standalone(tmp_path: Path, sim_process: object, janitor: Janitor) -> Iterato
     ]
     airflow = Standalone(
         tmp_path,
-        connection=simulator_connection(sim_process),
+        connection=simulator_connection(module_sim),
         staging_url=f"sqlite:///{tmp_path / 'staging.db'}",
-        janitor=janitor,
+        janitor=module_janitor,
         extra_env={"AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": json.dumps(bundles)},
     )
     with airflow:
@@ -95,7 +98,8 @@ def sync(standalone: Standalone, conf: dict) -> str:
     return run_id
 
 
-def test_analyst_dag_runs_after_a_change_with_its_counts_and_not_after_none(standalone, tmp_path):
+def test_analyst_dag_runs_after_a_change_with_its_counts_and_not_after_none(standalone):
+    tmp_path = standalone.workdir
     api = standalone.api
     api.unpause(ANALYST)
 

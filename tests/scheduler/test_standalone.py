@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -27,20 +26,30 @@ MANUAL = "connectwise_manual_sync"
 SEED_FILTER = {"customer", "prospect", "suspect"}
 
 
-@pytest.fixture
-def standalone(tmp_path: Path, sim_process: object, janitor: Janitor) -> Iterator[Standalone]:
+@pytest.fixture(scope="module")
+def standalone(
+    tmp_path_factory: pytest.TempPathFactory, module_sim: object, module_janitor: Janitor
+) -> Iterator[Standalone]:
+    """One standalone for this module's tests (each looks only at its own run)."""
+    workdir = tmp_path_factory.mktemp("standalone")
     airflow = Standalone(
-        tmp_path,
-        connection=simulator_connection(sim_process),
-        staging_url=f"sqlite:///{tmp_path / 'staging.db'}",
-        janitor=janitor,
+        workdir,
+        connection=simulator_connection(module_sim),
+        staging_url=f"sqlite:///{workdir / 'staging.db'}",
+        janitor=module_janitor,
     )
     with airflow:
         airflow.start([INITIAL, MANUAL])
         yield airflow
 
 
-def test_initial_sync_under_the_scheduler_lands_the_truth(standalone, sim_process, tmp_path):
+def staging(standalone: Standalone) -> sa.Engine:
+    return create_staging_engine(f"sqlite:///{standalone.workdir / 'staging.db'}")
+
+
+def test_initial_sync_under_the_scheduler_lands_the_truth(standalone, module_sim):
+    sim_process = module_sim
+    sim_process.reset_stats()
     api = standalone.api
     run_id = api.trigger(INITIAL)
     run = api.wait_for_run(INITIAL, run_id, timeout=420)
@@ -48,8 +57,7 @@ def test_initial_sync_under_the_scheduler_lands_the_truth(standalone, sim_proces
     states = {ti["task_id"]: ti["state"] for ti in instances}
     assert run["state"] == "success", f"{states}\n{standalone.log_tail()}"
 
-    engine = create_staging_engine(f"sqlite:///{tmp_path / 'staging.db'}")
-    assert_matches_truth(engine, sim_process, SEED_FILTER)
+    assert_matches_truth(staging(standalone), sim_process, SEED_FILTER)
     # Every task ran in the API pool, as its own process; independent entities overlapped.
     assert {ti["pool"] for ti in instances} == {"connectwise_api"}
     syncs = [ti for ti in instances if ti["task_id"].startswith("sync_") and ti["end_date"]]
@@ -73,7 +81,7 @@ def test_initial_sync_under_the_scheduler_lands_the_truth(standalone, sim_proces
     assert sim_process.private_key not in log
 
 
-def test_manual_sync_skips_unplanned_entities_without_starting_them(standalone, tmp_path):
+def test_manual_sync_skips_unplanned_entities_without_starting_them(standalone):
     api = standalone.api
     conf = {"data_types": ["contacts"], "mode": "full", "find_deleted": False}
     run_id = api.trigger(MANUAL, conf)
@@ -88,9 +96,12 @@ def test_manual_sync_skips_unplanned_entities_without_starting_them(standalone, 
     for task in skipped:  # skipped by the branch: no process was ever started for them
         assert instances[task]["hostname"] in (None, ""), task
         assert instances[task]["pid"] is None, task
-    engine = create_staging_engine(f"sqlite:///{tmp_path / 'staging.db'}")
-    with engine.connect() as connection:
+    with staging(standalone).connect() as connection:
         synced = connection.execute(
-            sa.text("SELECT DISTINCT entity FROM meta_sync_runs WHERE status = 'success'")
+            sa.text(
+                "SELECT DISTINCT entity FROM meta_sync_runs WHERE status = 'success' "
+                "AND run_id = :run_id"
+            ),
+            {"run_id": run_id},
         ).scalars()
         assert set(synced) == {"company_types", "contacts"}
