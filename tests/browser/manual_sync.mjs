@@ -20,7 +20,8 @@ try {
 
   // 2. Dags list → the manual sync DAG.
   await page.getByRole("link", { name: "Dags", exact: true }).click();
-  await page.getByRole("link", { name: config.dagId, exact: true }).first().click();
+  // The DAG's own link (its name), not one of its latest runs' or tasks' links.
+  await page.locator(`a[href$="/dags/${config.dagId}"]`).first().click();
   await page.waitForURL(new RegExp(`/dags/${config.dagId}$`));
   await page.getByRole("heading", { name: config.dagId, exact: true }).waitFor();
   step("DAG page open");

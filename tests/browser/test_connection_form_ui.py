@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from scripts.janitor import Janitor
-from scripts.live_airflow import Standalone, simulator_connection
+from scripts.live_airflow import Standalone
 from tests.browser.ui_script import run_ui_script
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,34 +34,17 @@ WRONG_PRIVATE_KEY = "wrong-private-key-7f3a"
 BROWSER_TIMEOUT_SECONDS = 150
 
 
-@pytest.fixture
-def airflow_with_test_button(
-    tmp_path: Path, sim_process: Any, janitor: Janitor
-) -> Iterator[Standalone]:
-    """``airflow standalone`` with the connection Test button enabled (off by default)."""
-    airflow = Standalone(
-        tmp_path,
-        connection=simulator_connection(sim_process),
-        staging_url=f"sqlite:///{tmp_path / 'staging.db'}",
-        janitor=janitor,
-        extra_env={"AIRFLOW__CORE__TEST_CONNECTION": "Enabled"},
-    )
-    with airflow:
-        airflow.start(timeout=150)
-        yield airflow
-
-
 @pytest.mark.browser
 @pytest.mark.timeout(420)
 def test_form_made_connection_passes_test_then_fails_with_a_wrong_key(
     browser_tools: dict[str, str],
-    airflow_with_test_button: Standalone,
-    sim_process: Any,
+    live_airflow: Standalone,
+    live_sim: Any,
     janitor: Janitor,
     tmp_path: Path,
 ) -> None:
     """Add in the form, Test → success; Edit to a wrong private key, Test → that cause."""
-    stack, sim = airflow_with_test_button, sim_process
+    stack, sim = live_airflow, live_sim
     site, port = sim.host.rsplit(":", 1)
     config = {
         "baseUrl": stack.api.base_url,

@@ -2,7 +2,7 @@
 
 Against ``airflow standalone`` and the simulator, with a mapping that leaves the opportunity
 status "Lost" out: the preflight and a sync run through the REST API; then a user logs in, opens
-"ConnectWise" in the navigation and reads the figures staging holds, opens "ConnectWise issues",
+"ConnectWise" in the navigation and reads the figures staging holds, opens "Issues",
 sees the group of "Lost" opportunities, fixes the mapping file, presses Re-process (which
 triggers ``connectwise_manual_sync`` in re-map mode through Airflow's REST API as that user)
 and sees the group disappear; staging then holds those opportunities. Without a session the
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,50 +22,18 @@ import requests
 import sqlalchemy as sa
 from connectwise.entities import REGISTRY
 
-from scripts.live_airflow import Standalone, simulator_connection
+from scripts.live_airflow import Standalone
+from tests.browser.conftest import ConsoleMapping
 from tests.browser.ui_script import run_ui_script
 
 ROOT = Path(__file__).resolve().parents[2]
 CONSOLE = "/connectwise-console"
 SYNC_DAG = "connectwise_manual_sync"
-PREFLIGHT_DAG = "connectwise_preflight"
+PREFLIGHT_DAG = "connectwise_preflight"  # both unpaused by the live_airflow fixture
 SYNCED = ["opportunities"]  # with what it depends on (companies, statuses, stages, members ...)
-LOST = "\n  Lost: Lost\n"
 RUN_TIMEOUT_SECONDS = 240
 SCREENSHOT_DIR = Path(os.environ.get("CW_BROWSER_SCREENSHOT_DIR", ROOT / "docs" / "img"))
 SCREENSHOTS = ("console-overview.png", "console-issues.png", "console-issues-resolved.png")
-
-
-@pytest.fixture
-def mapping(tmp_path: Path) -> tuple[Path, str]:
-    """A mapping without the "Lost" status (the file) and the shipped text (the fix)."""
-    shipped = (ROOT / "include/mappings/connectwise.yaml").read_text()
-    assert LOST in shipped
-    path = tmp_path / "mapping.yaml"
-    # Lost opportunities are a large share of a small tenant: let the run finish anyway.
-    path.write_text(
-        shipped.replace(LOST, "\n").replace(
-            "max_quarantine_ratio: 0.05", "max_quarantine_ratio: 1.0"
-        )
-    )
-    return path, shipped.replace("max_quarantine_ratio: 0.05", "max_quarantine_ratio: 1.0")
-
-
-@pytest.fixture
-def console_stack(tmp_path: Path, sim_process, janitor, mapping) -> Iterator[Standalone]:
-    """``airflow standalone`` using the mapping file above; the two DAGs used unpaused."""
-    airflow = Standalone(
-        tmp_path,
-        connection=simulator_connection(sim_process),
-        staging_url=f"sqlite:///{tmp_path / 'staging.db'}",
-        janitor=janitor,
-        extra_env={"CONNECTWISE_MAPPING_FILE": str(mapping[0])},
-    )
-    with airflow:
-        airflow.start([SYNC_DAG, PREFLIGHT_DAG], timeout=150)
-        for dag_id in (SYNC_DAG, PREFLIGHT_DAG):
-            airflow.api.unpause(dag_id)
-        yield airflow
 
 
 def staged_figures(staging: Path) -> dict[str, dict[str, int]]:
@@ -100,10 +67,15 @@ def staged_figures(staging: Path) -> dict[str, dict[str, int]]:
 @pytest.mark.browser
 @pytest.mark.timeout(600)
 def test_console_shows_sync_health_and_reprocess_clears_an_issue(
-    browser_tools: dict[str, str], console_stack, janitor, mapping, tmp_path: Path
+    browser_tools: dict[str, str],
+    live_airflow: Standalone,
+    console_mapping: ConsoleMapping,
+    staging_of: Path,
+    janitor,
+    tmp_path: Path,
 ) -> None:
     """Figures, the Issues group, the mapping fix and Re-process, as an operator does it."""
-    base = console_stack.api.base_url
+    base = live_airflow.api.base_url
 
     # Without a session: scripts get 401, a browser goes to the login page.
     assert requests.get(f"{base}{CONSOLE}/api/health", timeout=10).status_code == 401
@@ -114,24 +86,24 @@ def test_console_shows_sync_health_and_reprocess_clears_an_issue(
 
     # The preflight, then a sync of the opportunities (and what they depend on).
     for dag_id, conf in ((PREFLIGHT_DAG, {}), (SYNC_DAG, {"data_types": SYNCED, "mode": "full"})):
-        run_id = console_stack.api.trigger(dag_id, conf)
-        run = console_stack.api.wait_for_run(dag_id, run_id, timeout=RUN_TIMEOUT_SECONDS)
+        run_id = live_airflow.api.trigger(dag_id, conf)
+        run = live_airflow.api.wait_for_run(dag_id, run_id, timeout=RUN_TIMEOUT_SECONDS)
         assert run["state"] == "success", (dag_id, run)
-    before = staged_figures(tmp_path / "staging.db")
+    before = staged_figures(staging_of)
     lost = before["opportunities"]["quarantined"]
     assert lost > 0, "the tenant has Lost opportunities, which this mapping does not map"
 
     shown = {name: before[name] for name in ("companies", "contacts", "opportunities")}
     config = {
         "baseUrl": base,
-        "username": console_stack.api.username,
-        "password": console_stack.api.password,
+        "username": live_airflow.api.username,
+        "password": live_airflow.api.password,
         "timeoutSeconds": RUN_TIMEOUT_SECONDS,
         "expected": {"entities": shown},
         "issueEntity": "opportunities",
         "issueValue": "Lost",
-        "mappingPath": str(mapping[0]),
-        "fixedMapping": mapping[1],
+        "mappingPath": str(console_mapping.path),
+        "fixedMapping": console_mapping.fixed,
         "overviewPng": str(tmp_path / SCREENSHOTS[0]),
         "issuesPng": str(tmp_path / SCREENSHOTS[1]),
         "resolvedPng": str(tmp_path / SCREENSHOTS[2]),
@@ -149,7 +121,7 @@ def test_console_shows_sync_health_and_reprocess_clears_an_issue(
         pytest.fail(
             f"The browser run failed (screenshot {config['failurePng']}): {run.failure()}\n"
             f"navigation: {run.result.get('nav', '')[:3000]}\n"
-            f"Airflow log tail:\n{console_stack.log_tail(40)}"
+            f"Airflow log tail:\n{live_airflow.log_tail(40)}"
         )
     result = run.result
 
@@ -167,12 +139,12 @@ def test_console_shows_sync_health_and_reprocess_clears_an_issue(
     assert result["exampleRows"] == min(3, lost)
 
     # Re-process ran the manual sync in re-map mode, as the logged-in user, and it landed.
-    runs = console_stack.api.call("GET", f"dags/{SYNC_DAG}/dagRuns")["dag_runs"]
+    runs = live_airflow.api.call("GET", f"dags/{SYNC_DAG}/dagRuns")["dag_runs"]
     remap = [run for run in runs if run["conf"].get("mode") == "remap"]
     assert len(remap) == 1 and remap[0]["state"] == "success"
     assert remap[0]["conf"]["data_types"] == ["opportunities"]
-    assert remap[0]["triggering_user_name"] == console_stack.api.username
-    after = staged_figures(tmp_path / "staging.db")
+    assert remap[0]["triggering_user_name"] == live_airflow.api.username
+    after = staged_figures(staging_of)
     assert after["opportunities"]["quarantined"] == 0
     assert after["opportunities"]["rows"] == before["opportunities"]["rows"] + lost
 

@@ -73,11 +73,13 @@ def drive_browser(stack, browser_tools: dict[str, str], janitor, work: Path) -> 
 @pytest.mark.browser
 @pytest.mark.timeout(480)
 def test_manual_sync_from_the_trigger_form(
-    browser_tools: dict[str, str], airflow_stack, sim_process, janitor, tmp_path: Path
+    browser_tools: dict[str, str], live_airflow, live_sim, staging_of, janitor, tmp_path: Path
 ) -> None:
     """Pick two data types in the UI form; only they are synchronized, and the run succeeds."""
+    stack, sim_process = live_airflow, live_sim
+    runs_before = {run["dag_run_id"] for run in stack.api.call("GET", "dags/~/dagRuns")["dag_runs"]}
     started = time.monotonic()
-    result = drive_browser(airflow_stack, browser_tools, janitor, tmp_path)
+    result = drive_browser(stack, browser_tools, janitor, tmp_path)
     print(f"browser part: {time.monotonic() - started:.1f} s")
 
     # What the form showed and sent.
@@ -93,17 +95,17 @@ def test_manual_sync_from_the_trigger_form(
     assert result["chips"] == [1, 1], "each chosen data type shows as one labelled chip"
     assert result["finalState"] == "success"
 
-    # The REST API agrees: one run (of any DAG), successful, with exactly the chosen data types.
-    assert airflow_stack.api.call("GET", "dags/~/dagRuns")["total_entries"] == 1
-    runs = airflow_stack.api.call("GET", f"dags/{DAG_ID}/dagRuns")["dag_runs"]
-    assert [run["dag_run_id"] for run in runs] == [result["runId"]]
-    run = airflow_stack.api.run(DAG_ID, result["runId"])
+    # The REST API agrees: one new run (of any DAG), successful, with exactly the chosen types.
+    runs = stack.api.call("GET", "dags/~/dagRuns")["dag_runs"]
+    new = [(r["dag_id"], r["dag_run_id"]) for r in runs if r["dag_run_id"] not in runs_before]
+    assert new == [(DAG_ID, result["runId"])]
+    run = stack.api.run(DAG_ID, result["runId"])
     assert run["state"] == "success"
     assert run["run_type"] == "manual"
     assert sorted(run["conf"]["data_types"]) == sorted(CHOSEN)
     assert run["conf"]["find_deleted"] is False
     assert len(run["conf"]["data_types"]) == len(CHOSEN)
-    instances = airflow_stack.api.task_instances(DAG_ID, result["runId"])
+    instances = stack.api.task_instances(DAG_ID, result["runId"])
     sync_states = {
         ti["task_id"].removeprefix("sync_"): ti["state"]
         for ti in instances
@@ -115,11 +117,15 @@ def test_manual_sync_from_the_trigger_form(
     # The staging database: run history only for the chosen entities (they depend on nothing).
     planned = {entity.name for entity in REGISTRY.with_dependencies(CHOSEN)}
     assert planned == set(CHOSEN)
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'staging.db'}")
+    engine = sa.create_engine(f"sqlite:///{staging_of}")
     try:
         with engine.connect() as connection:
             history = connection.execute(
-                sa.text("SELECT entity, status, fetched FROM meta_sync_runs ORDER BY entity")
+                sa.text(
+                    "SELECT entity, status, fetched FROM meta_sync_runs WHERE run_id = :run_id "
+                    "ORDER BY entity"
+                ),
+                {"run_id": result["runId"]},
             ).all()
             staged = {
                 name: connection.execute(
