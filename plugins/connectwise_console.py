@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from airflow.plugins_manager import AirflowPlugin
 from connectwise.console.app import URL_PREFIX, create_app
+from connectwise.console.connection_test import EmptyPortOnTest
 
 ICON = f"{URL_PREFIX}/static/icon.svg"
 ISSUES_ICON = f"{URL_PREFIX}/static/issues.svg"
@@ -19,6 +20,15 @@ class ConnectWiseConsolePlugin(AirflowPlugin):
 
     name = "connectwise_console"
     fastapi_apps = [{"app": create_app(), "url_prefix": URL_PREFIX, "name": "ConnectWise console"}]
+    # The connection form's Test button with an empty Port (apache/airflow#73298, for 3.3.2).
+    fastapi_root_middlewares = [
+        {
+            "middleware": EmptyPortOnTest,
+            "args": [],
+            "kwargs": {},
+            "name": "ConnectWise: Test with an empty port",
+        }
+    ]
     external_views = [
         {
             "name": "ConnectWise",

@@ -31,7 +31,7 @@ def get_provider_info() -> dict[str, Any]:
                     },
                     "placeholders": {
                         "host": "na.myconnectwise.net (hostname only, no https://)",
-                        "port": "443 (80 for http): needed by the Test button",
+                        "port": "empty: 443 for https, 80 for http",
                         "login": "API member public key",
                         "extra": '{"scheme": "https", "page_size": 1000}',
                     },

@@ -134,9 +134,22 @@ def test_the_connection_forms_test_button_runs_test_connection(shared_simulator,
             json={**body, "password": "wrong-key-123"},
             timeout=60,
         ).json()
+        # Saved from the form with Port left empty, then tested from the list the way the
+        # 3.3.2 UI does it: the stored row, port 0, the password masked.
+        assert httpx.post(f"{base}/api/v2/connections", json=body, timeout=30).status_code == 201
+        as_listed = {**body, "password": "***", "port": 0}
+        from_the_list = httpx.post(f"{base}/api/v2/connections/test", json=as_listed, timeout=60)
+        # Other connection types keep Airflow's own rule (the middleware is ours alone).
+        http = {"connection_id": "web", "conn_type": "http", "host": "example.invalid"}
+        assert httpx.post(f"{base}/api/v2/connections", json=http, timeout=30).status_code == 201
+        other = httpx.post(f"{base}/api/v2/connections/test", json={**http, "port": 0}, timeout=60)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
     assert good["status"] is True and "Connected to company 'acme'" in good["message"]
     assert bad["status"] is False and bad["message"].startswith("Public/private keys")
     assert "wrong-key-123" not in bad["message"]
+    assert from_the_list.status_code == 200, from_the_list.text
+    assert from_the_list.json()["status"] is True
+    assert "Connected to company 'acme'" in from_the_list.json()["message"]
+    assert other.status_code == 400 and "differs from the stored connection" in other.text
