@@ -89,7 +89,7 @@ class ConsoleMapping:
     fixed: str  # the file's text once the operator has added "Lost" back
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def console_mapping(tmp_path_factory: pytest.TempPathFactory) -> ConsoleMapping:
     """The shipped mapping without the opportunity status "Lost" (so some records quarantine)."""
     shipped = (ROOT / "include/mappings/connectwise.yaml").read_text()
@@ -101,14 +101,14 @@ def console_mapping(tmp_path_factory: pytest.TempPathFactory) -> ConsoleMapping:
     return ConsoleMapping(path, tolerant)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def session_janitor() -> Iterator[Janitor]:
-    """Process bookkeeping for what the browser tests share; checked when the session ends."""
+    """Process bookkeeping for what the browser tests share; checked after the last of them."""
     with pytest.MonkeyPatch.context() as monkeypatch:
         yield from process_janitor(monkeypatch, RUN_MARKER)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_sim(browser_tools: dict[str, str], session_janitor: Janitor) -> Iterator[object]:
     """The simulator (small scale) as a subprocess, behind the live Airflow."""
     from simulator.testing import SimulatorProcess
@@ -117,7 +117,7 @@ def live_sim(browser_tools: dict[str, str], session_janitor: Janitor) -> Iterato
         yield sim
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_airflow(
     tmp_path_factory: pytest.TempPathFactory,
     live_sim: object,
@@ -127,7 +127,8 @@ def live_airflow(
     """One ``airflow standalone`` for every browser test (each looks only at what it did).
 
     SQLite staging, the connection Test button on, the mapping of :func:`console_mapping`; the
-    manual sync and the preflight unpaused. Starting it once saves each test about 25 s.
+    manual sync and the preflight unpaused. Starting it once saves each test about 25 s; it
+    stops after the package's last test, so it does not slow the tests that follow.
     """
     workdir = tmp_path_factory.mktemp("live-airflow")
     airflow = Standalone(

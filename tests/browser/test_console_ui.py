@@ -23,7 +23,6 @@ import sqlalchemy as sa
 from connectwise.entities import REGISTRY
 
 from scripts.live_airflow import Standalone
-from tests.browser.conftest import ConsoleMapping
 from tests.browser.ui_script import run_ui_script
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,7 +68,7 @@ def staged_figures(staging: Path) -> dict[str, dict[str, int]]:
 def test_console_shows_sync_health_and_reprocess_clears_an_issue(
     browser_tools: dict[str, str],
     live_airflow: Standalone,
-    console_mapping: ConsoleMapping,
+    console_mapping,
     staging_of: Path,
     janitor,
     tmp_path: Path,

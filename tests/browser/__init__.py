@@ -1,0 +1,1 @@
+"""Browser tests: one live Airflow for the package (``conftest.live_airflow``)."""
