@@ -15,21 +15,19 @@ def include_dir() -> Path:
     ``$CONNECTWISE_INCLUDE_DIR`` if set, else the repository's, else ``$AIRFLOW_HOME/include``
     (the official image's layout, where the package is installed).
     """
-    configured = os.environ.get(INCLUDE_ENV)
-    if configured:
-        return Path(configured)
-    repository = Path(__file__).resolve().parents[2] / "include"
-    if repository.is_dir():
-        return repository
-    return Path(os.environ.get("AIRFLOW_HOME", "/opt/airflow")) / "include"
+    return _project_dir("include", INCLUDE_ENV)
 
 
 def docs_dir() -> Path:
     """Return the ``docs/`` folder the console serves, found like :func:`include_dir`."""
-    configured = os.environ.get(DOCS_ENV)
+    return _project_dir("docs", DOCS_ENV)
+
+
+def _project_dir(name: str, env: str) -> Path:
+    configured = os.environ.get(env)
     if configured:
         return Path(configured)
-    repository = Path(__file__).resolve().parents[2] / "docs"
+    repository = Path(__file__).resolve().parents[2] / name
     if repository.is_dir():
         return repository
-    return Path(os.environ.get("AIRFLOW_HOME", "/opt/airflow")) / "docs"
+    return Path(os.environ.get("AIRFLOW_HOME", "/opt/airflow")) / name
