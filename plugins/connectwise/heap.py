@@ -10,6 +10,12 @@ A process forked from a parent that froze its heap before forking (Airflow's Loc
 Celery workers do, so children share memory pages copy-on-write) starts frozen; that freeze is
 left as it is when the sync ends, since unfreezing it would make collections touch, and so copy,
 the shared pages.
+
+The collector's first generation also runs less often meanwhile (every 50,000 new containers
+instead of 700): a decoded page's ~30,000 dicts and lists hold no cycles, yet each pass moved
+them on towards the older generations, which are walked again and again while pages are in
+flight; a large initial sync spent ~10 % of its time there. Garbage cycles are still found,
+just in fewer, larger passes.
 """
 
 from __future__ import annotations
@@ -22,21 +28,27 @@ from contextlib import contextmanager
 _lock = threading.Lock()
 _holders = 0
 _unfreeze_at_end = False
+_thresholds = gc.get_threshold()
+BULK_FIRST_GENERATION = 50_000
 
 
 @contextmanager
 def heap_frozen() -> Iterator[None]:
-    """Freeze the existing heap while the block runs (nested and concurrent uses are safe)."""
-    global _holders, _unfreeze_at_end
+    """Freeze the existing heap and collect less often while the block runs (nestable)."""
+    global _holders, _unfreeze_at_end, _thresholds
     with _lock:
         if _holders == 0:
             _unfreeze_at_end = gc.get_freeze_count() == 0  # not frozen by a parent process
             gc.freeze()
+            _thresholds = gc.get_threshold()
+            gc.set_threshold(BULK_FIRST_GENERATION, *_thresholds[1:])
         _holders += 1
     try:
         yield
     finally:
         with _lock:
             _holders -= 1
+            if _holders == 0:
+                gc.set_threshold(*_thresholds)
             if _holders == 0 and _unfreeze_at_end:
                 gc.unfreeze()  # what became garbage meanwhile is collectable again

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import threading
 
-from connectwise.heap import heap_frozen
+from connectwise.heap import BULK_FIRST_GENERATION, heap_frozen
 
 
 def test_the_heap_is_frozen_inside_and_released_after() -> None:
@@ -52,3 +52,13 @@ def test_a_heap_frozen_by_the_parent_process_stays_frozen() -> None:
         assert gc.get_freeze_count() >= inherited
     finally:
         gc.unfreeze()
+
+
+def test_young_objects_are_collected_less_often_inside_and_as_before_after() -> None:
+    before = gc.get_threshold()
+    with heap_frozen():
+        assert gc.get_threshold() == (BULK_FIRST_GENERATION, *before[1:])
+        with heap_frozen():
+            pass
+        assert gc.get_threshold()[0] == BULK_FIRST_GENERATION  # the outer sync still runs
+    assert gc.get_threshold() == before
