@@ -31,7 +31,7 @@ from connectwise.sources import (
     staged_children,
 )
 from connectwise.staging import history
-from connectwise.staging.database import utc_now
+from connectwise.staging.database import defer_flush, utc_now
 from connectwise.staging.writer import StagingWriter, quarantine, resolve_quarantine
 
 if TYPE_CHECKING:
@@ -264,6 +264,7 @@ class EntitySync:
         passed, failed = gate.split(rows)
         rejected = [*rejected, *failed]
         with self.engine.begin() as connection:
+            defer_flush(connection)  # the run's closing commit flushes it
             counts = writer.load(connection, passed, request.run_id)
             figures.quarantined += quarantine(
                 connection, request.entity.name, rejected, request.run_id

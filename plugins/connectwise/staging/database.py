@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 from connectwise.errors import ConnectWiseConfigError
 
@@ -82,7 +82,41 @@ def create_staging_engine(url: URL | str) -> Engine:
             f"Staging database {url.get_backend_name()!r} is not supported: use PostgreSQL "
             "(postgresql+psycopg://...) or SQLite (sqlite:///...)."
         )
-    return sa.create_engine(url, pool_pre_ping=True)
+    engine = sa.create_engine(url, pool_pre_ping=True)
+    sa.event.listen(engine, "connect", _prefer_lz4)
+    return engine
+
+
+def _prefer_lz4(dbapi_connection: Any, _record: Any) -> None:
+    """Compress what this connection writes out of line (raw JSON) with lz4, where built in.
+
+    A staged record's JSONB is ~1.4 KB compressed, ~2 KB not: PostgreSQL compresses it, and its
+    default pglz spent ~35 µs a row of the server's CPU in an initial sync; lz4 spends ~5 µs
+    for the same size. Values already stored keep their method; a server built without lz4
+    keeps pglz.
+    """
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SET default_toast_compression = 'lz4'")
+    except Exception:  # the driver's error: lz4 is not built in (or the server predates 14)
+        dbapi_connection.rollback()
+    else:
+        dbapi_connection.commit()  # keep the setting past the pool's reset-on-return rollback
+    finally:
+        cursor.close()
+
+
+def defer_flush(connection: Connection) -> None:
+    """Let this transaction's commit return before PostgreSQL writes its WAL to disk.
+
+    For a sync's chunk transactions: the run's closing commit (watermark and run row) is
+    synchronous and flushes the WAL up to it, chunks included, and WAL replays in order, so a
+    crash can only lose chunks of a run that never recorded success, whose watermark did not
+    move and whose rerun reads them again. SQLite in WAL mode with ``synchronous=NORMAL``
+    already commits without waiting for the disk.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
 
 
 def staging_engine(conn_id: str = STAGING_CONN_ID) -> Engine:

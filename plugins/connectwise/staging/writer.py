@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from connectwise.mapping.apply import Rejection, record_hash
 from connectwise.staging.database import is_postgres, utc_now
+from connectwise.staging.pg_copy import column_types, copy_rows
 
 Row = dict[str, Any]
 UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE
@@ -114,6 +115,7 @@ class StagingWriter:
         own = ["id", *columns, *ROW_BOOKKEEPING]
         self.write_columns = [*own, "run_id", "first_seen_at", "loaded_at"]
         self._own_values = itemgetter(*own)
+        self._column_types: list[int] | None = None  # PostgreSQL's, read at the first COPY
         self._timestamp_positions = [
             position
             for position, column in enumerate(own)
@@ -215,14 +217,9 @@ class StagingWriter:
             self._merge_with_copy(connection, values)
 
     def _copy_into(self, connection: Connection, table: str, values: list[tuple[Any, ...]]) -> None:
-        driver_connection = connection.connection.driver_connection
-        assert driver_connection is not None
-        with (
-            driver_connection.cursor() as cursor,
-            cursor.copy(f"COPY {table} ({', '.join(self.write_columns)}) FROM STDIN") as copy,
-        ):
-            for row in values:
-                copy.write_row(row)
+        if self._column_types is None:  # the temporary table is LIKE the staging table
+            self._column_types = column_types(connection, self.table, self.write_columns)
+        copy_rows(connection, table, self.write_columns, self._column_types, values)
 
     def _merge_with_copy(self, connection: Connection, values: list[tuple[Any, ...]]) -> None:
         temporary = f"_load_{self.table}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -114,6 +115,34 @@ def test_load_stores_mapped_values_and_bookkeeping(
     assert row["mapping_version"] == shipped_mapping.version
     assert as_datetime(row["last_updated"]) == as_datetime("2024-05-06T07:08:09Z")
     assert row["deleted_at"] is None
+
+
+def test_awkward_values_arrive_exactly(engine: Engine, writer: StagingWriter, contact_rows) -> None:
+    # What COPY must carry unchanged: quotes, backslashes, tabs, newlines, non-ASCII and an
+    # escaped NUL in the raw JSON; ids at the edge of 64 bits; sub-second timestamps.
+    awkward = 'O\'Brien "the \\ one"\tline\nnext ü €'
+    records = [
+        make_contact(
+            9_223_372_036_854_775_807,
+            firstName=awkward,
+            title=None,
+            customFields=[{"id": 1, "caption": "Note", "value": "a\\u0000b"}],
+            _info={"lastUpdated": "2024-05-06T07:08:09.123456Z"},
+        ),
+        make_contact(2, lastName="  ", inactiveFlag=True),
+    ]
+    rows = contact_rows(*records)
+
+    assert load(engine, writer, rows) == counts(inserted=2)
+
+    edge = staged_row(engine, 9_223_372_036_854_775_807)
+    assert edge["first_name"] == awkward
+    assert edge["record_hash"] == rows[0]["record_hash"]
+    raw = edge["raw"] if isinstance(edge["raw"], dict) else json.loads(edge["raw"])
+    assert raw == json.loads(rows[0]["raw"])
+    assert as_datetime(edge["last_updated"]) == as_datetime("2024-05-06T07:08:09.123456Z")
+    other = staged_row(engine, 2)
+    assert (other["last_name"], bool(other["is_inactive"])) == ("  ", True)
 
 
 def test_a_record_staged_between_the_check_and_the_write_is_merged_not_lost(
