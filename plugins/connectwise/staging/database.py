@@ -115,7 +115,7 @@ def defer_flush(connection: Connection) -> None:
     move and whose rerun reads them again. SQLite in WAL mode with ``synchronous=NORMAL``
     already commits without waiting for the disk.
     """
-    if connection.dialect.name == "postgresql":
+    if is_postgres(connection.engine):
         connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
 
 
