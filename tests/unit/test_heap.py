@@ -44,12 +44,14 @@ def test_garbage_made_during_a_sync_is_still_collected() -> None:
 
 def test_a_heap_frozen_by_the_parent_process_stays_frozen() -> None:
     # LocalExecutor and Celery freeze before forking so children share pages copy-on-write.
+    # The count itself may shrink as frozen objects die (other threads, the import system),
+    # so the test asks the question that matters: is anything still frozen afterwards?
     gc.freeze()
     try:
-        inherited = gc.get_freeze_count()
+        assert gc.get_freeze_count() > 0
         with heap_frozen():
             pass
-        assert gc.get_freeze_count() >= inherited
+        assert gc.get_freeze_count() > 0  # 0 if the sync had unfrozen the parent's heap
     finally:
         gc.unfreeze()
 
