@@ -8,6 +8,9 @@ beyond ConnectWise), and the value is judged as given: it is stored as given, no
 
 from __future__ import annotations
 
+# idna encodes an internationalised domain with Python's punycode codec, imported on first use:
+# with this module, a warm task process has it instead of the first chunk of a sync.
+import encodings.punycode  # noqa: F401
 import re
 from functools import lru_cache
 from typing import Any

@@ -31,6 +31,7 @@ from connectwise.sources import (
     staged_children,
 )
 from connectwise.staging import history
+from connectwise.staging.checkpoints import background_checkpoints
 from connectwise.staging.database import defer_flush, utc_now
 from connectwise.staging.writer import StagingWriter, quarantine, resolve_quarantine
 
@@ -195,7 +196,7 @@ class EntitySync:
         def check_and_load(rows: list[Row], failures: list[Rejection]) -> None:
             self._check_and_load(gate, writer, request, rows, failures, figures)
 
-        with ChunkLoader(check_and_load) as loader:
+        with background_checkpoints(self.engine), ChunkLoader(check_and_load) as loader:
             for page in source.pages:
                 figures.pages += 1
                 figures.fetched += len(page)

@@ -48,6 +48,7 @@ from connectwise.transport import (
     is_connect_failure,
     json_or_none,
     mask,
+    read_whole_body,
 )
 
 if TYPE_CHECKING:
@@ -294,7 +295,9 @@ class ConnectWiseHook(HttpHook):
                 params=params,
                 json=json,
                 timeout=(site.connect_timeout, site.read_timeout),
+                stream=True,
             )
+            read_whole_body(response)
         except requests.ConnectionError as exc:
             if method == "POST" and not is_connect_failure(exc):
                 raise self._uncertain_write(method, endpoint, LOST) from None

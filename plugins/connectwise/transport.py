@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 import requests
+from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError, SSLError
 
 from connectwise.responses import api_message
 
@@ -29,6 +30,30 @@ GARBLED = object()
 # digits anywhere (2 ms a page to find) goes to the standard library, which keeps it exact.
 _DIGITS_ONLY = bytes(48 if byte in b"0123456789" else 32 for byte in range(256))
 _LONG_NUMBER = b"0" * 20
+
+
+def read_whole_body(response: requests.Response) -> None:
+    """Read a response sent with ``stream=True`` in one call and keep it as its content.
+
+    ``requests`` reads a body 10 KB at a time, and each read lets go of the GIL and must take
+    it back. While the sync maps and loads on other threads, each take waited its turn: a page
+    of 1,000 contacts (1.8 MB) took ~165 ms to read beside one busy thread, against ~15 ms
+    read in one call. Errors become the ``requests`` errors its own reading raises, except
+    that a read timeout is a :class:`requests.ReadTimeout`, which is what it is.
+    """
+    try:
+        body = response.raw.read(decode_content=True)
+    except ReadTimeoutError as exc:
+        raise requests.ReadTimeout(exc, response=response) from None
+    except ProtocolError as exc:  # e.g. the connection closed before Content-Length
+        raise requests.exceptions.ChunkedEncodingError(exc, response=response) from None
+    except DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(exc, response=response) from None
+    except SSLError as exc:
+        raise requests.exceptions.SSLError(exc, response=response) from None
+    # What ``Response.content`` sets after reading; later reads of it return these bytes.
+    response._content = body or b""
+    response._content_consumed = True
 
 
 def decode(response: requests.Response) -> Any:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+
 import pytest
 import requests
-from connectwise.transport import GARBLED, decode
+from connectwise.transport import GARBLED, decode, read_whole_body
 
 
 def response(body: bytes, *, status: int = 200, charset: str | None = None) -> requests.Response:
@@ -58,3 +63,84 @@ def test_a_truncated_or_garbled_body_is_told_apart(body: bytes) -> None:
 @pytest.mark.parametrize(("body", "status"), [(b"", 200), (b"", 204), (b"ignored", 204)])
 def test_no_content_is_none(body: bytes, status: int) -> None:
     assert decode(response(body, status=status)) is None
+
+
+class _OneShotServer:
+    """A real HTTP server on a socket that answers each request with a scripted reply."""
+
+    def __init__(self, reply: Callable[[socket.socket], None]) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}/page"
+        self._reply = reply
+        self.connections = 0
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            with client:
+                while client.recv(65536).endswith(b"\r\n\r\n"):
+                    self._reply(client)
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Callable[[socket.socket], None]], _OneShotServer]]:
+    servers: list[_OneShotServer] = []
+
+    def start(reply: Callable[[socket.socket], None]) -> _OneShotServer:
+        servers.append(_OneShotServer(reply))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def _headers(length: int) -> bytes:
+    return (
+        f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
+    ).encode()
+
+
+def _get(session: requests.Session, url: str) -> requests.Response:
+    answer = session.get(url, stream=True, timeout=(2, 0.3))
+    read_whole_body(answer)
+    return answer
+
+
+def test_a_whole_body_is_read_once_and_the_connection_is_kept(serve) -> None:
+    page = b"[" + b",".join(b'{"id": %d}' % number for number in range(50_000)) + b"]"
+    server = serve(lambda client: client.sendall(_headers(len(page)) + page))
+    with requests.Session() as session:
+        first, second = _get(session, server.url), _get(session, server.url)
+    assert first.content == second.content == page
+    assert decode(first) == [{"id": number} for number in range(50_000)]
+    assert server.connections == 1  # returned to the pool after the read, not closed
+
+
+def test_a_body_cut_short_is_a_transport_error(serve) -> None:
+    def cut(client: socket.socket) -> None:
+        client.sendall(_headers(1000) + b'[{"id": 1}')
+        client.shutdown(socket.SHUT_RDWR)
+
+    server = serve(cut)
+    with requests.Session() as session, pytest.raises(requests.exceptions.ChunkedEncodingError):
+        _get(session, server.url)
+
+
+def test_a_body_that_stalls_is_a_read_timeout(serve) -> None:
+    def stall(client: socket.socket) -> None:
+        client.sendall(_headers(1000) + b'[{"id": 1}')
+        time.sleep(1.5)
+
+    server = serve(stall)
+    with requests.Session() as session, pytest.raises(requests.ReadTimeout):
+        _get(session, server.url)

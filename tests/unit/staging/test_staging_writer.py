@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -143,6 +144,30 @@ def test_awkward_values_arrive_exactly(engine: Engine, writer: StagingWriter, co
     assert as_datetime(edge["last_updated"]) == as_datetime("2024-05-06T07:08:09.123456Z")
     other = staged_row(engine, 2)
     assert (other["last_name"], bool(other["is_inactive"])) == ("  ", True)
+
+
+def test_a_chunk_larger_than_one_statement_lands_whole_and_exact(
+    engine: Engine, writer: StagingWriter, contact_rows
+) -> None:
+    # SQLite writes hundreds of rows a statement: three full statements and a remainder here.
+    rows = contact_rows(*(make_contact(number, lastName=f"L{number}") for number in range(1, 1538)))
+    assert load(engine, writer, rows) == counts(inserted=1537)
+    assert load(engine, writer, rows) == counts(unchanged=1537)
+    with engine.connect() as connection:
+        stored = connection.execute(sa.text("SELECT id, last_name FROM stg_contacts")).all()
+    assert sorted(stored) == [(number, f"L{number}") for number in range(1, 1538)]
+
+
+def test_an_sqlite_built_with_few_parameters_gets_fewer_rows_a_statement(
+    engine: Engine, writer: StagingWriter, contact_rows
+) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's parameter limit")
+    with engine.connect() as connection:  # the pool hands this connection out again below
+        connection.connection.dbapi_connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+    rows = contact_rows(*(make_contact(number) for number in range(1, 101)))
+    assert load(engine, writer, rows) == counts(inserted=100)
+    assert [row[0] for row in staged(engine)] == list(range(1, 101))
 
 
 def test_a_record_staged_between_the_check_and_the_write_is_merged_not_lost(
