@@ -1,4 +1,4 @@
-"""Check and load a sync's chunks on a thread of their own, one chunk behind the mapping."""
+"""Check and load a sync's chunks on threads of their own, behind the mapping."""
 
 from __future__ import annotations
 
@@ -17,39 +17,48 @@ Load = Callable[[list[Row], list[Rejection]], None]
 
 
 class ChunkLoader:
-    """Run ``load`` for each submitted chunk on a thread of its own, in order.
+    """Run ``load`` for each submitted chunk on threads of their own, started in order.
 
     SQLite and PostgreSQL do their share of a load without holding the GIL (SQLite's B-tree
-    and checkpoint, PostgreSQL's merge in its own process), so the sync maps the next chunk
-    meanwhile. Chunks load one at a time and in order, each in its own transaction, exactly as
-    they would inline. ``submit`` waits until the previous chunk has loaded, so at most two
-    chunks exist: the one loading and the one being mapped. A failed load stops the sync: the
-    next ``submit`` (or leaving the block) raises its error, and nothing after it loads.
+    and checkpoint, PostgreSQL's parsing and indexing in its own process), so the sync maps the
+    next chunk meanwhile. Each chunk loads in its own transaction, exactly as it would inline.
+    With one loader (the default) chunks load one at a time, in order, and ``submit`` waits
+    until the previous chunk has loaded, so at most two chunks exist. With ``loaders`` > 1 that
+    many chunks load at once, on as many connections: for a server that works on each in a
+    process of its own, and only for chunks that share no record (one read of an entity).
+    A failed load stops the sync: the next ``submit`` (or leaving the block) raises its error,
+    and no chunk submitted after the error was seen loads.
     """
 
-    def __init__(self, load: Load) -> None:
+    def __init__(self, load: Load, loaders: int = 1) -> None:
         self._load = load
         self._chunks: queue.SimpleQueue[tuple[list[Row], list[Rejection]] | None] = (
             queue.SimpleQueue()
         )
-        self._idle = threading.Semaphore(1)
+        self._idle = threading.Semaphore(loaders)
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="cw-load", daemon=True)
+        self._threads = [
+            threading.Thread(target=self._run, name=f"cw-load-{number}", daemon=True)
+            for number in range(loaders)
+        ]
 
     def __enter__(self) -> ChunkLoader:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
-        self._chunks.put(None)
-        self._thread.join()  # a chunk already handed over is loaded (or fails) first
+        for _thread in self._threads:
+            self._chunks.put(None)
+        for thread in self._threads:
+            thread.join()  # a chunk already handed over is loaded (or fails) first
         if kind is None:
             self._raise_failure()
         elif self._error is not None:  # the read failed too: its error propagates
             log.error("Loading a chunk failed as well: %s", self._error)
 
     def submit(self, rows: list[Row], rejected: list[Rejection]) -> None:
-        """Hand a chunk over once the previous one has loaded."""
+        """Hand a chunk over once a loader is free (with one, once the previous has loaded)."""
         if not rows and not rejected:
             self._raise_failure()
             return
@@ -62,7 +71,7 @@ class ChunkLoader:
             try:
                 self._load(*chunk)
             except BaseException as exc:  # handed to the sync's thread
-                self._error = exc
+                self._error = self._error or exc
             finally:
                 self._idle.release()
 

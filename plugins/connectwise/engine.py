@@ -6,6 +6,7 @@ Initial, incremental and manual runs differ only in the ``conditions`` they ask 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,7 +33,7 @@ from connectwise.sources import (
 )
 from connectwise.staging import history
 from connectwise.staging.checkpoints import background_checkpoints
-from connectwise.staging.database import defer_flush, utc_now
+from connectwise.staging.database import defer_flush, is_postgres, utc_now
 from connectwise.staging.writer import StagingWriter, quarantine, resolve_quarantine
 
 if TYPE_CHECKING:
@@ -43,6 +44,9 @@ if TYPE_CHECKING:
     from connectwise.mapping.load import Mapping
 
 log = logging.getLogger(__name__)
+# Chunks a PostgreSQL load keeps in flight: two kept the server busy while the sync mapped the
+# next (large initial sync 4.7 s → 4.0 s here); each holds a connection and one more chunk.
+PARALLEL_LOADS = 2
 
 Mode = Literal["full", "incremental", "ids", "remap", "callback"]
 Row = dict[str, Any]
@@ -93,6 +97,7 @@ class EntitySync:
         # Rows checked and loaded per transaction: bounds memory and amortises GX's overhead.
         self.chunk_rows = mapping.config.settings.load_chunk_rows
         self.progress_seconds = progress_seconds
+        self._figures_lock = threading.Lock()  # chunks may load on several threads at once
 
     def run(self, request: SyncRequest) -> dict[str, Any]:
         """Sync one entity; return its figures (small, safe for XCom).
@@ -196,7 +201,8 @@ class EntitySync:
         def check_and_load(rows: list[Row], failures: list[Rejection]) -> None:
             self._check_and_load(gate, writer, request, rows, failures, figures)
 
-        with background_checkpoints(self.engine), ChunkLoader(check_and_load) as loader:
+        loaders = self._loaders(request)
+        with background_checkpoints(self.engine), ChunkLoader(check_and_load, loaders) as loader:
             for page in source.pages:
                 figures.pages += 1
                 figures.fetched += len(page)
@@ -222,6 +228,16 @@ class EntitySync:
             figures.deleted += mark_deleted(self.engine, entity, sorted(expected - seen))
         progress.done(figures.fetched)
         return newest
+
+    def _loaders(self, request: SyncRequest) -> int:
+        """Chunks to load at once: PostgreSQL parses and indexes each in a process of its own.
+
+        Only for one read of an entity (full, incremental, re-map), where no record is in two
+        chunks; SQLite has one writer at a time.
+        """
+        if is_postgres(self.engine) and request.mode in ("full", "incremental", "remap"):
+            return PARALLEL_LOADS
+        return 1
 
     def _source(self, request: SyncRequest, since: datetime | None) -> PageSource:
         if request.mode == "remap":
@@ -267,13 +283,13 @@ class EntitySync:
         with self.engine.begin() as connection:
             defer_flush(connection)  # the run's closing commit flushes it
             counts = writer.load(connection, passed, request.run_id)
-            figures.quarantined += quarantine(
-                connection, request.entity.name, rejected, request.run_id
-            )
+            quarantined = quarantine(connection, request.entity.name, rejected, request.run_id)
             resolve_quarantine(connection, request.entity.name, [row["id"] for row in passed])
-        figures.inserted += counts.inserted
-        figures.updated += counts.updated
-        figures.unchanged += counts.unchanged
+        with self._figures_lock:
+            figures.quarantined += quarantined
+            figures.inserted += counts.inserted
+            figures.updated += counts.updated
+            figures.unchanged += counts.unchanged
 
     def _known_ids(self, entity: Entity) -> dict[str, set[int]]:
         return {

@@ -1,4 +1,4 @@
-"""The sync's loader thread: chunks load in order, one at a time; a failure stops the rest."""
+"""The sync's loader threads: chunks load in order, or several at once; a failure stops them."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def test_chunks_load_in_order_on_another_thread() -> None:
             loader.submit([{"id": n} for n in range(start, start + 10)], [])
 
     assert [ids for ids, _ in loaded] == [list(range(s, s + 10)) for s in range(0, 50, 10)]
-    assert {name for _, name in loaded} == {"cw-load"}
+    assert {name for _, name in loaded} == {"cw-load-0"}
 
 
 def test_a_failed_load_stops_the_later_chunks_and_reaches_the_sync() -> None:
@@ -74,3 +74,36 @@ def test_submit_waits_until_the_previous_chunk_has_loaded() -> None:
         release.set()
         assert handed_over.wait(5)
         submitter.join()
+
+
+def test_several_loaders_load_chunks_at_the_same_time() -> None:
+    together = threading.Barrier(2, timeout=5)  # broken unless two loads wait at once
+    loaded: list[int] = []
+    lock = threading.Lock()
+
+    def load(rows, _rejected) -> None:
+        together.wait()
+        with lock:
+            loaded.append(rows[0]["id"])
+
+    with ChunkLoader(load, loaders=2) as loader:
+        for number in range(1, 5):
+            loader.submit([{"id": number}], [])
+
+    assert sorted(loaded) == [1, 2, 3, 4]
+
+
+def test_with_several_loaders_a_failure_still_stops_the_sync() -> None:
+    loaded: list[int] = []
+
+    def load(rows, _rejected) -> None:
+        if rows[0]["id"] == 2:
+            raise RuntimeError("staging refused chunk 2")
+        loaded.append(rows[0]["id"])
+
+    with pytest.raises(RuntimeError, match="chunk 2"), ChunkLoader(load, loaders=2) as loader:
+        for number in range(1, 9):
+            loader.submit([{"id": number}], [])
+            time.sleep(0.02)
+
+    assert 2 not in loaded and max(loaded) < 8  # chunks after the failure was seen never load
