@@ -24,13 +24,20 @@ def test_chunks_load_in_order_on_another_thread() -> None:
     assert {name for _, name in loaded} == {"cw-load-0"}
 
 
-def test_a_failed_load_stops_the_later_chunks_and_reaches_the_sync() -> None:
-    loaded: list[int] = []
+def refusing_chunk_2(loaded: list[int]):
+    """A load that records each chunk's first id and fails on chunk 2."""
 
     def load(rows, _rejected) -> None:
         if rows[0]["id"] == 2:
             raise RuntimeError("staging refused chunk 2")
         loaded.append(rows[0]["id"])
+
+    return load
+
+
+def test_a_failed_load_stops_the_later_chunks_and_reaches_the_sync() -> None:
+    loaded: list[int] = []
+    load = refusing_chunk_2(loaded)
 
     with pytest.raises(RuntimeError, match="chunk 2"), ChunkLoader(load) as loader:
         for number in range(1, 6):
@@ -95,11 +102,7 @@ def test_several_loaders_load_chunks_at_the_same_time() -> None:
 
 def test_with_several_loaders_a_failure_still_stops_the_sync() -> None:
     loaded: list[int] = []
-
-    def load(rows, _rejected) -> None:
-        if rows[0]["id"] == 2:
-            raise RuntimeError("staging refused chunk 2")
-        loaded.append(rows[0]["id"])
+    load = refusing_chunk_2(loaded)
 
     with pytest.raises(RuntimeError, match="chunk 2"), ChunkLoader(load, loaders=2) as loader:
         for number in range(1, 9):
