@@ -28,7 +28,6 @@ UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE
 ROW_BOOKKEEPING = ("raw", "record_hash", "last_updated", "mapping_version")  # set by the mapper
 BOOKKEEPING = (*ROW_BOOKKEEPING, "run_id")
 SQLITE_ROWS_PER_STATEMENT = 500
-SQLITE_VARIABLE_LIMIT = 32766  # SQLite's default maximum of parameters a statement since 3.32
 
 
 @dataclass
@@ -207,23 +206,21 @@ class StagingWriter:
         threads thousands of times, and took several times as long as alone. Positional
         parameters go straight to sqlite3: SQLAlchemy's processing cost more than the insert.
         """
-        per_statement = max(1, min(SQLITE_ROWS_PER_STATEMENT, self._variable_limit(connection)))
+        per_statement = self._rows_per_statement(connection)
+        statements: dict[int, str] = {}  # by row count: the full size, then the remainder
         for start in range(0, len(values), per_statement):
             part = values[start : start + per_statement]
-            connection.exec_driver_sql(
-                self._upsert_sql(f"VALUES {self._row_placeholders(len(part))}"),
-                tuple(chain.from_iterable(part)),
-            )
+            if len(part) not in statements:
+                statements[len(part)] = self._upsert_sql(f"VALUES {self._placeholders(len(part))}")
+            connection.exec_driver_sql(statements[len(part)], tuple(chain.from_iterable(part)))
 
-    def _variable_limit(self, connection: Connection) -> int:
-        """Rows that fit the parameters an SQLite statement may have (999 before 3.32)."""
+    def _rows_per_statement(self, connection: Connection) -> int:
+        """Rows a statement, within this SQLite build's limit of parameters (999 before 3.32)."""
         dbapi = connection.connection.dbapi_connection
-        limit = SQLITE_VARIABLE_LIMIT
-        if hasattr(dbapi, "getlimit"):  # Python 3.11's sqlite3 reads the library's own limit
-            limit = dbapi.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-        return limit // len(self.write_columns)
+        limit = dbapi.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        return max(1, min(SQLITE_ROWS_PER_STATEMENT, limit // len(self.write_columns)))
 
-    def _row_placeholders(self, rows: int) -> str:
+    def _placeholders(self, rows: int) -> str:
         one = "(" + ", ".join("?" for _ in self.write_columns) + ")"
         return ", ".join([one] * rows)
 
