@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+from connectwise.client.site import DEFAULT_API_VERSION, MAX_PAGE_SIZE
 from connectwise.entities import REGISTRY, Entity, Registry
-from connectwise.site import DEFAULT_API_VERSION, MAX_PAGE_SIZE
 
 from bench.report import spread
 

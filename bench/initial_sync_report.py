@@ -10,7 +10,7 @@ import statistics
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
-from connectwise.site import ConnectWiseSite
+from connectwise.client.site import ConnectWiseSite
 
 from bench.report import spread
 

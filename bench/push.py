@@ -64,7 +64,7 @@ def default_budget() -> int:
     """The hook's default ``requests_per_minute``."""
     from dataclasses import fields
 
-    from connectwise.site import ConnectWiseSite
+    from connectwise.client.site import ConnectWiseSite
 
     return next(f.default for f in fields(ConnectWiseSite) if f.name == "requests_per_minute")
 

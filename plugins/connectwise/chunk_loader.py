@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from connectwise.mapping.apply import Rejection
+from connectwise.staging.records import Rejection
 
 log = logging.getLogger(__name__)
 

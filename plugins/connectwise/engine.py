@@ -13,11 +13,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from connectwise.chunk_loader import ChunkLoader
-from connectwise.conditions import parse_datetime
 from connectwise.errors import QualityGateError
 from connectwise.filters import record_filter_for
 from connectwise.heap import heap_frozen
-from connectwise.mapping.apply import RecordMapper, Rejection
+from connectwise.mapping.apply import RecordMapper
 from connectwise.quality.checks import CheckContext
 from connectwise.quality.gate import QualityGate
 from connectwise.reconcile import mark_deleted
@@ -34,13 +33,15 @@ from connectwise.sources import (
 from connectwise.staging import history
 from connectwise.staging.checkpoints import background_checkpoints
 from connectwise.staging.database import defer_flush, is_postgres, utc_now
+from connectwise.staging.records import Rejection
 from connectwise.staging.writer import StagingWriter, quarantine, resolve_quarantine
+from connectwise.values import parse_datetime
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from connectwise.client.hook import ConnectWiseHook
     from connectwise.entities import Entity, Registry
-    from connectwise.hook import ConnectWiseHook
     from connectwise.mapping.load import Mapping
 
 log = logging.getLogger(__name__)

@@ -11,6 +11,8 @@ from __future__ import annotations
 class ConnectWiseError(Exception):
     """Base for everything this package raises."""
 
+    api_message: str | None = None  # ConnectWise's own words, when the API answered
+
 
 class ConnectWiseConfigError(ConnectWiseError):
     """Bad connection, settings or mapping; retrying won't help."""
@@ -26,6 +28,10 @@ class ConnectWiseConnectionError(ConnectWiseConfigError):
 
 class ConnectWiseAuthError(ConnectWiseConfigError):
     """401: keys or company id rejected."""
+
+
+class ConnectWiseClientIdError(ConnectWiseAuthError):
+    """The integration's clientId was refused (missing, unknown or revoked)."""
 
 
 class ConnectWisePermissionError(ConnectWiseConfigError):

@@ -8,7 +8,7 @@ from datetime import timedelta
 from itertools import chain
 from typing import TYPE_CHECKING, Any, Protocol
 
-from connectwise.conditions import changed_since
+from connectwise.client.conditions import changed_since
 from connectwise.entities import REGISTRY
 from connectwise.mapping.transforms import value_at
 from connectwise.staging.history import get_watermark
@@ -17,7 +17,7 @@ from connectwise.staging.lookups import latest_raw_values
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-    from connectwise.hook import ConnectWiseHook
+    from connectwise.client.hook import ConnectWiseHook
     from connectwise.mapping.models import MappingConfig
 
 log = logging.getLogger(__name__)

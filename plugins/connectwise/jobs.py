@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from connectwise.client.hook import ConnectWiseHook
 from connectwise.engine import EntitySync, SyncRequest
 from connectwise.entities import REGISTRY, Registry
 from connectwise.errors import ConnectWiseConnectionError, EntityDisabledError
-from connectwise.hook import ConnectWiseHook
 from connectwise.mapping.load import Mapping, load_mapping
 from connectwise.mapping.models import RECONCILE_INTERVAL_HOURS
 from connectwise.mapping.references import SetupNames
@@ -56,7 +56,7 @@ def open_job(
     mapping = load_mapping(mapping_path)
     database = engine or staging_engine(staging_conn_id)
     migrate(database)
-    evolve_columns(database, mapping)
+    evolve_columns(database, mapping.staging_columns())
     hook = ConnectWiseHook(conn_id, codebases=StagedCodebases(database))
     return Job(mapping=mapping, hook=hook, engine=database)
 
@@ -91,7 +91,7 @@ def run_preflight(job: Job, run_id: str = "preflight", *, strict: bool = True) -
         results = [*results, *coverage]
         record_preflight(job.engine, run_id, results)
         log.warning("%s", format_coverage(coverage))
-    history.record_mapping_version(job.engine, job.mapping)
+    history.record_mapping_version(job.engine, job.mapping.version_record())
     log.info("Mapping %s (%s) matches the tenant", job.mapping.path, job.mapping.version)
     enabled = [entity for entity in job.registry if job.mapping.is_enabled(entity.name)]
     expectations = prepare_suites(enabled)
@@ -121,7 +121,7 @@ def run_sync(
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     ensure_enabled(job, entity_name)
-    history.record_mapping_version(job.engine, job.mapping)
+    history.record_mapping_version(job.engine, job.mapping.version_record())
     sync = EntitySync(job.hook, job.engine, job.mapping, job.registry)
     request = SyncRequest(
         entity=job.registry[entity_name],

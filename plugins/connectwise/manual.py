@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from connectwise.conditions import parse_datetime
 from connectwise.entities import REGISTRY, Registry
 from connectwise.errors import ConnectWiseConfigError
+from connectwise.values import parse_datetime
 
 MODE_LABELS = {
     "incremental": "Changes since the last sync",

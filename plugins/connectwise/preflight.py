@@ -9,21 +9,22 @@ Every failure comes with the fix the seeds' "common issues" give for it.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from connectwise.entities import REGISTRY, Registry
-from connectwise.errors import (
-    ConnectWiseAuthError,
-    ConnectWiseConnectionError,
-    ConnectWiseError,
-    ConnectWisePermissionError,
+from connectwise.client.checklist import (
+    UNEXPECTED,
+    CheckResult,
+    connection_checks,
+    module_check,
+    said,
 )
+from connectwise.client.policy import module_of
+from connectwise.entities import REGISTRY, Registry
+from connectwise.errors import ConnectWiseError, ConnectWisePermissionError
 from connectwise.mapping.references import TABLE_BY_ENDPOINT
-from connectwise.responses import module_of
 
 if TYPE_CHECKING:
-    from connectwise.hook import ConnectWiseHook
+    from connectwise.client.hook import ConnectWiseHook
     from connectwise.mapping.references import SetupNames
 
 log = logging.getLogger(__name__)
@@ -75,26 +76,6 @@ MODULE_ADVICE = {
 }
 
 
-@dataclass(frozen=True)
-class CheckResult:
-    """One line of the checklist."""
-
-    kind: str  # connection, module, table; coverage (preflight_mapping)
-    name: str
-    endpoint: str
-    ok: bool
-    required: bool
-    detail: str
-    fix: str = ""
-
-    @property
-    def line(self) -> str:
-        """The checklist line: mark, name, outcome and fix."""
-        mark = "OK  " if self.ok else ("FAIL" if self.required else "WARN")
-        text = f"[{mark}] {self.kind:<10} {self.name:<20} {self.detail}"
-        return f"{text}\n       fix: {self.fix}" if self.fix and not self.ok else text
-
-
 def required_endpoints(registry: Registry = REGISTRY) -> set[str]:
     """Endpoints the sync itself reads: their failures stop a sync, the others only warn."""
     return {entity.endpoint for entity in registry}
@@ -108,94 +89,23 @@ def run_checklist(
     With ``names``, a Table Setup entity whose names the mapping checks need is probed by
     reading those names, so :func:`check_mapping` given the same ``names`` does not read it again.
     """
-    results = _connection_checks(hook)
+    results = connection_checks(hook)
     if not all(result.ok for result in results):
         return results
     needed = required_endpoints(registry)
     needed_modules = {module_of(endpoint) for endpoint in needed}
     for module, endpoint in MODULE_PROBES.items():
-        results.append(_probe(hook, "module", module, endpoint, module in needed_modules))
+        fix = _fix("module", module)
+        results.append(
+            module_check(hook, module, endpoint, required=module in needed_modules, fix=fix)
+        )
     for table, endpoint in TABLE_SETUP.items():
-        results.append(_probe(hook, "table", table, endpoint, endpoint in needed, names))
+        results.append(_table_check(hook, table, endpoint, endpoint in needed, names))
     return results
 
 
-def _connection_checks(hook: ConnectWiseHook) -> list[CheckResult]:
-    site_hint = (
-        "Verify the Company identifier and the Hostname format (e.g. na.myconnectwise.net: "
-        "hostname only, no https://, no path)."
-    )
-    try:
-        codebase = hook.discover_codebase(refresh=True)  # the check itself: never a remembered one
-    except ConnectWiseConnectionError as exc:
-        return [
-            CheckResult(
-                "connection",
-                "codebase discovery",
-                "login/companyinfo",
-                False,
-                True,
-                str(exc),
-                site_hint,
-            )
-        ]
-    results = [
-        CheckResult(
-            "connection",
-            "codebase discovery",
-            "login/companyinfo",
-            True,
-            True,
-            f"codebase {codebase}",
-        )
-    ]
-    try:
-        hook.get_json("system/info")
-    except ConnectWiseAuthError as exc:
-        is_client_id = "clientId" in str(exc)
-        name = "client id" if is_client_id else "authentication"
-        fix = (
-            "Register the integration at developer.connectwise.com/ClientID and put the GUID "
-            "in the connection's Client ID."
-            if is_client_id
-            else "Check that the Public and Private keys are correct (System > Members > API "
-            "Members > API Keys; the private key is shown only once: make a new key if lost)."
-        )
-        return [
-            *results,
-            CheckResult("connection", name, "system/info", False, True, str(exc), fix),
-        ]
-    except ConnectWisePermissionError:
-        pass  # authenticated; the System module is reported with the modules
-    except ConnectWiseError as exc:
-        return [
-            *results,
-            CheckResult(
-                "connection",
-                "authentication",
-                "system/info",
-                False,
-                True,
-                str(exc),
-                "See the ConnectWise message above.",
-            ),
-        ]
-    results.append(
-        CheckResult("connection", "authentication", "system/info", True, True, "keys accepted")
-    )
-    results.append(
-        CheckResult("connection", "client id", "system/info", True, True, "clientId accepted")
-    )
-    return results
-
-
-def _probe(
-    hook: ConnectWiseHook,
-    kind: str,
-    name: str,
-    endpoint: str,
-    required: bool,
-    names: SetupNames | None = None,
+def _table_check(
+    hook: ConnectWiseHook, table: str, endpoint: str, required: bool, names: SetupNames | None
 ) -> CheckResult:
     named_table = TABLE_BY_ENDPOINT.get(endpoint) if names is not None else None
     try:
@@ -204,18 +114,12 @@ def _probe(
         else:
             hook.get_json(endpoint, params={"pageSize": 1, "fields": "id"})
     except ConnectWisePermissionError as exc:
-        return CheckResult(kind, name, endpoint, False, required, _said(exc), _fix(kind, name))
-    except ConnectWiseError as exc:
         return CheckResult(
-            kind,
-            name,
-            endpoint,
-            False,
-            required,
-            _said(exc),
-            "Unexpected answer; see the message and the ConnectWise logs.",
+            "table", table, endpoint, False, required, said(exc), _fix("table", table)
         )
-    return CheckResult(kind, name, endpoint, True, required, f"GET {endpoint} readable")
+    except ConnectWiseError as exc:
+        return CheckResult("table", table, endpoint, False, required, said(exc), UNEXPECTED)
+    return CheckResult("table", table, endpoint, True, required, f"GET {endpoint} readable")
 
 
 def _fix(kind: str, name: str) -> str:
@@ -228,16 +132,6 @@ def _fix(kind: str, name: str) -> str:
     return (
         f"Make '{name}' visible: System > Table Setup > Customize, tick '{name}' (one of the "
         "23 entities the integration reads), Save."
-    )
-
-
-def _said(exc: Exception) -> str:
-    text = str(exc)
-    marker = "ConnectWise said: "
-    return (
-        text[text.index(marker) + len(marker) :].split(" Give the role")[0]
-        if marker in text
-        else text
     )
 
 

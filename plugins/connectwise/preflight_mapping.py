@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from connectwise.client.checklist import CheckResult
 from connectwise.errors import ConnectWiseError, ConnectWiseRequestError
 from connectwise.mapping.coverage import RULES, UncoveredValue, find_uncovered
 from connectwise.mapping.references import SETUP_TABLES, SetupNames, check_references
-from connectwise.preflight import CheckResult
 
 if TYPE_CHECKING:
-    from connectwise.hook import ConnectWiseHook
+    from connectwise.client.hook import ConnectWiseHook
     from connectwise.mapping.load import Mapping
 
 

@@ -17,7 +17,7 @@ def get_provider_info() -> dict[str, Any]:
         "connection-types": [
             {
                 "connection-type": "connectwise",
-                "hook-class-name": "connectwise.hook.ConnectWiseHook",
+                "hook-class-name": "connectwise.client.hook.ConnectWiseHook",
                 "hook-name": "ConnectWise PSA",
                 "ui-field-behaviour": {
                     # Port stays visible: Airflow 3.3.2's Test button sends 0 for an empty port

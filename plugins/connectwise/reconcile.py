@@ -12,21 +12,17 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-
-from connectwise.conditions import is_in
 from connectwise.errors import DeleteSafetyError
-from connectwise.staging.database import is_postgres, utc_now
-from connectwise.staging.writer import sql_value
+from connectwise.staging import lookups
+from connectwise.staging.writer import soft_delete
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from connectwise.client.hook import ConnectWiseHook
     from connectwise.entities import Entity
-    from connectwise.hook import ConnectWiseHook
 
 log = logging.getLogger(__name__)
-IDS_PER_LOOKUP = 200  # keeps `id in (...)` well under ConnectWise's ~2,000-character URL limit
 
 
 @dataclass(frozen=True)
@@ -53,9 +49,8 @@ class Reconciliation:
 def remote_ids(hook: ConnectWiseHook, engine: Engine, entity: Entity) -> set[int]:
     """Every id ConnectWise has for ``entity`` (ids only, largest pages; children per parent)."""
     if entity.parent:
-        from connectwise.sources import live_parent_ids
-
-        endpoints = [entity.endpoint_for(parent) for parent in live_parent_ids(engine, entity)]
+        parents = lookups.live_ids(engine, f"stg_{entity.parent}")
+        endpoints = [entity.endpoint_for(parent) for parent in parents]
     else:
         endpoints = [entity.endpoint]
     ids: set[int] = set()
@@ -67,15 +62,7 @@ def remote_ids(hook: ConnectWiseHook, engine: Engine, entity: Entity) -> set[int
 
 def staged_state(engine: Engine, entity: Entity) -> tuple[set[int], set[int]]:
     """Return (live ids, soft-deleted ids) of the entity's staging table."""
-    live: set[int] = set()
-    deleted: set[int] = set()
-    with engine.connect() as connection:
-        result = connection.execute(
-            sa.text(f"SELECT id, deleted_at IS NOT NULL FROM {entity.staging_table}")
-        )
-        for record_id, is_deleted in result:
-            (deleted if is_deleted else live).add(int(record_id))
-    return live, deleted
+    return lookups.live_and_deleted_ids(engine, entity.staging_table)
 
 
 def reconcile(
@@ -107,23 +94,4 @@ def reconcile(
 
 def mark_deleted(engine: Engine, entity: Entity, ids: list[int]) -> int:
     """Set ``deleted_at`` on the given ids (soft delete); return how many rows it changed."""
-    now = sql_value(utc_now(), postgres=is_postgres(engine))
-    changed = 0
-    with engine.begin() as connection:
-        for start in range(0, len(ids), 500):
-            changed += connection.execute(
-                sa.text(
-                    f"UPDATE {entity.staging_table} SET deleted_at = :now "
-                    "WHERE deleted_at IS NULL AND id IN :ids"
-                ).bindparams(sa.bindparam("ids", expanding=True)),
-                {"now": now, "ids": ids[start : start + 500]},
-            ).rowcount
-    return changed
-
-
-def conditions_for_ids(ids: list[int]) -> list[str]:
-    """Split ids into ``id in (...)`` conditions short enough for one URL each."""
-    return [
-        is_in("id", ids[start : start + IDS_PER_LOOKUP])
-        for start in range(0, len(ids), IDS_PER_LOOKUP)
-    ]
+    return soft_delete(engine, entity.staging_table, ids)

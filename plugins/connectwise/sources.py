@@ -9,7 +9,6 @@ ConnectWise records; the engine treats them all alike.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,20 +16,15 @@ from datetime import datetime
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-
-from connectwise.conditions import all_of, changed_since
-from connectwise.paging import interleave, read_pages
-from connectwise.reconcile import conditions_for_ids
-from connectwise.staging import history, issues
-from connectwise.staging.database import is_postgres
-from connectwise.staging.writer import sql_value
+from connectwise.client.conditions import all_of, changed_since, conditions_for_ids
+from connectwise.client.paging import interleave, read_pages
+from connectwise.staging import history, issues, lookups
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from connectwise.client.hook import ConnectWiseHook
     from connectwise.entities import Entity
-    from connectwise.hook import ConnectWiseHook
 
 log = logging.getLogger(__name__)
 Record = dict[str, Any]
@@ -125,17 +119,7 @@ def children_source(hook: ConnectWiseHook, entity: Entity, parent_ids: list[int]
 
 def staged_children(engine: Engine, entity: Entity, parent_ids: list[int]) -> list[int]:
     """Ids of the live staged children of some parents (read from ``raw``)."""
-    key = entity.parent_key
-    parent = f"raw->>'{key}'" if is_postgres(engine) else f"json_extract(raw, '$.{key}')"
-    with engine.connect() as connection:
-        rows = connection.execute(
-            sa.text(
-                f"SELECT id FROM {entity.staging_table} WHERE deleted_at IS NULL "
-                f"AND CAST({parent} AS BIGINT) IN :parents"
-            ).bindparams(sa.bindparam("parents", expanding=True)),
-            {"parents": sorted(set(parent_ids))},
-        )
-        return [int(row[0]) for row in rows]
+    return lookups.live_children(engine, entity.staging_table, _parent_key(entity), parent_ids)
 
 
 def child_source(
@@ -177,16 +161,9 @@ def changed_parent_ids(engine: Engine, entity: Entity, since: datetime) -> list[
     both stamped by our workers' clocks, which must agree to well within the sync interval.
     """
     previous = history.last_read(engine, entity.name)
-    with engine.connect() as connection:
-        rows = connection.execute(
-            sa.text(
-                f"SELECT id, loaded_at, last_updated FROM stg_{entity.parent} "
-                "WHERE deleted_at IS NULL AND last_updated >= :since ORDER BY id"
-            ),
-            {"since": sql_value(since, postgres=is_postgres(engine))},
-        ).all()
+    rows = lookups.live_updated_since(engine, f"stg_{entity.parent}", since)
     return [
-        int(parent_id)
+        parent_id
         for parent_id, loaded_at, last_updated in rows
         if previous is None or not _visited_by(previous, loaded_at, last_updated)
     ]
@@ -202,28 +179,20 @@ def _visited_by(read: history.LastRead, loaded_at: Any, last_updated: Any) -> bo
 
 def live_parent_ids(engine: Engine, entity: Entity) -> list[int]:
     """Ids of the live staged parents of a child entity."""
-    with engine.connect() as connection:
-        rows = connection.execute(
-            sa.text(f"SELECT id FROM stg_{entity.parent} WHERE deleted_at IS NULL ORDER BY id")
-        )
-        return [int(row[0]) for row in rows]
+    return lookups.live_ids(engine, f"stg_{entity.parent}")
 
 
 def staged_parents_of(engine: Engine, entity: Entity, record_ids: list[int]) -> list[int]:
     """Parent ids named by the staged copies of some child records."""
-    parents: set[int] = set()
-    with engine.connect() as connection:
-        rows = connection.execute(
-            sa.text(f"SELECT raw FROM {entity.staging_table} WHERE id IN :ids").bindparams(
-                sa.bindparam("ids", expanding=True)
-            ),
-            {"ids": record_ids},
-        )
-        for (raw,) in rows:
-            record = raw if isinstance(raw, dict) else json.loads(raw)
-            if record.get(entity.parent_key) is not None:
-                parents.add(int(record[entity.parent_key]))
-    return sorted(parents)
+    key = _parent_key(entity)
+    records = lookups.raw_records(engine, entity.staging_table, record_ids)
+    return sorted({int(record[key]) for record in records if record.get(key) is not None})
+
+
+def _parent_key(entity: Entity) -> str:
+    if entity.parent_key is None:
+        raise ValueError(f"{entity.name} is not a child entity: it has no parent_key")
+    return entity.parent_key
 
 
 def remap_source(engine: Engine, entity: Entity) -> PageSource:
@@ -299,34 +268,11 @@ def _after(moment: datetime | None, other: datetime | None) -> bool:
 def staged_source(engine: Engine, entity: Entity, skip: set[int] | None = None) -> PageSource:
     """Read the live raw records in staging, less the ids in ``skip``."""
     left_out = skip or set()
-    with engine.connect() as connection:
-        expected = int(
-            connection.execute(
-                sa.text(f"SELECT COUNT(*) FROM {entity.staging_table} WHERE deleted_at IS NULL")
-            ).scalar()
-            or 0
-        )
 
     def pages() -> Iterator[list[Record]]:
-        last_id = -1
-        while True:
-            with engine.connect() as connection:
-                rows = connection.execute(
-                    sa.text(
-                        f"SELECT id, raw FROM {entity.staging_table} WHERE deleted_at IS NULL "
-                        "AND id > :last_id ORDER BY id LIMIT :limit"
-                    ),
-                    {"last_id": last_id, "limit": STAGED_PAGE_ROWS},
-                ).all()
-            if not rows:
-                return
-            page = [_decoded(raw) for record_id, raw in rows if record_id not in left_out]
+        for rows in lookups.live_raw_pages(engine, entity.staging_table, STAGED_PAGE_ROWS):
+            page = [record for record_id, record in rows if record_id not in left_out]
             if page:
                 yield page
-            last_id = int(rows[-1][0])
 
-    return PageSource(expected, pages())
-
-
-def _decoded(raw: Any) -> Record:
-    return raw if isinstance(raw, dict) else json.loads(raw)
+    return PageSource(lookups.live_count(engine, entity.staging_table), pages())

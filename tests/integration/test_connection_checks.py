@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from connectwise.hook import ConnectWiseHook
+from connectwise.client.hook import ConnectWiseHook
 
 from tests.conftest import connection_json
 

@@ -6,9 +6,9 @@ import logging
 import time
 
 import pytest
+from connectwise.client.hook import ConnectWiseHook
+from connectwise.client.paging import read_pages
 from connectwise.errors import ConnectWiseTransientError
-from connectwise.hook import ConnectWiseHook
-from connectwise.paging import read_pages
 
 
 def ids_of(pages) -> list[int]:

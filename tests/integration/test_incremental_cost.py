@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from connectwise import jobs
+from connectwise.client.hook import ConnectWiseHook
 from connectwise.entities import REGISTRY
 from connectwise.filters import ContactCompanyTypeFilter
-from connectwise.hook import ConnectWiseHook
 from connectwise.staging.database import create_staging_engine
 
 from tests.support import expected_records, mapping_with_additions, staged_rows

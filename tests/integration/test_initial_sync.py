@@ -97,7 +97,7 @@ def test_invalid_records_are_quarantined_with_reasons_and_the_rest_load(
     simulator, cw_connection, sqlite_url, tmp_path
 ):
     cw_connection(simulator)
-    from connectwise.hook import ConnectWiseHook
+    from connectwise.client.hook import ConnectWiseHook
 
     hook = ConnectWiseHook()
     customer = next(
@@ -146,7 +146,7 @@ def test_invalid_records_are_quarantined_with_reasons_and_the_rest_load(
 
 def test_contact_filter_and_company_type_priority(simulator, cw_connection, sqlite_url, tmp_path):
     cw_connection(simulator)
-    from connectwise.hook import ConnectWiseHook
+    from connectwise.client.hook import ConnectWiseHook
 
     hook = ConnectWiseHook()
     types = {t["name"]: t["id"] for t in simulator.truth("company/companies/types")}

@@ -81,7 +81,7 @@ def test_products_advice_for_a_missing_procurement_module(job, preflight_simulat
     ("change", "check", "advice"),
     [
         ({"extra": {"company_id": "nope"}}, "codebase discovery", "Verify the Company identifier"),
-        ({"host": "https://{host}"}, "codebase discovery", "hostname only, no https://"),
+        ({"host": "https://{host}"}, "site settings", "hostname only, no https://"),
         ({"password": "bad-key-123456"}, "authentication", "Public and Private keys are correct"),
         ({"extra": {"client_id": "0000"}}, "client id", "developer.connectwise.com/ClientID"),
     ],

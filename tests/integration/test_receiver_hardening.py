@@ -21,7 +21,7 @@ import requests
 import sqlalchemy as sa
 from connectwise.callbacks.install import callback_token
 from connectwise.callbacks.signature import SigningKeys
-from connectwise.site import site_from_connection
+from connectwise.client.site import site_from_connection
 
 from tests.callback_support import delivery, running_receiver, sign
 from tests.conftest import connection_json

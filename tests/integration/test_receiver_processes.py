@@ -22,7 +22,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from connectwise.callbacks.install import callback_token
-from connectwise.site import site_from_connection
+from connectwise.client.site import site_from_connection
 from connectwise.staging.database import create_staging_engine
 
 from scripts.local_airflow import live_airflow_environment

@@ -15,16 +15,17 @@ from typing import Any
 import sqlalchemy as sa
 import yaml
 from connectwise import jobs
-from connectwise.conditions import parse_datetime
+from connectwise.client.hook import ConnectWiseHook
 from connectwise.entities import REGISTRY
-from connectwise.hook import ConnectWiseHook
 from connectwise.issues import open_issues, reprocess_conf
 from connectwise.manual import plan_manual_sync
-from connectwise.mapping.apply import Rejection, canonical_json
+from connectwise.mapping.apply import canonical_json
 from connectwise.reconcile import mark_deleted
 from connectwise.staging import history
 from connectwise.staging.database import create_staging_engine
+from connectwise.staging.records import Rejection
 from connectwise.staging.writer import quarantine
+from connectwise.values import parse_datetime
 
 from tests.support import ROOT, quarantined, staged_rows
 

@@ -26,7 +26,7 @@ def test_cli_lists_the_provider_and_its_hook():
     assert "connectwise-etl" in providers
     hooks = airflow_cli("providers", "hooks")
     line = next(line for line in hooks.splitlines() if line.startswith("connectwise "))
-    assert "connectwise.hook.ConnectWiseHook" in line and "ConnectWise PSA" in line
+    assert "connectwise.client.hook.ConnectWiseHook" in line and "ConnectWise PSA" in line
 
 
 def test_connection_form_has_labelled_fields_and_a_masked_client_id():

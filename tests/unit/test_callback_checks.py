@@ -16,8 +16,8 @@ from connectwise.callbacks.signature import (
     key_id,
     signature_matches,
 )
+from connectwise.client.site import site_from_connection
 from connectwise.errors import CallbacksNotConfiguredError, ConnectWiseConnectionError
-from connectwise.site import site_from_connection
 
 from tests.callback_support import sign
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from connectwise.conditions import all_of, changed_since, is_in, literal, parse_datetime
+from connectwise.client.conditions import all_of, changed_since, is_in, literal
+from connectwise.values import parse_datetime
 
 
 def test_literal_quotes_a_string() -> None:

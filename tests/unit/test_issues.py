@@ -18,12 +18,13 @@ from connectwise.issues import (
     reprocess_conf,
 )
 from connectwise.manual import plan_manual_sync
-from connectwise.mapping.apply import RecordMapper, Rejection
+from connectwise.mapping.apply import RecordMapper
 from connectwise.mapping.load import Mapping
 from connectwise.quality.checks import CheckContext
 from connectwise.quality.gate import QualityGate
 from connectwise.staging.database import create_staging_engine
 from connectwise.staging.migrations import migrate
+from connectwise.staging.records import Rejection
 from connectwise.staging.writer import quarantine
 from sqlalchemy.engine import Engine
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from connectwise.paging import id_windows
+from connectwise.client.paging import id_windows
 
 
 def ids_in(window: tuple[int, int | None], beyond: int) -> set[int]:
@@ -56,7 +56,7 @@ def test_interleave_holds_at_most_depth_pages_with_a_slow_consumer() -> None:
     import threading
     import time
 
-    from connectwise.paging import interleave
+    from connectwise.client.paging import interleave
 
     lock = threading.Lock()
     alive = 0  # pages fetched and not yet finished by the consumer
@@ -83,7 +83,7 @@ def test_interleave_holds_at_most_depth_pages_with_a_slow_consumer() -> None:
 def test_interleave_stops_its_readers_when_the_consumer_stops_early() -> None:
     import threading
 
-    from connectwise.paging import interleave
+    from connectwise.client.paging import interleave
 
     def endless():
         number = 0
@@ -101,7 +101,7 @@ def test_interleave_stops_its_readers_when_the_consumer_stops_early() -> None:
 
 
 def test_interleave_hands_a_readers_error_to_the_consumer() -> None:
-    from connectwise.paging import interleave
+    from connectwise.client.paging import interleave
 
     def failing():
         yield [{"id": 1}]

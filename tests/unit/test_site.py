@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from connectwise.client.site import EXTRA_KEYS, ConnectWiseSite, site_from_connection, validate_site
 from connectwise.errors import ConnectWiseConnectionError
-from connectwise.site import EXTRA_KEYS, ConnectWiseSite, site_from_connection, validate_site
 
 PRIVATE_KEY = "priv-5ecret-9b1f"
 CLIENT_ID = "0b1c7a3e-client-guid"

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import requests
-from connectwise.transport import GARBLED, decode, read_whole_body
+from connectwise.client.bodies import GARBLED, decode, read_whole_body
 
 
 def response(body: bytes, *, status: int = 200, charset: str | None = None) -> requests.Response:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 from connectwise.callbacks.install import callback_token
-from connectwise.hook import ConnectWiseHook
-from connectwise.site import ConnectWiseSite
+from connectwise.client.hook import ConnectWiseHook
+from connectwise.client.site import ConnectWiseSite
 from connectwise.staging.database import STAGING_CONN_ID, staging_url
 from connectwise.staging.migrations import MigratedEngines
 

@@ -15,18 +15,15 @@ import base64
 import hashlib
 import hmac
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-
 from connectwise.errors import CallbacksNotConfiguredError
-from connectwise.staging.database import is_postgres, utc_now
-from connectwise.staging.writer import sql_value
+from connectwise.staging.reports import EntryChange, record_callback_entries
 
 if TYPE_CHECKING:
+    from connectwise.client.site import ConnectWiseSite
     from connectwise.jobs import Job
-    from connectwise.site import ConnectWiseSite
 
 log = logging.getLogger(__name__)
 ENDPOINT = "system/callbacks"
@@ -67,17 +64,6 @@ def mask(url: str, site: ConnectWiseSite) -> str:
     return url.replace(callback_token(site), "***")
 
 
-@dataclass(frozen=True)
-class EntryChange:
-    """What install or uninstall did to one callback entry."""
-
-    callback_id: int
-    callback_type: str
-    action: str  # created, updated, reactivated, unchanged, removed
-    url: str  # masked
-    inactive: bool
-
-
 def install(job: Job, run_id: str) -> list[dict[str, Any]]:
     """Create, fix or re-activate our entries; remove ours for types no longer synced."""
     site = job.hook.site
@@ -100,7 +86,7 @@ def install(job: Job, run_id: str) -> list[dict[str, Any]]:
         changes.extend(_remove(job, entry, site) for entry in extras)
     for entries in ours.values():
         changes.extend(_remove(job, entry, site) for entry in entries)
-    _report(job, changes, run_id)
+    record_callback_entries(job.engine, run_id, changes, LEVEL)
     return [asdict(change) for change in changes]
 
 
@@ -110,7 +96,7 @@ def uninstall(job: Job, run_id: str) -> list[dict[str, Any]]:
     changes = [
         _remove(job, entry, site) for entries in _our_entries(job).values() for entry in entries
     ]
-    _report(job, changes, run_id)
+    record_callback_entries(job.engine, run_id, changes, LEVEL)
     return [asdict(change) for change in changes]
 
 
@@ -190,34 +176,3 @@ def _remove(job: Job, entry: dict[str, Any], site: ConnectWiseSite) -> EntryChan
         mask(str(entry.get("url", "")), site),
         bool(entry.get("inactiveFlag")),
     )
-
-
-def _report(job: Job, changes: list[EntryChange], run_id: str) -> None:
-    """Record the entries' state in ``meta_callback_entries`` (removed ones are dropped)."""
-    postgres = is_postgres(job.engine)
-    now = sql_value(utc_now(), postgres=postgres)
-    with job.engine.begin() as connection:
-        for change in changes:
-            connection.execute(
-                sa.text("DELETE FROM meta_callback_entries WHERE callback_id = :id"),
-                {"id": change.callback_id},
-            )
-            if change.action == "removed":
-                continue
-            connection.execute(
-                sa.text(
-                    "INSERT INTO meta_callback_entries (callback_id, callback_type, level, "
-                    "url_masked, inactive, last_action, checked_at, run_id) VALUES (:id, "
-                    ":type, :level, :url, :inactive, :action, :at, :run_id)"
-                ),
-                {
-                    "id": change.callback_id,
-                    "type": change.callback_type,
-                    "level": LEVEL,
-                    "url": change.url,
-                    "inactive": change.inactive,
-                    "action": change.action,
-                    "at": now,
-                    "run_id": run_id,
-                },
-            )

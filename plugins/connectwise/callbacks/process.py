@@ -18,10 +18,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from connectwise.callbacks import inbox
+from connectwise.callbacks.inbox import delivery_of
 from connectwise.engine import EntitySync, SyncRequest
 from connectwise.errors import ConnectWiseConnectionError, ConnectWiseTransientError
-from connectwise.mapping.apply import Rejection
+from connectwise.staging import inbox
+from connectwise.staging.records import Rejection
 from connectwise.staging.writer import quarantine
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ class RecordGroup:
         """Build the callback-mode sync request for ``rows`` of this group."""
         records, fetch = [], []
         for row in rows:
-            record = row.delivery.record() if row.action != "deleted" else None
+            record = delivery_of(row).record() if row.action != "deleted" else None
             if record is None:
                 fetch.append(row.record_id)
             else:

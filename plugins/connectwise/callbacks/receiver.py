@@ -46,7 +46,7 @@ from connectwise.entities import REGISTRY, Registry
 from connectwise.errors import ConnectWiseError
 
 if TYPE_CHECKING:
-    from connectwise.site import ConnectWiseSite
+    from connectwise.client.site import ConnectWiseSite
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024  # real deliveries are a few kB: one record as JSON

@@ -25,8 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from connectwise.site import ConnectWiseSite
-from connectwise.transport import mask
+from connectwise.client.site import ConnectWiseSite, register_secret
 
 KEY_PATH = "/system/callbackkey/index.rails"
 KEY_TTL_SECONDS = 3600.0
@@ -198,5 +197,5 @@ class SigningKeys:
             raise KeyUnavailable(f"signing key request failed: {type(exc).__name__}") from None
         if not isinstance(key, str) or not key:
             raise KeyUnavailable(f"signing key request answered HTTP {response.status_code}")
-        mask(key)  # derived from the tenant's secrets: never in a log
+        register_secret(key)  # derived from the tenant's secrets: never in a log
         return key

@@ -2,41 +2,23 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import orjson
 
-from connectwise.conditions import parse_datetime
 from connectwise.entities import Entity
 from connectwise.mapping.load import Mapping
 from connectwise.mapping.models import ColumnType, FieldSpec, MappingConfig
 from connectwise.mapping.transforms import TRANSFORMS, value_at
-from connectwise.values import parse_boolean
+from connectwise.staging.records import Rejection, record_hash
+from connectwise.values import parse_boolean, parse_datetime
 
 Record = dict[str, Any]
 Getter = Callable[[Record], Any]
 Converter = Callable[[Any], Any]
-
-
-@dataclass(frozen=True)
-class Rejection:
-    """A record that could not be mapped or failed a check: it goes to quarantine.
-
-    ``problem`` is the reason without the record's own values (the Issues page groups by it;
-    None: the reason itself) and ``value`` the value that failed, as text.
-    """
-
-    record_id: int | None
-    check: str
-    reason: str
-    payload: str
-    problem: str | None = None
-    value: str | None = None
 
 
 _INT64_MAX = 2**63 - 1
@@ -91,11 +73,6 @@ def _without_nul(value: Any) -> Any:
     if isinstance(value, list):
         return [_without_nul(item) for item in value]
     return value
-
-
-def record_hash(raw_json: str) -> str:
-    """Return the content hash used to tell changed records from unchanged ones."""
-    return hashlib.sha256(raw_json.encode()).hexdigest()[:32]
 
 
 class RecordMapper:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from connectwise.conditions import all_of, literal
+from connectwise.client.conditions import all_of, literal
 from connectwise.entities import REGISTRY
 
 if TYPE_CHECKING:

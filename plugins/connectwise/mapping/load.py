@@ -17,6 +17,7 @@ from connectwise.entities import REGISTRY, Registry
 from connectwise.errors import ConnectWiseMappingError
 from connectwise.mapping.models import MappingConfig
 from connectwise.paths import include_dir
+from connectwise.staging.history import MappingVersion
 
 MAPPING_ENV = "CONNECTWISE_MAPPING_FILE"
 
@@ -36,6 +37,21 @@ class Mapping:
     def fields_of(self, entity_name: str) -> dict[str, Any]:
         """Return the column → FieldSpec map of one entity."""
         return dict(self.config.entities[entity_name].fields)
+
+    def version_record(self) -> MappingVersion:
+        """Return what the run history keeps of this mapping (``meta_mapping_versions``)."""
+        content = json.dumps(self.config.model_dump(mode="json"), sort_keys=True)
+        return MappingVersion(self.version, self.config.version_label, str(self.path), content)
+
+    def staging_columns(self, registry: Registry = REGISTRY) -> dict[str, dict[str, str]]:
+        """Return mapped column → column type for each enabled entity's staging table."""
+        return {
+            entity.staging_table: {
+                column: spec.type for column, spec in self.fields_of(entity.mapping_section).items()
+            }
+            for entity in registry
+            if self.is_enabled(entity.mapping_section)
+        }
 
 
 def default_mapping_path() -> Path:

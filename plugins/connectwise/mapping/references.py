@@ -11,11 +11,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from connectwise.conditions import literal
+from connectwise.client.conditions import literal
 from connectwise.errors import ConnectWiseMappingError
 
 if TYPE_CHECKING:
-    from connectwise.hook import ConnectWiseHook
+    from connectwise.client.hook import ConnectWiseHook
     from connectwise.mapping.load import Mapping
 
 

@@ -11,9 +11,8 @@ import json
 import logging
 from typing import Any
 
-from connectwise.conditions import all_of, is_in, literal
+from connectwise.client.conditions import all_of, is_in, literal
 from connectwise.push.flow import LOOKUP_BATCH, PushFlow, Record, Row
-from connectwise.push.outbox import Outcome, RowError
 from connectwise.push.reverse import (
     merge_channels,
     merge_custom,
@@ -21,6 +20,7 @@ from connectwise.push.reverse import (
     reverse_fields,
 )
 from connectwise.push.validate import RowChecks
+from connectwise.staging.outbox import Outcome, RowError
 
 log = logging.getLogger(__name__)
 

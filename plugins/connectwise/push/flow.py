@@ -12,13 +12,13 @@ from connectwise.errors import (
     ConnectWiseRequestError,
     QualityGateError,
 )
-from connectwise.push.outbox import Outcome, RowError
+from connectwise.staging.outbox import Outcome, RowError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from connectwise.client.hook import ConnectWiseHook
     from connectwise.entities import Registry
-    from connectwise.hook import ConnectWiseHook
     from connectwise.mapping.load import Mapping
     from connectwise.mapping.write_back import WriteBackSettings
     from connectwise.push.names import TenantNames

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from connectwise.conditions import literal
+from connectwise.client.conditions import literal
 from connectwise.errors import ConnectWiseMappingError
 
 if TYPE_CHECKING:
-    from connectwise.hook import ConnectWiseHook
+    from connectwise.client.hook import ConnectWiseHook
     from connectwise.mapping.load import Mapping
 
 SETUP_TABLES = {

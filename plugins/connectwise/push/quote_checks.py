@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectwise.conditions import all_of, is_in
+from connectwise.client.conditions import all_of, is_in
 from connectwise.push.flow import Record, Row
-from connectwise.push.outbox import Outcome
 from connectwise.push.validate import RowChecks
+from connectwise.staging.outbox import Outcome
 
 AGREEMENTS = "finance/agreements"
 CATALOG = "procurement/catalog"

@@ -14,15 +14,21 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import sqlalchemy as sa
-
-from connectwise.conditions import format_datetime, literal, parse_datetime
+from connectwise.client.conditions import literal
 from connectwise.errors import ConnectWiseMappingError, ConnectWiseRequestError
 from connectwise.push.flow import PushFlow, Record, Row
-from connectwise.push.outbox import Outcome, RowError, push_tag, save_columns
 from connectwise.push.quote_checks import AGREEMENTS, QuoteChecks, QuotePlan
 from connectwise.push.reverse import replace_operations
 from connectwise.staging.database import utc_now
+from connectwise.staging.outbox import (
+    Outcome,
+    RowError,
+    push_tag,
+    rows_where,
+    save_columns,
+    save_columns_where,
+)
+from connectwise.values import format_datetime, parse_datetime
 
 OPPORTUNITIES = "sales/opportunities"
 DEFAULT_CLOSE_DAYS = 30  # expectedCloseDate of a quote without one ("Required On Updates")
@@ -261,26 +267,14 @@ class QuotePush(QuoteChecks, PushFlow):
     # -- staging -----------------------------------------------------------------------------
 
     def _lines(self, row: Row) -> list[Row]:
-        with self.context.engine.connect() as connection:
-            result = connection.execute(
-                sa.text(
-                    "SELECT * FROM outbox_quote_lines WHERE quote_id = :quote ORDER BY line_number"
-                ),
-                {"quote": row["id"]},
-            )
-            return [dict(line) for line in result.mappings()]
+        return rows_where(
+            self.context.engine, "outbox_quote_lines", "quote_id", row["id"], "line_number"
+        )
 
     def _save_line(self, row: Row, line: Row, **ids: Any) -> None:
         line.update(ids)
-        assignments = ", ".join(f"{name} = :{name}" for name in ids)
-        with self.context.engine.begin() as connection:
-            connection.execute(
-                sa.text(
-                    f"UPDATE outbox_quote_lines SET {assignments} "
-                    "WHERE quote_id = :quote AND line_number = :line"
-                ),
-                {**ids, "quote": row["id"], "line": line["line_number"]},
-            )
+        keys = {"quote_id": row["id"], "line_number": line["line_number"]}
+        save_columns_where(self.context.engine, "outbox_quote_lines", keys, ids)
 
     def _find_id(self, endpoint: str, conditions: str) -> int | None:
         found = self.hook.get_json(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectwise.mapping.models import FieldSpec
-from connectwise.push.outbox import RowError
+from connectwise.staging.outbox import RowError
 
 Record = dict[str, Any]
 CHANNELS = {"default_email": "Email", "default_phone": "Phone", "default_fax": "Fax"}

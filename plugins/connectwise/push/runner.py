@@ -16,7 +16,10 @@ from connectwise.errors import ConnectWiseRequestError, ConnectWiseTransientErro
 from connectwise.push.contacts import ContactPush
 from connectwise.push.flow import PushContext, PushFlow, Row
 from connectwise.push.names import TenantNames
-from connectwise.push.outbox import (
+from connectwise.push.quotes import QuotePush
+from connectwise.push.stages import StageChangePush
+from connectwise.push.todos import TodoPush
+from connectwise.staging.outbox import (
     Outcome,
     RowError,
     RowSkipped,
@@ -25,16 +28,13 @@ from connectwise.push.outbox import (
     record,
     retry_later,
 )
-from connectwise.push.quotes import QuotePush
-from connectwise.push.runs import PushFigures, finish_push_run, start_push_run
-from connectwise.push.stages import StageChangePush
-from connectwise.push.todos import TodoPush
+from connectwise.staging.push_runs import PushFigures, finish_push_run, start_push_run
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from connectwise.client.hook import ConnectWiseHook
     from connectwise.entities import Registry
-    from connectwise.hook import ConnectWiseHook
     from connectwise.mapping.load import Mapping
 
 log = logging.getLogger(__name__)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 
 from connectwise.push.flow import PushFlow, Record, Row
-from connectwise.push.outbox import Outcome, RowSkipped
 from connectwise.push.reverse import replace_operations
 from connectwise.push.validate import RowChecks
+from connectwise.staging.outbox import Outcome, RowSkipped
 
 log = logging.getLogger(__name__)
 OPPORTUNITIES = "sales/opportunities"

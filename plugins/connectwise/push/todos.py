@@ -11,12 +11,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from connectwise.conditions import format_datetime, is_in, literal, parse_datetime
+from connectwise.client.conditions import is_in, literal
 from connectwise.push.flow import LOOKUP_BATCH, PushFlow, Record, Row
-from connectwise.push.outbox import Outcome, RowSkipped, push_tag
 from connectwise.push.reverse import replace_operations
 from connectwise.push.validate import RowChecks
-from connectwise.values import parse_boolean
+from connectwise.staging import lookups
+from connectwise.staging.outbox import Outcome, RowSkipped, push_tag
+from connectwise.values import format_datetime, parse_boolean, parse_datetime
 
 ACTIVITIES = "sales/activities"
 
@@ -133,25 +134,10 @@ def _staged_contacts(engine: sa.Engine, rows: list[Row]) -> dict[tuple[str, Any]
             if r.get("contact_id") is None and r.get("contact_email")
         }
     )
-    found: dict[tuple[str, Any], dict[str, Any]] = {}
-    with engine.connect() as connection:
-        if ids:
-            result = connection.execute(
-                sa.text(
-                    "SELECT id FROM stg_contacts WHERE deleted_at IS NULL AND id IN :ids"
-                ).bindparams(sa.bindparam("ids", expanding=True)),
-                {"ids": ids},
-            )
-            found.update({("id", int(r[0])): {"id": int(r[0])} for r in result})
-        if emails:
-            result = connection.execute(
-                sa.text(
-                    "SELECT MIN(id), LOWER(email) FROM stg_contacts WHERE deleted_at IS NULL "
-                    "AND LOWER(email) IN :emails GROUP BY LOWER(email)"
-                ).bindparams(sa.bindparam("emails", expanding=True)),
-                {"emails": emails},
-            )
-            found.update({("email", r[1]): {"id": int(r[0])} for r in result})
+    live = lookups.live_ids_among(engine, "stg_contacts", ids)
+    found: dict[tuple[str, Any], dict[str, Any]] = {("id", id_): {"id": id_} for id_ in live}
+    by_email = lookups.first_live_id_by_email(engine, "stg_contacts", emails)
+    found.update({("email", email): {"id": id_} for email, id_ in by_email.items()})
     return found
 
 

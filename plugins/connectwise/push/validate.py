@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from connectwise.emails import email_problem
-from connectwise.push.outbox import RowError
+from connectwise.staging.outbox import RowError
 
 Row = dict[str, Any]
 

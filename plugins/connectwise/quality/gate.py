@@ -8,10 +8,11 @@ import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from connectwise.mapping.apply import Rejection, shown_value
+from connectwise.mapping.apply import shown_value
 from connectwise.quality.checks import Check, CheckContext, ColumnCheck, DerivedCheck
 from connectwise.quality.library import expectations, great_expectations
 from connectwise.quality.suites import checks_for
+from connectwise.staging.records import Rejection
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -292,7 +292,7 @@ def _connection_problems(spec: ConnectionSpec) -> list[str]:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
-    from connectwise.site import site_from_connection
+    from connectwise.client.site import site_from_connection
 
     problems = []
     if spec.conn_type == "connectwise":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -10,7 +9,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from connectwise.mapping.load import Mapping
 from connectwise.staging.database import is_postgres, utc_now
 from connectwise.staging.writer import sql_value
 
@@ -193,10 +191,19 @@ def last_reconciled(engine: Engine, entity: str) -> datetime | None:
     return as_datetime(value)
 
 
-def record_mapping_version(engine: Engine, mapping: Mapping) -> None:
+@dataclass(frozen=True)
+class MappingVersion:
+    """What ``meta_mapping_versions`` keeps of the mapping file rows are stamped with."""
+
+    version: str
+    label: str | None
+    source_path: str
+    content: str  # the validated mapping as JSON with sorted keys
+
+
+def record_mapping_version(engine: Engine, mapping: MappingVersion) -> None:
     """Remember the mapping version (and its content) that rows are being stamped with."""
     postgres = is_postgres(engine)
-    content = json.dumps(mapping.config.model_dump(mode="json"), sort_keys=True)
     with engine.begin() as connection:
         connection.execute(
             sa.text(
@@ -207,9 +214,9 @@ def record_mapping_version(engine: Engine, mapping: Mapping) -> None:
             ),
             {
                 "version": mapping.version,
-                "label": mapping.config.version_label,
-                "path": str(mapping.path),
-                "content": content,
+                "label": mapping.label,
+                "path": mapping.source_path,
+                "content": mapping.content,
                 "now": sql_value(utc_now(), postgres=postgres),
             },
         )

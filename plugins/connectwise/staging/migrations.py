@@ -6,15 +6,14 @@ import hashlib
 import logging
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine
 
-from connectwise.entities import REGISTRY, Registry
 from connectwise.errors import ConnectWiseConfigError
-from connectwise.mapping.load import Mapping
 from connectwise.paths import include_dir
 from connectwise.staging.database import create_staging_engine, is_postgres, utc_now
 
@@ -136,27 +135,24 @@ def migrate(engine: Engine, folder: Path | None = None) -> list[int]:
     return applied_now
 
 
-def evolve_columns(engine: Engine, mapping: Mapping, registry: Registry = REGISTRY) -> list[str]:
-    """Add staging columns that the mapping defines and the tables lack; return them.
+def evolve_columns(engine: Engine, columns: Mapping[str, Mapping[str, str]]) -> list[str]:
+    """Add the staging columns the mapping defines and the tables lack; return them.
 
-    Add-only: a column the mapping no longer uses stays (with its history); a column whose
-    type changed is reported, not altered.
+    ``columns`` maps each staging table to its mapped columns and their column types (see
+    ``Mapping.staging_columns``). Add-only: a column the mapping no longer uses stays (with its
+    history); a column whose type changed is reported, not altered.
     """
     added = []
     inspector = sa.inspect(engine)
     with engine.begin() as connection:
-        for entity in registry:
-            if not mapping.is_enabled(entity.mapping_section):
-                continue
-            existing = {column["name"] for column in inspector.get_columns(entity.staging_table)}
-            for column, spec in mapping.fields_of(entity.mapping_section).items():
+        for table, wanted in columns.items():
+            existing = {column["name"] for column in inspector.get_columns(table)}
+            for column, kind in wanted.items():
                 if column in existing:
                     continue
-                column_type = render(COLUMN_TYPES[spec.type], engine.dialect.name)
-                connection.exec_driver_sql(
-                    f"ALTER TABLE {entity.staging_table} ADD COLUMN {column} {column_type}"
-                )
-                added.append(f"{entity.staging_table}.{column}")
+                column_type = render(COLUMN_TYPES[kind], engine.dialect.name)
+                connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {column_type}")
+                added.append(f"{table}.{column}")
     for name in added:
         log.info("Added mapped column %s", name)
     return added

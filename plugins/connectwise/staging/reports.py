@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from connectwise.entities import REGISTRY, Registry
-from connectwise.preflight import CheckResult
 from connectwise.staging.database import is_postgres, utc_now
 from connectwise.staging.writer import sql_value
 
 log = logging.getLogger(__name__)
+
+
+class CheckLine(Protocol):
+    """One line of a preflight checklist, as ``meta_preflight`` stores it."""
+
+    kind: str
+    name: str
+    endpoint: str
+    ok: bool
+    required: bool
+    detail: str
+    fix: str
 
 
 @dataclass(frozen=True)
@@ -141,7 +154,7 @@ def format_summary(summary: list[dict[str, object]]) -> str:
     return "\n".join(lines)
 
 
-def record_preflight(engine: Engine, run_id: str, results: list[CheckResult]) -> None:
+def record_preflight(engine: Engine, run_id: str, results: Iterable[CheckLine]) -> None:
     """Store a preflight checklist in ``meta_preflight`` (replacing the run's earlier one)."""
     replace_run_rows(
         engine,
@@ -161,3 +174,46 @@ def record_preflight(engine: Engine, run_id: str, results: list[CheckResult]) ->
             for result in results
         ],
     )
+
+
+@dataclass(frozen=True)
+class EntryChange:
+    """What installing or removing the callbacks did to one callback entry."""
+
+    callback_id: int
+    callback_type: str
+    action: str  # created, updated, reactivated, unchanged, removed
+    url: str  # masked
+    inactive: bool
+
+
+def record_callback_entries(
+    engine: Engine, run_id: str, changes: Iterable[EntryChange], level: str
+) -> None:
+    """Record the entries' state in ``meta_callback_entries`` (removed ones are dropped)."""
+    now = sql_value(utc_now(), postgres=is_postgres(engine))
+    with engine.begin() as connection:
+        for change in changes:
+            connection.execute(
+                sa.text("DELETE FROM meta_callback_entries WHERE callback_id = :id"),
+                {"id": change.callback_id},
+            )
+            if change.action == "removed":
+                continue
+            connection.execute(
+                sa.text(
+                    "INSERT INTO meta_callback_entries (callback_id, callback_type, level, "
+                    "url_masked, inactive, last_action, checked_at, run_id) VALUES (:id, "
+                    ":type, :level, :url, :inactive, :action, :at, :run_id)"
+                ),
+                {
+                    "id": change.callback_id,
+                    "type": change.callback_type,
+                    "level": level,
+                    "url": change.url,
+                    "inactive": change.inactive,
+                    "action": change.action,
+                    "at": now,
+                    "run_id": run_id,
+                },
+            )

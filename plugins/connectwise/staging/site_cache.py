@@ -20,7 +20,7 @@ DEFAULT_MAX_AGE = timedelta(hours=1)
 
 
 class StagedCodebases:
-    """A codebase cache for :class:`~connectwise.hook.ConnectWiseHook`, kept in staging."""
+    """A codebase cache for :class:`~connectwise.client.hook.ConnectWiseHook`, kept in staging."""
 
     def __init__(self, engine: Engine, max_age: timedelta = DEFAULT_MAX_AGE) -> None:
         self.engine = engine

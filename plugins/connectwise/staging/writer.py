@@ -19,9 +19,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from connectwise.mapping.apply import Rejection, record_hash
 from connectwise.staging.database import is_postgres, utc_now
 from connectwise.staging.pg_copy import column_types, copy_rows
+from connectwise.staging.records import Rejection, record_hash
 
 Row = dict[str, Any]
 UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE
@@ -316,3 +316,18 @@ def resolve_quarantine(connection: Connection, entity: str, record_ids: Iterable
         ),
         {"now": sql_value(utc_now(), postgres=is_postgres(connection.engine)), "entity": entity},
     )
+
+
+def soft_delete(engine: Engine, table: str, ids: list[int]) -> int:
+    """Set ``deleted_at`` on the given live ids; return how many rows it changed."""
+    now = sql_value(utc_now(), postgres=is_postgres(engine))
+    changed = 0
+    with engine.begin() as connection:
+        for start in range(0, len(ids), 500):
+            changed += connection.execute(
+                sa.text(
+                    f"UPDATE {table} SET deleted_at = :now WHERE deleted_at IS NULL AND id IN :ids"
+                ).bindparams(sa.bindparam("ids", expanding=True)),
+                {"now": now, "ids": ids[start : start + 500]},
+            ).rowcount
+    return changed

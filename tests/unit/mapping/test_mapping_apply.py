@@ -16,9 +16,9 @@ from connectwise.mapping.apply import (
     canonical_json,
     coerce,
     custom_field_value,
-    record_hash,
 )
 from connectwise.mapping.load import Mapping, load_mapping
+from connectwise.staging.records import record_hash
 
 # Extra columns on the companies section, one per column type and origin.
 EXTRA_COMPANY_FIELDS = {

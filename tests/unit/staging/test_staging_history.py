@@ -243,8 +243,8 @@ def test_watermark_given_in_another_timezone_keeps_its_instant(
 def test_record_mapping_version_stores_each_version_once(
     engine: Engine, shipped_mapping: Mapping
 ) -> None:
-    history.record_mapping_version(engine, shipped_mapping)
-    history.record_mapping_version(engine, shipped_mapping)
+    history.record_mapping_version(engine, shipped_mapping.version_record())
+    history.record_mapping_version(engine, shipped_mapping.version_record())
 
     with engine.connect() as connection:
         rows = connection.execute(sa.text("SELECT version, label FROM meta_mapping_versions")).all()

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from connectwise.entities import REGISTRY
-from connectwise.mapping.apply import RecordMapper, Rejection, canonical_json
+from connectwise.mapping.apply import RecordMapper, canonical_json
 from connectwise.mapping.load import Mapping
 from connectwise.staging.database import is_postgres
 from connectwise.staging.issues import held_payloads, held_records, open_quarantine_groups
+from connectwise.staging.records import Rejection
 from connectwise.staging.writer import (
     StagingWriter,
     quarantine,

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from connectwise.entities import REGISTRY
-from connectwise.mapping.apply import RecordMapper, Rejection, canonical_json
+from connectwise.mapping.apply import RecordMapper, canonical_json
 from connectwise.mapping.load import Mapping
+from connectwise.staging.records import Rejection
 from connectwise.staging.reports import Orphans, entity_summary, find_orphans, format_summary
 from connectwise.staging.writer import StagingWriter, quarantine
 from sqlalchemy.engine import Engine

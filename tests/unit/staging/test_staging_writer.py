@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from connectwise.entities import REGISTRY
-from connectwise.mapping.apply import RecordMapper, Rejection, canonical_json
+from connectwise.mapping.apply import RecordMapper, canonical_json
 from connectwise.mapping.load import Mapping
 from connectwise.staging.history import as_datetime
+from connectwise.staging.records import Rejection
 from connectwise.staging.writer import LoadCounts, StagingWriter, quarantine, resolve_quarantine
 from sqlalchemy.engine import Engine
 

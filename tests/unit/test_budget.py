@@ -1,4 +1,4 @@
-"""Retry policy table, wait computations, request budget and request statistics."""
+"""Retry waits, the request budget and request statistics."""
 
 from __future__ import annotations
 
@@ -6,10 +6,8 @@ import random
 from dataclasses import dataclass, field
 
 import pytest
-from connectwise.retry import (
+from connectwise.client.budget import (
     DEFAULT_RETRY_AFTER,
-    RETRY_POLICY,
-    Action,
     RequestBudget,
     RequestStats,
     backoff_delay,
@@ -36,23 +34,6 @@ class FakeClock:
 def make_budget(per_minute: int) -> tuple[RequestBudget, FakeClock]:
     clock = FakeClock()
     return RequestBudget(per_minute, clock=clock, sleep=clock.sleep), clock
-
-
-# --- policy table ----------------------------------------------------------------------------
-
-
-def test_policy_waits_for_retry_after_on_429() -> None:
-    assert RETRY_POLICY[429] is Action.WAIT_RETRY_AFTER
-
-
-@pytest.mark.parametrize("status", [500, 502, 503, 504])
-def test_policy_backs_off_on_server_errors(status: int) -> None:
-    assert RETRY_POLICY[status] is Action.BACKOFF
-
-
-@pytest.mark.parametrize("status", [400, 401, 403, 404, 409])
-def test_policy_never_retries_client_errors(status: int) -> None:
-    assert status not in RETRY_POLICY
 
 
 # --- retry_after_delay -----------------------------------------------------------------------

@@ -268,3 +268,14 @@ def _boolean(value: Any, key: str) -> bool:
         raise ConnectWiseConnectionError(
             f"extra {key!r} is {value!r}; use true or false."
         ) from None
+
+
+def register_secret(secret: str) -> None:
+    """Register ``secret`` with Airflow's log masker (no-op outside Airflow)."""
+    if not secret:
+        return
+    try:
+        from airflow.sdk.log import mask_secret
+    except ImportError:  # pragma: no cover - Airflow is a hard dependency, but stay importable
+        return
+    mask_secret(secret)

@@ -1,4 +1,4 @@
-"""Decoding responses and classifying transport failures for the ConnectWise hook."""
+"""Read and decode response bodies: one read per body, fast JSON, garbled bodies flagged."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from typing import Any
 import orjson
 import requests
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError, SSLError
-
-from connectwise.responses import api_message
 
 
 @dataclass(frozen=True)
@@ -85,24 +83,3 @@ def json_or_none(response: requests.Response) -> Any:
         return response.json()
     except ValueError:
         return None
-
-
-def endpoint_vanished(response: requests.Response) -> bool:
-    """Tell whether a 404 means the path (not a record) is unknown: a moved codebase."""
-    return response.status_code == 404 and api_message(response) == "The endpoint does not exist."
-
-
-def is_connect_failure(exc: requests.ConnectionError) -> bool:
-    """Tell whether the request never reached the server (refused, DNS, connect timeout)."""
-    return isinstance(exc, requests.ConnectTimeout) or "NewConnectionError" in repr(exc)
-
-
-def mask(secret: str) -> None:
-    """Register ``secret`` with Airflow's log masker (no-op outside Airflow)."""
-    if not secret:
-        return
-    try:
-        from airflow.sdk.log import mask_secret
-    except ImportError:  # pragma: no cover - Airflow is a hard dependency, but stay importable
-        return
-    mask_secret(secret)

@@ -24,31 +24,22 @@ from airflow.providers.http.hooks.http import HttpHook
 from requests.auth import HTTPBasicAuth
 from requests_toolbelt.adapters.socket_options import TCPKeepAliveAdapter
 
-from connectwise.conditions import all_of
+from connectwise.client.bodies import GARBLED, ApiResponse, decode, json_or_none, read_whole_body
+from connectwise.client.budget import RequestBudget, RequestStats, backoff_delay, retry_after_delay
+from connectwise.client.checklist import diagnose_connection
+from connectwise.client.conditions import all_of
+from connectwise.client.policy import (
+    Action,
+    api_message,
+    failure_error,
+    is_connect_failure,
+    rule_for,
+)
+from connectwise.client.site import ConnectWiseSite, register_secret, site_from_connection
 from connectwise.errors import (
     ConnectWiseConnectionError,
     ConnectWiseRequestError,
     ConnectWiseTransientError,
-)
-from connectwise.responses import api_message, describe_failure
-from connectwise.retry import (
-    RETRY_POLICY,
-    Action,
-    RequestBudget,
-    RequestStats,
-    backoff_delay,
-    retry_after_delay,
-)
-from connectwise.site import ConnectWiseSite, site_from_connection
-from connectwise.transport import (
-    GARBLED,
-    ApiResponse,
-    decode,
-    endpoint_vanished,
-    is_connect_failure,
-    json_or_none,
-    mask,
-    read_whole_body,
 )
 
 if TYPE_CHECKING:
@@ -79,7 +70,6 @@ class Failure:
     reason: str
     action: Action
     response: requests.Response | None = None
-    codebase_moved: bool = False
 
 
 class ConnectWiseHook(HttpHook):
@@ -151,7 +141,7 @@ class ConnectWiseHook(HttpHook):
 
     def _new_session(self) -> Session:
         site = self.site
-        mask(site.private_key)
+        register_secret(site.private_key)
         session = requests.Session()
         session.auth = HTTPBasicAuth(site.auth_username, site.private_key)
         session.verify = site.verify_ssl
@@ -168,7 +158,7 @@ class ConnectWiseHook(HttpHook):
         )
         session.mount("http://", adapter)
         session.mount("https://", adapter)
-        mask(
+        register_secret(
             session.prepare_request(requests.Request("GET", site.origin)).headers.get(
                 "Authorization", ""
             )
@@ -238,7 +228,7 @@ class ConnectWiseHook(HttpHook):
         params: dict[str, Any] | None = None,
         json: Any = None,
     ) -> ApiResponse:
-        """Send one API request, retrying per :data:`RETRY_POLICY`, and decode its JSON.
+        """Send one API request, retrying per the response policy, and decode its JSON.
 
         POST is retried only when the server certainly did not act on it (429, connection
         refused); a lost response or a 5xx to a POST is the push layer's problem (see docs).
@@ -258,9 +248,9 @@ class ConnectWiseHook(HttpHook):
             if isinstance(outcome, ApiResponse):
                 return outcome
             failure = outcome
-            if failure.codebase_moved and failure.response is not None:
+            if failure.action is Action.REDISCOVER and failure.response is not None:
                 if rediscovered or site.codebase:
-                    raise describe_failure(method, endpoint, failure.response, site)
+                    raise failure_error(method, endpoint, failure.response, site)
                 # Cloud upgrades move the codebase; re-discover once (django-connectwise).
                 rediscovered = True
                 self.discover_codebase(refresh=True)
@@ -319,7 +309,7 @@ class ConnectWiseHook(HttpHook):
     def _judge(
         self, method: str, endpoint: str, response: requests.Response
     ) -> ApiResponse | Failure:
-        """Decode a received response, or classify its failure per :data:`RETRY_POLICY`."""
+        """Decode a received response, or classify its failure by the response policy."""
         if response.status_code < 400:
             decoded = decode(response)
             if decoded is not GARBLED:
@@ -327,12 +317,10 @@ class ConnectWiseHook(HttpHook):
             if method == "POST":
                 raise self._uncertain_write(method, endpoint, LOST)
             return Failure("garbled or truncated JSON body", Action.BACKOFF, response)
-        if endpoint_vanished(response):
-            return Failure("endpoint not found", Action.BACKOFF, response, codebase_moved=True)
-        action = RETRY_POLICY.get(response.status_code)
-        if action is None:
-            raise describe_failure(method, endpoint, response, self.site)
-        if method == "POST" and action is Action.BACKOFF:
+        rule = rule_for(response)
+        if rule.action is Action.FAIL:
+            raise failure_error(method, endpoint, response, self.site)
+        if method == "POST" and rule.action is Action.BACKOFF:
             # A gateway's 502/504 can come after ConnectWise created the record; so can a 500.
             said = api_message(response)
             raise self._uncertain_write(
@@ -342,7 +330,8 @@ class ConnectWiseHook(HttpHook):
                 + (f" (ConnectWise said: {said})" if said else "")
                 + " after the request was sent",
             )
-        return Failure(f"HTTP {response.status_code}", action, response)
+        reason = "endpoint not found" if rule.action is Action.REDISCOVER else None
+        return Failure(reason or f"HTTP {response.status_code}", rule.action, response)
 
     def _wait(self, method: str, endpoint: str, attempt: int, failure: Failure) -> None:
         site = self.site
@@ -482,6 +471,4 @@ class ConnectWiseHook(HttpHook):
         Order: site format → company id (codebase discovery) → keys (401) → clientId →
         security role (403 on any module the sync reads).
         """
-        from connectwise.diagnostics import diagnose_connection
-
         return diagnose_connection(self)

@@ -7,7 +7,11 @@ and no fractions, booleans bare, lists as ``in (...)``, clauses joined with ``an
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
+
+from connectwise.values import format_datetime
+
+IDS_PER_LOOKUP = 200  # keeps `id in (...)` well under ConnectWise's ~2,000-character URL limit
 
 
 def literal(value: object) -> str:
@@ -24,24 +28,6 @@ def literal(value: object) -> str:
     return f'"{text}"'
 
 
-def format_datetime(moment: datetime) -> str:
-    """Return ``moment`` as ConnectWise writes timestamps: UTC, second precision, ``Z``."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_datetime(text: str | None) -> datetime | None:
-    """Parse a ConnectWise timestamp (``2024-01-02T03:04:05Z``, date-only also) as UTC."""
-    if not text:
-        return None
-    value = text.strip()
-    if len(value) == 10:  # date-only values exist in the wild; ConnectWise means UTC midnight
-        value += "T00:00:00Z"
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def all_of(*clauses: str | None) -> str | None:
     """Join the non-empty clauses with ``and``, each parenthesised; None if there are none."""
     present = [clause for clause in clauses if clause]
@@ -55,6 +41,14 @@ def all_of(*clauses: str | None) -> str | None:
 def is_in(path: str, values: Iterable[object]) -> str:
     """Return ``path in (v1, v2, ...)``."""
     return f"{path} in ({', '.join(literal(value) for value in values)})"
+
+
+def conditions_for_ids(ids: list[int]) -> list[str]:
+    """Split ids into ``id in (...)`` conditions short enough for one URL each."""
+    return [
+        is_in("id", ids[start : start + IDS_PER_LOOKUP])
+        for start in range(0, len(ids), IDS_PER_LOOKUP)
+    ]
 
 
 def changed_since(moment: datetime) -> str:

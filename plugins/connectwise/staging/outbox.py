@@ -165,14 +165,32 @@ def count_claimable(engine: Engine, table: str) -> int:
 
 def save_columns(engine: Engine, table: str, row_id: int, columns: dict[str, Any]) -> None:
     """Store ConnectWise ids on a row at once (before the next write depends on them)."""
+    save_columns_where(engine, table, {"id": row_id}, columns)
+
+
+def save_columns_where(
+    engine: Engine, table: str, keys: dict[str, Any], columns: dict[str, Any]
+) -> None:
+    """Store ``columns`` on the rows whose key columns equal ``keys`` (e.g. one quote line)."""
     if not columns:
         return
     assignments = ", ".join(f"{name} = :{name}" for name in columns)
+    where = " AND ".join(f"{name} = :key_{name}" for name in keys)
     with engine.begin() as connection:
         connection.execute(
-            sa.text(f"UPDATE {table} SET {assignments} WHERE id = :row_id"),
-            {**columns, "row_id": row_id},
+            sa.text(f"UPDATE {table} SET {assignments} WHERE {where}"),
+            {**columns, **{f"key_{name}": value for name, value in keys.items()}},
         )
+
+
+def rows_where(engine: Engine, table: str, column: str, value: Any, order_by: str) -> list[Row]:
+    """Return the rows of ``table`` whose ``column`` equals ``value`` (e.g. a quote's lines)."""
+    with engine.connect() as connection:
+        result = connection.execute(
+            sa.text(f"SELECT * FROM {table} WHERE {column} = :value ORDER BY {order_by}"),
+            {"value": value},
+        )
+        return [dict(row) for row in result.mappings()]
 
 
 def record(engine: Engine, table: str, outcomes: Iterable[Outcome]) -> None:

@@ -1,36 +1,16 @@
-"""Retry policy, request budget and request statistics for the ConnectWise hook.
+"""The pace of a hook's requests: the request budget, retry waits and request statistics.
 
-The policy is a table (status → action) rather than ``if`` chains spread over callers, after the
-Airbyte CDK's error handlers. It follows the Developer Guide (API facts §5): never retry
-400/401/403/404; back off exponentially with jitter on 5xx and timeouts; honour ``Retry-After``
-on 429.
+Which answers are retried is :mod:`connectwise.client.policy`'s table; this module says how
+long to wait before the next attempt (exponential back-off with jitter, or ``Retry-After``).
 """
 
 from __future__ import annotations
 
-import enum
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-
-
-class Action(enum.Enum):
-    """What to do with a failed attempt."""
-
-    WAIT_RETRY_AFTER = "wait_retry_after"
-    BACKOFF = "backoff"
-
-
-RETRY_POLICY: Mapping[int, Action] = {
-    429: Action.WAIT_RETRY_AFTER,
-    500: Action.BACKOFF,
-    502: Action.BACKOFF,
-    503: Action.BACKOFF,
-    504: Action.BACKOFF,
-}
-"""Statuses worth another attempt; anything else >= 400 raises at once."""
 
 DEFAULT_RETRY_AFTER = 30.0  # the Developer Guide's sample wait when the header is missing
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from connectwise.hook import ConnectWiseHook
+    from connectwise.client.hook import ConnectWiseHook
 
 Record = dict[str, Any]
 _DONE = object()

@@ -8,8 +8,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from connectwise.push.outbox import Outcome
 from connectwise.staging.database import is_postgres, utc_now
+from connectwise.staging.outbox import Outcome
 from connectwise.staging.writer import sql_value
 
 
