@@ -102,7 +102,7 @@ def fetch_all(session: requests.Session, api_url: str, entities: list[Entity]) -
     requests_made = records = 0
     for entity in entities:
         endpoints = (
-            [entity.endpoint_for(parent) for parent in seen[entity.parent]]
+            [entity.endpoint_for(parent) for parent in seen[entity.parent.entity]]
             if entity.parent
             else [entity.endpoint]
         )

@@ -99,7 +99,7 @@ def main() -> None:
         for flow in ("contacts", "todos"):
             sim.reset_stats()
             started = time.monotonic()
-            figures = run_push(job.hook, engine, job.mapping, job.registry, flow, run_id="bench")
+            figures = run_push(job, flow, run_id="bench")
             elapsed = time.monotonic() - started
             stats = sim.stats()
             results.append((flow, figures, stats["requests_total"], elapsed))

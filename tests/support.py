@@ -45,7 +45,7 @@ def quarantined(engine: sa.Engine, entity: Entity) -> dict[int, str]:
 
 def expected_records(sim: Any, entity: Entity, contact_types: set[str] | None) -> dict[int, Any]:
     """The simulator's truth for an entity, with the contact filter applied independently."""
-    truth = {int(record["id"]): record for record in sim.truth(entity.collection)}
+    truth = {int(record["id"]): record for record in sim.truth(collection_of(entity))}
     if entity.name != "contacts" or contact_types is None:
         return truth
     allowed = {
@@ -110,3 +110,8 @@ def process_janitor(monkeypatch: pytest.MonkeyPatch, marker: str) -> Iterator[An
     if leftovers:
         keeper.stop(grace=5)
     assert not leftovers, f"processes left running after the test: {leftovers}"
+
+
+def collection_of(entity: Entity) -> str:
+    """The simulator's collection of an entity: its endpoint without the parent placeholder."""
+    return entity.endpoint.replace("/{parent_id}", "")

@@ -47,13 +47,13 @@ def entity_tasks(
     for entity in registry.in_dependency_order():
         made = make_task(entity)
         by_entity[entity.name] = getattr(made, "operator", made)
-        for dependency in entity.depends_on:
+        for dependency in entity.dependencies:
             by_entity[dependency] >> by_entity[entity.name]
-    depended_on = {name for entity in registry for name in entity.depends_on}
+    depended_on = {name for entity in registry for name in entity.dependencies}
     ordered = registry.in_dependency_order()
     return EntityTasks(
         by_entity=by_entity,
-        roots=[by_entity[e.name] for e in ordered if not e.depends_on],
+        roots=[by_entity[e.name] for e in ordered if not e.dependencies],
         leaves=[by_entity[e.name] for e in ordered if e.name not in depended_on],
     )
 

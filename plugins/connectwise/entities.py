@@ -13,6 +13,8 @@ import heapq
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from connectwise import endpoints
+
 
 @dataclass(frozen=True, slots=True)
 class Reference:
@@ -27,8 +29,28 @@ class Reference:
 
 
 @dataclass(frozen=True, slots=True)
+class Parent:
+    """The entity a child is listed under, and the child's field naming its parent record."""
+
+    entity: str
+    key: str
+
+    @property
+    def staging_table(self) -> str:
+        """Staging table of the parent entity."""
+        return f"stg_{self.entity}"
+
+
+@dataclass(frozen=True, slots=True)
 class Entity:
-    """How one ConnectWise collection is read, staged and checked."""
+    """How one ConnectWise collection is read, staged and checked.
+
+    ``primary_key`` is the integer field paging orders by and reads by id with (staged as the
+    ``id`` column); ``cursor_field`` the ``_info`` timestamp incremental reads compare with
+    the watermark. A child entity (``parent``) is read under each parent record: its endpoint
+    holds ``{parent_id}`` and it depends on its parent. ``record_filter`` names a filter of
+    ``connectwise.filters.RECORD_FILTERS``.
+    """
 
     name: str
     title: str
@@ -40,19 +62,18 @@ class Entity:
     required_columns: tuple[str, ...] = ("name",)
     references: tuple[Reference, ...] = ()
     links: tuple[Reference, ...] = ()
-    deleted_flag: str | None = None
-    inactive_flag: str | None = "inactiveFlag"
     callback_type: str | None = None
     record_filter: str | None = None
-    parent: str | None = None
-    parent_key: str | None = None
+    parent: Parent | None = None
     optional: bool = False  # synced only when the mapping file has its section
     seed_order: int = 100
 
     @property
-    def collection(self) -> str:
-        """The endpoint without its parent placeholder (for children: a name, not a URL)."""
-        return self.endpoint.replace("/{parent_id}", "")
+    def dependencies(self) -> tuple[str, ...]:
+        """What syncs first: ``depends_on`` and the parent, if any."""
+        if self.parent is None or self.parent.entity in self.depends_on:
+            return self.depends_on
+        return (*self.depends_on, self.parent.entity)
 
     def endpoint_for(self, parent_id: int) -> str:
         """Return the endpoint of the children of one parent record."""
@@ -93,8 +114,9 @@ class Registry:
                 raise ValueError(f"Entity {entity.name!r} is registered twice.")
             by_name[entity.name] = entity
         for entity in entities:
+            _check_parent(entity)
             linked = (ref.entity for ref in (*entity.references, *entity.links))
-            for needed in (*entity.depends_on, *linked):
+            for needed in (*entity.dependencies, *linked):
                 if needed not in by_name:
                     hint = difflib.get_close_matches(needed, by_name, n=1)
                     suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
@@ -132,7 +154,7 @@ class Registry:
         Raises:
             graphlib.CycleError: the dependencies form a cycle.
         """
-        graph = {entity.name: set(entity.depends_on) for entity in self.entities.values()}
+        graph = {entity.name: set(entity.dependencies) for entity in self.entities.values()}
         graphlib.TopologicalSorter(graph).prepare()  # cycle check with a readable error
         waiting = {name: set(needs) for name, needs in graph.items()}
         ready = [self._seed_key(name) for name, needs in waiting.items() if not needs]
@@ -159,7 +181,7 @@ class Registry:
             entity = self[pending.pop()]
             if entity.name not in wanted:
                 wanted.add(entity.name)
-                pending.extend(entity.depends_on)
+                pending.extend(entity.dependencies)
         return [entity for entity in self.in_dependency_order() if entity.name in wanted]
 
     def by_callback_type(self, callback_type: str) -> Entity | None:
@@ -170,33 +192,43 @@ class Registry:
         return None
 
 
+def _check_parent(entity: Entity) -> None:
+    """Check that a child's endpoint names its parent's id, and only a child's does."""
+    placeholder = "{parent_id}" in entity.endpoint
+    if placeholder != (entity.parent is not None):
+        raise ValueError(
+            f"Entity {entity.name!r}: an endpoint with '{{parent_id}}' needs a parent, and a "
+            f"parent needs such an endpoint (endpoint {entity.endpoint!r}, parent "
+            f"{entity.parent!r})."
+        )
+
+
 REGISTRY = Registry.of(
     Entity(
         name="company_types",
         title="Company types",
-        endpoint="company/companies/types",
+        endpoint=endpoints.COMPANY_TYPES,
         group="companies",
-        inactive_flag=None,
         seed_order=10,
     ),
     Entity(
         name="company_statuses",
         title="Company statuses",
-        endpoint="company/companies/statuses",
+        endpoint=endpoints.COMPANY_STATUSES,
         group="companies",
         seed_order=15,
     ),
     Entity(
         name="categories",
         title="Product categories",
-        endpoint="procurement/categories",
+        endpoint=endpoints.CATEGORIES,
         group="categories",
         seed_order=20,
     ),
     Entity(
         name="subcategories",
         title="Product subcategories",
-        endpoint="procurement/subcategories",
+        endpoint=endpoints.SUBCATEGORIES,
         group="categories",
         depends_on=("categories",),
         references=(Reference("category_id", "categories"),),
@@ -205,7 +237,7 @@ REGISTRY = Registry.of(
     Entity(
         name="contacts",
         title="Contacts",
-        endpoint="company/contacts",
+        endpoint=endpoints.CONTACTS,
         group="contacts",
         depends_on=("company_types",),
         required_columns=("first_name", "company_id", "email", "is_inactive"),
@@ -217,34 +249,32 @@ REGISTRY = Registry.of(
     Entity(
         name="companies",
         title="Companies",
-        endpoint="company/companies",
+        endpoint=endpoints.COMPANIES,
         group="companies",
         depends_on=("company_types", "company_statuses"),
         required_columns=("identifier", "name", "company_type", "status_id", "is_deleted"),
         references=(Reference("status_id", "company_statuses"),),
-        deleted_flag="deletedFlag",
-        inactive_flag=None,
         callback_type="company",
         seed_order=40,
     ),
     Entity(
         name="manufacturers",
         title="Manufacturers",
-        endpoint="procurement/manufacturers",
+        endpoint=endpoints.MANUFACTURERS,
         group="manufacturers",
         seed_order=50,
     ),
     Entity(
         name="product_types",
         title="Product types",
-        endpoint="procurement/types",
+        endpoint=endpoints.PRODUCT_TYPES,
         group="products",
         seed_order=55,
     ),
     Entity(
         name="catalog_items",
         title="Product catalog",
-        endpoint="procurement/catalog",
+        endpoint=endpoints.CATALOG,
         group="products",
         depends_on=("categories", "subcategories", "manufacturers", "product_types"),
         required_columns=(
@@ -270,7 +300,7 @@ REGISTRY = Registry.of(
     Entity(
         name="members",
         title="Members",
-        endpoint="system/members",
+        endpoint=endpoints.MEMBERS,
         group="members",
         required_columns=("identifier",),
         callback_type="member",
@@ -279,22 +309,21 @@ REGISTRY = Registry.of(
     Entity(
         name="opportunity_statuses",
         title="Opportunity statuses",
-        endpoint="sales/opportunities/statuses",
+        endpoint=endpoints.OPPORTUNITY_STATUSES,
         group="opportunities",
         seed_order=80,
     ),
     Entity(
         name="sales_stages",
         title="Sales stages",
-        endpoint="sales/stages",
+        endpoint=endpoints.SALES_STAGES,
         group="opportunities",
-        inactive_flag=None,
         seed_order=85,
     ),
     Entity(
         name="opportunities",
         title="Opportunities",
-        endpoint="sales/opportunities",
+        endpoint=endpoints.OPPORTUNITIES,
         group="opportunities",
         depends_on=("companies", "contacts", "opportunity_statuses", "sales_stages", "members"),
         required_columns=("name", "company_id", "status_id", "stage_id", "opportunity_status"),
@@ -304,22 +333,18 @@ REGISTRY = Registry.of(
             Reference("stage_id", "sales_stages"),
         ),
         links=(Reference("contact_id", "contacts"),),
-        inactive_flag=None,
         callback_type="opportunity",
         seed_order=90,
     ),
     Entity(
         name="agreement_additions",
         title="Agreement additions",
-        endpoint="finance/agreements/{parent_id}/additions",
+        endpoint=endpoints.AGREEMENT_ADDITIONS,
         group="agreements",
-        depends_on=("agreements",),
-        parent="agreements",
-        parent_key="agreementId",
+        parent=Parent("agreements", "agreementId"),
         required_columns=("agreement_id", "product_id", "quantity", "unit_price"),
         references=(Reference("agreement_id", "agreements"),),
         links=(Reference("product_id", "catalog_items"),),
-        inactive_flag=None,
         # One request per agreement: at ConnectWise's ~1,000 requests a minute, 2,000
         # agreements take over two minutes, so tenants opt in through the mapping file.
         optional=True,
@@ -328,13 +353,12 @@ REGISTRY = Registry.of(
     Entity(
         name="agreements",
         title="Agreements",
-        endpoint="finance/agreements",
+        endpoint=endpoints.AGREEMENTS,
         group="agreements",
         depends_on=("companies", "contacts"),
         required_columns=("name", "company_id", "agreement_status"),
         references=(Reference("company_id", "companies"),),
         links=(Reference("contact_id", "contacts"),),
-        inactive_flag=None,
         callback_type="agreement",
         seed_order=95,
     ),

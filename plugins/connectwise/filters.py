@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from itertools import chain
 from typing import TYPE_CHECKING, Any, Protocol
@@ -89,7 +89,7 @@ class ContactCompanyTypeFilter:
             # Staged types first, then the companies changed since: the last value wins.
             known = chain(
                 latest_raw_values(engine, companies, "types"),
-                self._read_types(hook, conditions=changed_since(since)),
+                self._read_types(hook, conditions=changed_since(since, companies.cursor_field)),
             )
             origin = f"staged, updated with the companies changed since {since:%Y-%m-%d %H:%M:%S}"
         self._note_types(known)
@@ -126,8 +126,22 @@ class ContactCompanyTypeFilter:
                 self._allowed_companies.discard(company_id)
 
 
+RECORD_FILTERS: dict[str, Callable[[MappingConfig], RecordFilter]] = {
+    "contact_company_types": ContactCompanyTypeFilter,
+}
+"""The filters an entity may name in ``Entity.record_filter``."""
+
+
 def record_filter_for(name: str | None, config: MappingConfig) -> RecordFilter:
-    """Build the filter an entity declares."""
-    if name == "contact_company_types":
-        return ContactCompanyTypeFilter(config)
-    return KeepAll()
+    """Build the filter an entity declares (none: keep every record).
+
+    Raises:
+        ValueError: no filter has that name (a misspelt name must not keep every record).
+    """
+    if name is None:
+        return KeepAll()
+    if name not in RECORD_FILTERS:
+        raise ValueError(
+            f"Unknown record filter {name!r}; the filters are: {', '.join(RECORD_FILTERS)}."
+        )
+    return RECORD_FILTERS[name](config)

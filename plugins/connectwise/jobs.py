@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from connectwise.client.hook import ConnectWiseHook
-from connectwise.engine import EntitySync, SyncRequest
 from connectwise.entities import REGISTRY, Registry
+from connectwise.entity_sync import EntitySync
 from connectwise.errors import ConnectWiseConnectionError, EntityDisabledError
 from connectwise.mapping.load import Mapping, load_mapping
 from connectwise.mapping.models import RECONCILE_INTERVAL_HOURS
@@ -22,12 +23,13 @@ from connectwise.quality.gate import prepare_suites
 from connectwise.reconcile import reconcile
 from connectwise.staging import history, reports
 from connectwise.staging.database import STAGING_CONN_ID, staging_engine, utc_now
-from connectwise.staging.migrations import evolve_columns, migrate
+from connectwise.staging.migrations import migrate
 from connectwise.staging.reports import record_preflight
+from connectwise.staging.schema import ensure_schema
 from connectwise.staging.site_cache import StagedCodebases
+from connectwise.sync_request import SyncRequest
 
 log = logging.getLogger(__name__)
-MODES = ("full", "incremental", "ids", "remap")
 REREAD_COUNTS = ("inserted", "updated", "quarantined")  # of a reconciliation's re-reads
 
 
@@ -40,6 +42,15 @@ class Job:
     engine: Engine
     registry: Registry = REGISTRY
 
+    def syncs(self, entity_name: str) -> bool:
+        """Tell whether an entity is synced (an optional one the mapping leaves out is not)."""
+        return self.mapping.syncs(self.registry[entity_name])
+
+    @cached_property
+    def sync(self) -> EntitySync:
+        """The sync loop over this job's hook, staging and mapping (one per task)."""
+        return EntitySync(self.hook, self.engine, self.mapping, self.registry)
+
 
 def open_job(
     conn_id: str = ConnectWiseHook.default_conn_name,
@@ -47,18 +58,22 @@ def open_job(
     mapping_path: str | None = None,
     *,
     engine: Engine | None = None,
+    registry: Registry = REGISTRY,
 ) -> Job:
     """Validate the mapping (no API call), then bring the staging schema up to date.
+
+    The versioned migrations run first, then every entity's staging table, mapped column and
+    the freshness view are generated from ``registry`` and the mapping.
 
     Raises:
         ConnectWiseMappingError: the mapping file is invalid.
     """
-    mapping = load_mapping(mapping_path)
+    mapping = load_mapping(mapping_path, registry)
     database = engine or staging_engine(staging_conn_id)
     migrate(database)
-    evolve_columns(database, mapping.staging_columns())
+    ensure_schema(database, mapping.table_specs(registry))
     hook = ConnectWiseHook(conn_id, codebases=StagedCodebases(database))
-    return Job(mapping=mapping, hook=hook, engine=database)
+    return Job(mapping=mapping, hook=hook, engine=database, registry=registry)
 
 
 def run_preflight(job: Job, run_id: str = "preflight", *, strict: bool = True) -> dict[str, Any]:
@@ -93,7 +108,7 @@ def run_preflight(job: Job, run_id: str = "preflight", *, strict: bool = True) -
         log.warning("%s", format_coverage(coverage))
     history.record_mapping_version(job.engine, job.mapping.version_record())
     log.info("Mapping %s (%s) matches the tenant", job.mapping.path, job.mapping.version)
-    enabled = [entity for entity in job.registry if job.mapping.is_enabled(entity.name)]
+    enabled = [entity for entity in job.registry if job.mapping.syncs(entity)]
     expectations = prepare_suites(enabled)
     log.info("Quality suites ready: %d entities, %d expectations", len(enabled), expectations)
     return {
@@ -118,19 +133,16 @@ def run_sync(
     The figures include ``watermark``: the entity's watermark after the run (ISO 8601, None
     before its first full or incremental sync).
     """
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    request = SyncRequest.for_mode(
+        mode,
+        job.registry[entity_name],
+        run_id,
+        changed_since=changed_since,
+        record_ids=record_ids or (),
+    )
     ensure_enabled(job, entity_name)
     history.record_mapping_version(job.engine, job.mapping.version_record())
-    sync = EntitySync(job.hook, job.engine, job.mapping, job.registry)
-    request = SyncRequest(
-        entity=job.registry[entity_name],
-        mode=mode,  # type: ignore[arg-type]
-        run_id=run_id,
-        changed_since=changed_since,
-        record_ids=tuple(record_ids or ()),
-    )
-    figures = sync.run(request)
+    figures = job.sync.run(request)
     watermark = history.get_watermark(job.engine, entity_name)
     figures["watermark"] = watermark.isoformat() if watermark else None
     return figures
@@ -149,7 +161,7 @@ def ensure_enabled(job: Job, entity_name: str) -> None:
 
 def disabled_reason(job: Job, entity_name: str) -> str | None:
     """Say why an entity is not synced (an optional one the mapping leaves out), else None."""
-    if job.mapping.is_enabled(job.registry[entity_name].mapping_section):
+    if job.syncs(entity_name):
         return None
     return (
         f"{entity_name} is optional and {job.mapping.path} has no entities.{entity_name} "
@@ -179,45 +191,18 @@ def run_reconcile(job: Job, entity_name: str, *, run_id: str) -> dict[str, Any]:
     if entity.parent:
         # Children changed without their parent escape incremental runs: re-read them all.
         reread.append(run_sync(job, entity.name, mode="full", run_id=f"{run_id}:children"))
-    reconcile_run = f"{run_id}:reconcile"
-    started = history.start_run(
-        job.engine,
-        run_id=reconcile_run,
-        entity=entity.name,
-        mode="reconcile",
-        mapping_version=job.mapping.version,
-        watermark_from=None,
+    run = history.SyncRun(
+        job.engine, f"{run_id}:reconcile", entity.name, "reconcile", job.mapping.version
     )
-    figures = history.RunFigures()
-    before = job.hook.stats.snapshot()
-    status, error = "failed", None
-    try:
+    with history.run_history(run, job.hook.stats):
         found = reconcile(
             job.hook,
             job.engine,
             entity,
             max_delete_ratio=job.mapping.config.settings.max_delete_ratio,
         )
-        figures.fetched = found.remote
-        figures.deleted = len(found.deleted)
-        status = "success"
-    except BaseException as exc:
-        error = str(exc)
-        raise
-    finally:
-        after = job.hook.stats.snapshot()
-        figures.http_requests = int(after["requests"] - before["requests"])
-        figures.retries = int(after["retries"] - before["retries"])
-        with job.engine.begin() as connection:
-            history.finish_run(
-                connection,
-                run_id=reconcile_run,
-                entity=entity.name,
-                started=started,
-                figures=figures,
-                status=status,
-                error=error,
-            )
+        run.figures.fetched = found.remote
+        run.figures.deleted = len(found.deleted)
     if found.returned:
         log.info(
             "%s: %d soft-deleted records are back; re-fetching them",

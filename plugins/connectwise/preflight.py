@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from connectwise import endpoints
 from connectwise.client.checklist import (
     UNEXPECTED,
     CheckResult,
@@ -31,41 +32,41 @@ log = logging.getLogger(__name__)
 
 # One harmless read per security-role module (the seed's Step 1).
 MODULE_PROBES: dict[str, str] = {
-    "Companies": "company/companies",
-    "Finance": "finance/agreements",
-    "Marketing": "marketing/groups",
-    "Procurement": "procurement/catalog",
-    "Project": "project/projects",
-    "Sales": "sales/opportunities",
-    "Service Desk": "service/boards",
-    "System": "system/members",
+    "Companies": endpoints.COMPANIES,
+    "Finance": endpoints.AGREEMENTS,
+    "Marketing": endpoints.MARKETING_GROUPS,
+    "Procurement": endpoints.CATALOG,
+    "Project": endpoints.PROJECTS,
+    "Sales": endpoints.OPPORTUNITIES,
+    "Service Desk": endpoints.SERVICE_BOARDS,
+    "System": endpoints.MEMBERS,
 }
 
 # The seed's Step 2: the 23 Table Setup entities and the endpoint that reads each.
 TABLE_SETUP: dict[str, str] = {
-    "Address Formats": "company/addressFormats",
-    "Company Status": "company/companies/statuses",
-    "Company Type": "company/companies/types",
-    "Country": "company/countries",
-    "Team Role": "company/teamRoles",
-    "Payment Type": "expense/paymentTypes",
-    "Warehouse Bin": "procurement/warehouseBins",
-    "Billing Cycle": "finance/billingCycles",
-    "Billing Terms": "finance/billingTerms",
-    "Tax Code": "finance/taxCodes",
-    "Opportunity Status": "sales/opportunities/statuses",
-    "Sales Probability": "sales/probabilities",
-    "Sales Stage": "sales/stages",
-    "Sales Teams": "sales/teams",
-    "Opportunity Type": "sales/opportunities/types",
-    "Category": "procurement/categories",
-    "Manufacturers": "procurement/manufacturers",
-    "Product Type": "procurement/types",
-    "Subcategory": "procurement/subcategories",
-    "Priority": "service/priorities",
-    "Service Board": "service/boards",
-    "Severity": "service/severities",
-    "SLA": "service/SLAs",
+    "Address Formats": endpoints.ADDRESS_FORMATS,
+    "Company Status": endpoints.COMPANY_STATUSES,
+    "Company Type": endpoints.COMPANY_TYPES,
+    "Country": endpoints.COUNTRIES,
+    "Team Role": endpoints.TEAM_ROLES,
+    "Payment Type": endpoints.PAYMENT_TYPES,
+    "Warehouse Bin": endpoints.WAREHOUSE_BINS,
+    "Billing Cycle": endpoints.BILLING_CYCLES,
+    "Billing Terms": endpoints.BILLING_TERMS,
+    "Tax Code": endpoints.TAX_CODES,
+    "Opportunity Status": endpoints.OPPORTUNITY_STATUSES,
+    "Sales Probability": endpoints.SALES_PROBABILITIES,
+    "Sales Stage": endpoints.SALES_STAGES,
+    "Sales Teams": endpoints.SALES_TEAMS,
+    "Opportunity Type": endpoints.OPPORTUNITY_TYPES,
+    "Category": endpoints.CATEGORIES,
+    "Manufacturers": endpoints.MANUFACTURERS,
+    "Product Type": endpoints.PRODUCT_TYPES,
+    "Subcategory": endpoints.SUBCATEGORIES,
+    "Priority": endpoints.SERVICE_PRIORITIES,
+    "Service Board": endpoints.SERVICE_BOARDS,
+    "Severity": endpoints.SERVICE_SEVERITIES,
+    "SLA": endpoints.SERVICE_SLAS,
 }
 
 MODULE_ADVICE = {

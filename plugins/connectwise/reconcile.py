@@ -49,14 +49,15 @@ class Reconciliation:
 def remote_ids(hook: ConnectWiseHook, engine: Engine, entity: Entity) -> set[int]:
     """Every id ConnectWise has for ``entity`` (ids only, largest pages; children per parent)."""
     if entity.parent:
-        parents = lookups.live_ids(engine, f"stg_{entity.parent}")
+        parents = lookups.live_ids(engine, entity.parent.staging_table)
         endpoints = [entity.endpoint_for(parent) for parent in parents]
     else:
         endpoints = [entity.endpoint]
     ids: set[int] = set()
     for endpoint in endpoints:
-        for page in hook.paginate(endpoint, fields=["id"]):
-            ids.update(int(record["id"]) for record in page)
+        key = entity.primary_key
+        for page in hook.paginate(endpoint, fields=[key], key=key):
+            ids.update(int(record[key]) for record in page)
     return ids
 
 

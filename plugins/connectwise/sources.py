@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from connectwise.client.hook import ConnectWiseHook
-    from connectwise.entities import Entity
+    from connectwise.entities import Entity, Parent
 
 log = logging.getLogger(__name__)
 Record = dict[str, Any]
@@ -47,12 +47,13 @@ def api_source(hook: ConnectWiseHook, entity: Entity, since: datetime | None) ->
     costs one request. Only a full first page is followed by a ``/count`` of the rest, which
     sizes the progress figures and lets parallel readers split the remaining id range.
     """
-    conditions = changed_since(since) if since is not None else None
-    first = next(iter(hook.paginate(entity.endpoint, conditions=conditions)), [])
+    key = entity.primary_key
+    conditions = changed_since(since, entity.cursor_field) if since is not None else None
+    first = next(iter(hook.paginate(entity.endpoint, conditions=conditions, key=key)), [])
     if len(first) < hook.site.page_size:
         return PageSource(len(first), iter([first] if first else []))
-    last_read = int(first[-1]["id"])
-    remaining = hook.count(entity.endpoint, conditions=all_of(f"id > {last_read}", conditions))
+    last_read = int(first[-1][key])
+    remaining = hook.count(entity.endpoint, conditions=all_of(f"{key} > {last_read}", conditions))
     if remaining == 0:
         return PageSource(len(first), iter([first]))
     pages = read_pages(
@@ -62,6 +63,7 @@ def api_source(hook: ConnectWiseHook, entity: Entity, since: datetime | None) ->
         parallelism=hook.site.max_parallel_requests,
         expected=remaining,
         start_after=last_read,
+        key=key,
     )
     return PageSource(len(first) + remaining, chain([first], pages))
 
@@ -82,8 +84,8 @@ def ids_source(
 
     def pages() -> Iterator[list[Record]]:
         for endpoint in endpoints:
-            for conditions in conditions_for_ids(wanted):
-                yield from hook.paginate(endpoint, conditions=conditions)
+            for conditions in conditions_for_ids(wanted, entity.primary_key):
+                yield from hook.paginate(endpoint, conditions=conditions, key=entity.primary_key)
 
     return PageSource(len(wanted), pages())
 
@@ -112,14 +114,14 @@ def children_source(hook: ConnectWiseHook, entity: Entity, parent_ids: list[int]
 
     def pages() -> Iterator[list[Record]]:
         for parent_id in sorted(set(parent_ids)):
-            yield from hook.paginate(entity.endpoint_for(parent_id))
+            yield from hook.paginate(entity.endpoint_for(parent_id), key=entity.primary_key)
 
     return PageSource(len(set(parent_ids)), pages())
 
 
 def staged_children(engine: Engine, entity: Entity, parent_ids: list[int]) -> list[int]:
     """Ids of the live staged children of some parents (read from ``raw``)."""
-    return lookups.live_children(engine, entity.staging_table, _parent_key(entity), parent_ids)
+    return lookups.live_children(engine, entity.staging_table, _parent(entity).key, parent_ids)
 
 
 def child_source(
@@ -138,13 +140,14 @@ def child_source(
         if since is None
         else changed_parent_ids(engine, entity, since)
     )
-    conditions = changed_since(since) if since is not None else None
+    conditions = changed_since(since, entity.cursor_field) if since is not None else None
     readers = max(1, hook.site.max_parallel_requests)
     groups = [parents[index::readers] for index in range(readers)]
 
     def read(group: list[int]) -> Iterator[list[Record]]:
         for parent_id in group:
-            yield from hook.paginate(entity.endpoint_for(parent_id), conditions=conditions)
+            endpoint = entity.endpoint_for(parent_id)
+            yield from hook.paginate(endpoint, conditions=conditions, key=entity.primary_key)
 
     pages = interleave([read(group) for group in groups if group], depth=2 * readers)
     return PageSource(len(parents), pages)
@@ -161,7 +164,7 @@ def changed_parent_ids(engine: Engine, entity: Entity, since: datetime) -> list[
     both stamped by our workers' clocks, which must agree to well within the sync interval.
     """
     previous = history.last_read(engine, entity.name)
-    rows = lookups.live_updated_since(engine, f"stg_{entity.parent}", since)
+    rows = lookups.live_updated_since(engine, _parent(entity).staging_table, since)
     return [
         parent_id
         for parent_id, loaded_at, last_updated in rows
@@ -179,20 +182,20 @@ def _visited_by(read: history.LastRead, loaded_at: Any, last_updated: Any) -> bo
 
 def live_parent_ids(engine: Engine, entity: Entity) -> list[int]:
     """Ids of the live staged parents of a child entity."""
-    return lookups.live_ids(engine, f"stg_{entity.parent}")
+    return lookups.live_ids(engine, _parent(entity).staging_table)
 
 
 def staged_parents_of(engine: Engine, entity: Entity, record_ids: list[int]) -> list[int]:
     """Parent ids named by the staged copies of some child records."""
-    key = _parent_key(entity)
+    key = _parent(entity).key
     records = lookups.raw_records(engine, entity.staging_table, record_ids)
     return sorted({int(record[key]) for record in records if record.get(key) is not None})
 
 
-def _parent_key(entity: Entity) -> str:
-    if entity.parent_key is None:
-        raise ValueError(f"{entity.name} is not a child entity: it has no parent_key")
-    return entity.parent_key
+def _parent(entity: Entity) -> Parent:
+    if entity.parent is None:
+        raise ValueError(f"{entity.name} is not a child entity: it has no parent")
+    return entity.parent
 
 
 def remap_source(engine: Engine, entity: Entity) -> PageSource:

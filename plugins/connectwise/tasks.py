@@ -103,7 +103,7 @@ def reconcile_deletes(entity_names: list[str], force: bool = False) -> list[dict
     run_id = _run_id()
     results = []
     for name in entity_names:
-        if not job.mapping.is_enabled(name):
+        if not job.syncs(name):
             continue
         if force or jobs.reconcile_due(job, name):
             results.append(jobs.run_reconcile(job, name, run_id=run_id))
@@ -195,9 +195,7 @@ def reconcile_planned(plan: dict[str, Any]) -> list[dict[str, Any]]:
     job = jobs.open_job()
     run_id = _run_id()
     results = [
-        jobs.run_reconcile(job, name, run_id=run_id)
-        for name in manual.selected
-        if job.mapping.is_enabled(name)
+        jobs.run_reconcile(job, name, run_id=run_id) for name in manual.selected if job.syncs(name)
     ]
     changes = [change_from_reconcile(result, run_id) for result in results]
     _announce(with_watermarks(changes, job.engine))
@@ -213,7 +211,7 @@ def push_outbox(flow: str) -> dict[str, Any]:
 
     job = jobs.open_job()
     run_id = _run_id()
-    result = run_push(job.hook, job.engine, job.mapping, job.registry, flow, run_id=run_id)
+    result = run_push(job, flow, run_id=run_id)
     changes = [change_from_sync(staged, run_id, mode="push") for staged in result["staged"]]
     _announce(with_watermarks(changes, job.engine))
     return result

@@ -55,7 +55,7 @@ def test_initial_sync_runs_preflight_then_entities_along_dependencies_then_check
     assert order == [*expected, "check_integrity", "summarize", "install_callbacks"]
     for entity in REGISTRY:
         upstream = dag.get_task(f"sync_{entity.name}").upstream_task_ids
-        assert upstream == ({f"sync_{name}" for name in entity.depends_on} or {"preflight"})
+        assert upstream == ({f"sync_{name}" for name in entity.dependencies} or {"preflight"})
     # Everything is synced before the checks: each sync task leads to check_integrity.
     assert set(dag.get_task("check_integrity").get_flat_relative_ids(upstream=True)) >= set(
         expected

@@ -309,17 +309,17 @@ KILLABLE_DRAIN = textwrap.dedent(
     """
     import os, signal, sys
     sys.path[:0] = [{root!r}, {plugins!r}]
-    import connectwise.engine
+    import connectwise.entity_sync
     from connectwise import jobs
     from connectwise.callbacks import process
     from connectwise.staging.database import create_staging_engine
-    run = connectwise.engine.EntitySync.run
+    run = connectwise.entity_sync.EntitySync.run
     def run_then_die(self, request):
         result = run(self, request)
         if request.run_id == "killed.2":
             os.kill(os.getpid(), signal.SIGKILL)
         return result
-    connectwise.engine.EntitySync.run = run_then_die
+    connectwise.entity_sync.EntitySync.run = run_then_die
     job = jobs.open_job(engine=create_staging_engine({url!r}))
     process.drain(job, "killed", batch_size=4)
     """

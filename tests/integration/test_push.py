@@ -34,7 +34,7 @@ class Push:
         from connectwise.push.runner import run_push
 
         job = self.job
-        return run_push(job.hook, job.engine, job.mapping, job.registry, flow, run_id=run_id)
+        return run_push(job, flow, run_id=run_id)
 
     def add(self, table: str, **values: Any) -> int:
         outbox = sa.Table(table, sa.MetaData(), autoload_with=self.engine)

@@ -31,7 +31,7 @@ def test_stamp_names_date_script_commit_and_machine():
 
 def test_only_changes_outside_the_generated_files_make_the_tree_dirty():
     assert not report.is_dirty(" M docs/benchmarks.md\n M README.md\n")
-    assert report.is_dirty(" M docs/benchmarks.md\n M plugins/connectwise/engine.py\n")
+    assert report.is_dirty(" M docs/benchmarks.md\n M plugins/connectwise/entity_sync.py\n")
     assert report.is_dirty("R  bench/old.py -> bench/new.py\n")
     assert not report.is_dirty("")
 
@@ -144,10 +144,11 @@ def test_the_floor_reads_what_the_initial_sync_reads():
 def test_the_floor_counts_one_page_per_endpoint_and_every_record():
     from bench.floor import entities_read, measure_floor
     from simulator.testing import running_simulator
+    from tests.support import collection_of
 
     with running_simulator(scale="small", seed=1) as sim:
         floor = measure_floor(sim, 2)
-        expected = sum(len(sim.truth(entity.collection)) for entity in entities_read())
+        expected = sum(len(sim.truth(collection_of(entity))) for entity in entities_read())
         agreements = len(sim.truth("finance/agreements"))
         with_additions = measure_floor(sim, 1, optional=["agreement_additions"], warm_up=False)
     assert len(floor.seconds) == 2 and floor.minimum <= floor.median <= floor.maximum

@@ -68,7 +68,7 @@ def test_initial_sync_under_the_scheduler_lands_the_truth(standalone, module_sim
     finished = {ti["task_id"]: ti["end_date"] for ti in instances}
     started = {ti["task_id"]: ti["start_date"] for ti in instances}
     for entity in REGISTRY:
-        for dependency in entity.depends_on:
+        for dependency in entity.dependencies:
             if states[f"sync_{entity.name}"] == "success":
                 assert started[f"sync_{entity.name}"] >= finished[f"sync_{dependency}"]
     # One codebase discovery for the whole run, although every task has its own hook.

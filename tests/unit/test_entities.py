@@ -5,7 +5,7 @@ from __future__ import annotations
 import graphlib
 
 import pytest
-from connectwise.entities import REGISTRY, Entity, Reference, Registry
+from connectwise.entities import REGISTRY, Entity, Parent, Reference, Registry
 
 SEED_ORDER = [
     "company_types",
@@ -31,11 +31,10 @@ def make_entity(name: str, *depends_on: str, seed_order: int = 100, **fields: ob
     return Entity(
         name=name,
         title=name.title(),
-        endpoint=f"test/{name}",
         group="test",
         depends_on=depends_on,
         seed_order=seed_order,
-        **fields,  # type: ignore[arg-type]
+        **{"endpoint": f"test/{name}", **fields},  # type: ignore[arg-type]
     )
 
 
@@ -159,3 +158,45 @@ def test_by_callback_type_is_case_insensitive() -> None:
 
 def test_by_callback_type_of_an_unsynced_type_is_none() -> None:
     assert REGISTRY.by_callback_type("ticket") is None
+
+
+# --- parents, record filters ------------------------------------------------------------------
+
+
+def test_a_child_syncs_after_its_parent_without_restating_it() -> None:
+    child = make_entity(
+        "lines", endpoint="test/orders/{parent_id}/lines", parent=Parent("orders", "orderId")
+    )
+    registry = Registry.of(child, make_entity("orders", seed_order=200))
+
+    assert child.dependencies == ("orders",)
+    assert registry.names() == ["orders", "lines"]
+    assert child.parent is not None and child.parent.staging_table == "stg_orders"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"endpoint": "test/orders/{parent_id}/lines"},  # a placeholder without a parent
+        {"parent": Parent("orders", "orderId")},  # a parent without a placeholder
+    ],
+    ids=["placeholder-without-parent", "parent-without-placeholder"],
+)
+def test_a_child_declaration_must_be_whole(fields: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match=r"\{parent_id\}"):
+        Registry.of(make_entity("lines", **fields), make_entity("orders"))
+
+
+@pytest.mark.parametrize("entity", [e for e in REGISTRY if e.record_filter], ids=lambda e: e.name)
+def test_every_declared_record_filter_exists(entity: Entity) -> None:
+    from connectwise.filters import RECORD_FILTERS
+
+    assert entity.record_filter in RECORD_FILTERS
+
+
+def test_a_misspelt_record_filter_is_refused_rather_than_keeping_everything() -> None:
+    from connectwise.filters import record_filter_for
+    from connectwise.mapping.load import load_mapping
+
+    with pytest.raises(ValueError, match="contact_company_types"):
+        record_filter_for("contact_company_type", load_mapping().config)

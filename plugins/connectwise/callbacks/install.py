@@ -18,6 +18,7 @@ import logging
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from connectwise import endpoints
 from connectwise.errors import CallbacksNotConfiguredError
 from connectwise.staging.reports import EntryChange, record_callback_entries
 
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
     from connectwise.jobs import Job
 
 log = logging.getLogger(__name__)
-ENDPOINT = "system/callbacks"
 MARKER = "connectwise-etl"
 LEVEL = "owner"
 OWNER_OBJECT_ID = 1  # facts §9: objectId is 1 at owner level
@@ -72,7 +72,7 @@ def install(job: Job, run_id: str) -> list[dict[str, Any]]:
         {
             entity.callback_type
             for entity in job.registry.entities.values()
-            if entity.callback_type and job.mapping.is_enabled(entity.name)
+            if entity.callback_type and job.mapping.syncs(entity)
         }
     )
     ours = _our_entries(job)
@@ -106,7 +106,7 @@ def _description(callback_type: str) -> str:
 
 def _our_entries(job: Job) -> dict[str, list[dict[str, Any]]]:
     ours: dict[str, list[dict[str, Any]]] = {}
-    for page in job.hook.paginate(ENDPOINT, conditions=f'description like "{MARKER} %"'):
+    for page in job.hook.paginate(endpoints.CALLBACKS, conditions=f'description like "{MARKER} %"'):
         for entry in page:
             description = str(entry.get("description") or "")
             if description.startswith(f"{MARKER} "):
@@ -116,7 +116,7 @@ def _our_entries(job: Job) -> dict[str, list[dict[str, Any]]]:
 
 def _create(job: Job, callback_type: str, url: str, site: ConnectWiseSite) -> EntryChange:
     created = job.hook.post(
-        ENDPOINT,
+        endpoints.CALLBACKS,
         {
             "url": url,
             "objectId": OWNER_OBJECT_ID,
@@ -145,7 +145,7 @@ def _fix(job: Job, entry: dict[str, Any], url: str, site: ConnectWiseSite) -> En
     if not operations:
         return EntryChange(int(entry["id"]), callback_type, "unchanged", mask(url, site), False)
     was_inactive = bool(entry.get("inactiveFlag"))
-    job.hook.patch(f"{ENDPOINT}/{entry['id']}", operations)
+    job.hook.patch(f"{endpoints.CALLBACKS}/{entry['id']}", operations)
     action = "reactivated" if was_inactive else "updated"
     if was_inactive:
         log.warning(
@@ -167,7 +167,7 @@ def _fix(job: Job, entry: dict[str, Any], url: str, site: ConnectWiseSite) -> En
 
 
 def _remove(job: Job, entry: dict[str, Any], site: ConnectWiseSite) -> EntryChange:
-    job.hook.delete(f"{ENDPOINT}/{entry['id']}")
+    job.hook.delete(f"{endpoints.CALLBACKS}/{entry['id']}")
     log.info("Removed the %s callback (id %s)", entry.get("type"), entry["id"])
     return EntryChange(
         int(entry["id"]),

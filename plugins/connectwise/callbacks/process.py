@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from connectwise.callbacks.inbox import delivery_of
-from connectwise.engine import EntitySync, SyncRequest
+from connectwise.entity_sync import EntitySync
 from connectwise.errors import ConnectWiseConnectionError, ConnectWiseTransientError
 from connectwise.staging import inbox
 from connectwise.staging.records import Rejection
 from connectwise.staging.writer import quarantine
+from connectwise.sync_request import SyncRequest
 
 if TYPE_CHECKING:
     from connectwise.jobs import Job
@@ -50,6 +51,19 @@ class DrainFigures:
     def as_dict(self) -> dict[str, Any]:
         """Plain dict for XCom and logs."""
         return dict(self.__dict__)
+
+    def log_batch(self, deliveries: int) -> None:
+        """Log the batch just applied and the drain's totals so far."""
+        log.info(
+            "Callback batch %d: %d deliveries; so far %d applied, %d superseded, %d to retry, "
+            "%d failed",
+            self.batches,
+            deliveries,
+            self.applied,
+            self.superseded,
+            self.retrying,
+            self.failed,
+        )
 
     def add_sync(self, result: dict[str, Any]) -> None:
         """Add one sync's counts to its entity's totals over the whole drain."""
@@ -84,13 +98,17 @@ class RecordGroup:
                 fetch.append(row.record_id)
             else:
                 records.append(record)
-        return SyncRequest(
-            entity=sync.registry[self.entity],
-            mode="callback",
-            run_id=run_id,
-            records=tuple(records),
-            record_ids=tuple(fetch),
+        return SyncRequest.callback(
+            sync.registry[self.entity], run_id, records=records, record_ids=fetch
         )
+
+
+def _pause(stop: threading.Event | None, seconds: float) -> None:
+    """Wait for the next poll; a set ``stop`` ends the wait at once."""
+    if stop is not None:
+        stop.wait(seconds)
+    else:
+        time.sleep(seconds)
 
 
 def drain(
@@ -112,7 +130,7 @@ def drain(
     set ``stop`` (the task was asked to terminate) ends the lingering.
     """
     figures = DrainFigures()
-    sync = EntitySync(job.hook, job.engine, job.mapping, job.registry)
+    sync = job.sync
     started = time.monotonic()
     idle_until = started + linger_seconds
     while time.monotonic() - started < max_seconds:
@@ -120,25 +138,13 @@ def drain(
         if not rows:
             if time.monotonic() >= idle_until or (stop is not None and stop.is_set()):
                 break
-            if stop is not None:
-                stop.wait(poll_seconds)
-            else:
-                time.sleep(poll_seconds)
+            _pause(stop, poll_seconds)
             continue
         figures.batches += 1
         figures.deliveries += len(rows)
         batch_run = run_id if figures.batches == 1 else f"{run_id}.{figures.batches}"
         outage = _apply_batch(sync, rows, batch_run, max_attempts, figures)
-        log.info(
-            "Callback batch %d: %d deliveries; so far %d applied, %d superseded, %d to retry, "
-            "%d failed",
-            figures.batches,
-            len(rows),
-            figures.applied,
-            figures.superseded,
-            figures.retrying,
-            figures.failed,
-        )
+        figures.log_batch(len(rows))
         if outage:
             break
         if figures.retrying and len(rows) < batch_size:
@@ -196,15 +202,14 @@ def _refresh_children(
     """
     parent_ids = tuple(row.record_id for row in rows if row.action != "deleted")
     for child in sync.registry.entities.values():
-        if child.parent == parent and parent_ids and sync.mapping.is_enabled(child.name):
-            result = sync.run(
-                SyncRequest(
-                    entity=child,
-                    mode="callback",
-                    run_id=f"{run_id}:{child.name}",
-                    parent_ids=parent_ids,
-                )
-            )
+        if (
+            child.parent
+            and child.parent.entity == parent
+            and parent_ids
+            and sync.mapping.syncs(child)
+        ):
+            request = SyncRequest.callback(child, f"{run_id}:{child.name}", parent_ids=parent_ids)
+            result = sync.run(request)
             figures.add_sync(result)
 
 

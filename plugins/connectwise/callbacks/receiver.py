@@ -195,7 +195,11 @@ def create_app(
     )
     app.state.receiver = receiver
     app.add_middleware(HideTokenFromAccessLogs)
+    _add_routes(app, receiver, max_body_bytes)
+    return app
 
+
+def _add_routes(app: FastAPI, receiver: Receiver, max_body_bytes: int) -> None:
     @app.get("/health")
     def health() -> dict[str, Any]:
         return {
@@ -224,8 +228,6 @@ def create_app(
             failure = Refused(500, "internal_error", "internal error")
             return _refusal(receiver.refusals, request, failure)
         return JSONResponse(answer, status_code=200)
-
-    return app
 
 
 def _refusal(counts: RefusalCounts, request: Request, exc: Refused) -> JSONResponse:

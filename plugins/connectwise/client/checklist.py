@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from connectwise import endpoints
 from connectwise.client.policy import CLIENT_ID_REFUSED, module_of
 from connectwise.entities import REGISTRY, Registry
 from connectwise.errors import (
@@ -78,24 +79,25 @@ def connection_checks(client: ApiClient) -> list[CheckResult]:
     except ConnectWiseConnectionError as exc:
         return [_connection("codebase discovery", "login/companyinfo", False, str(exc), SITE_FIX)]
     results = [_connection("codebase discovery", "login/companyinfo", True, f"codebase {codebase}")]
+    info_endpoint = endpoints.SYSTEM_INFO
     try:
-        info = client.get_json("system/info")
+        info = client.get_json(info_endpoint)
     except ConnectWiseClientIdError as exc:
         fix = CLIENT_ID_REFUSED.fix
-        return [*results, _connection("client id", "system/info", False, str(exc), fix)]
+        return [*results, _connection("client id", info_endpoint, False, str(exc), fix)]
     except ConnectWiseAuthError as exc:
-        return [*results, _connection("authentication", "system/info", False, str(exc), KEYS_FIX)]
+        return [*results, _connection("authentication", info_endpoint, False, str(exc), KEYS_FIX)]
     except ConnectWisePermissionError:
         info = None  # authenticated; the System module is reported with the modules
     except ConnectWiseError as exc:
         fix = "See the ConnectWise message above."
-        return [*results, _connection("authentication", "system/info", False, str(exc), fix)]
+        return [*results, _connection("authentication", info_endpoint, False, str(exc), fix)]
     version = info.get("version") if isinstance(info, dict) else None
     accepted = f"keys accepted, version {version}" if version else "keys accepted"
     return [
         *results,
-        _connection("authentication", "system/info", True, accepted),
-        _connection("client id", "system/info", True, "clientId accepted"),
+        _connection("authentication", endpoints.SYSTEM_INFO, True, accepted),
+        _connection("client id", endpoints.SYSTEM_INFO, True, "clientId accepted"),
     ]
 
 

@@ -43,18 +43,18 @@ def is_in(path: str, values: Iterable[object]) -> str:
     return f"{path} in ({', '.join(literal(value) for value in values)})"
 
 
-def conditions_for_ids(ids: list[int]) -> list[str]:
-    """Split ids into ``id in (...)`` conditions short enough for one URL each."""
+def conditions_for_ids(ids: list[int], key: str = "id") -> list[str]:
+    """Split ids into ``<key> in (...)`` conditions short enough for one URL each."""
     return [
-        is_in("id", ids[start : start + IDS_PER_LOOKUP])
+        is_in(key, ids[start : start + IDS_PER_LOOKUP])
         for start in range(0, len(ids), IDS_PER_LOOKUP)
     ]
 
 
-def changed_since(moment: datetime) -> str:
-    """Return the incremental-sync clause ``lastUpdated >= [moment]``.
+def changed_since(moment: datetime, field: str = "lastUpdated") -> str:
+    """Return the incremental-sync clause ``<field> >= [moment]`` (the entity's cursor).
 
     ``>=`` rather than ``>`` because timestamps have second precision: records updated in the
     same second as the watermark must be read again (upserts make that harmless).
     """
-    return f"lastUpdated >= {literal(moment)}"
+    return f"{field} >= {literal(moment)}"

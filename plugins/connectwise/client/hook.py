@@ -15,7 +15,6 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -24,20 +23,18 @@ from airflow.providers.http.hooks.http import HttpHook
 from requests.auth import HTTPBasicAuth
 from requests_toolbelt.adapters.socket_options import TCPKeepAliveAdapter
 
-from connectwise.client.bodies import GARBLED, ApiResponse, decode, json_or_none, read_whole_body
+from connectwise.client.attempt import Failure, judge, send_once
+from connectwise.client.bodies import ApiResponse
 from connectwise.client.budget import RequestBudget, RequestStats, backoff_delay, retry_after_delay
 from connectwise.client.checklist import diagnose_connection
-from connectwise.client.conditions import all_of
+from connectwise.client.discovery import lookup_codebase
+from connectwise.client.keyset import keyset_pages
 from connectwise.client.policy import (
     Action,
-    api_message,
     failure_error,
-    is_connect_failure,
-    rule_for,
 )
 from connectwise.client.site import ConnectWiseSite, register_secret, site_from_connection
 from connectwise.errors import (
-    ConnectWiseConnectionError,
     ConnectWiseRequestError,
     ConnectWiseTransientError,
 )
@@ -50,7 +47,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Record = dict[str, Any]
-LOST = "the response was lost after the request was sent"
 
 
 class CodebaseCache(Protocol):
@@ -61,15 +57,6 @@ class CodebaseCache(Protocol):
 
     def put(self, site_key: str, codebase: str) -> None:
         """Remember a freshly discovered codebase."""
-
-
-@dataclass(frozen=True)
-class Failure:
-    """Why one attempt failed, and what to do about it."""
-
-    reason: str
-    action: Action
-    response: requests.Response | None = None
 
 
 class ConnectWiseHook(HttpHook):
@@ -185,31 +172,8 @@ class ConnectWiseHook(HttpHook):
             self._codebase = self._codebases.get(site_key)
             if self._codebase:
                 return self._codebase
-        url = f"{site.scheme}://{site.site}/login/companyinfo/{site.company_id}"
-        try:
-            response = self.get_conn().get(
-                url, timeout=(site.connect_timeout, site.read_timeout), auth=None
-            )
-        except requests.RequestException as exc:
-            raise ConnectWiseConnectionError(
-                f"Cannot reach ConnectWise at {site.scheme}://{site.site} "
-                f"({type(exc).__name__}). Check the site hostname and the network; for a "
-                "plain-HTTP on-premise or test server set extra 'scheme': 'http'."
-            ) from None
-        info = json_or_none(response)
-        if response.status_code == 404 or info is None:
-            raise ConnectWiseConnectionError(
-                f"ConnectWise at {site.site} does not know company id {site.company_id!r} "
-                "(company info lookup returned nothing). Use the company identifier you "
-                "log in with, and check the site hostname."
-            )
-        codebase = str(info.get("Codebase") or "v4_6_release/") if isinstance(info, dict) else ""
-        if not codebase:
-            raise ConnectWiseConnectionError(
-                f"ConnectWise at {site.site} answered the company lookup with an unexpected "
-                "body; is this a ConnectWise PSA site?"
-            )
-        self._codebase = codebase.strip("/") + "/"
+        codebase = lookup_codebase(self.get_conn(), site)
+        self._codebase = codebase
         if self._codebases is not None:
             self._codebases.put(site_key, self._codebase)
         return self._codebase
@@ -267,71 +231,21 @@ class ConnectWiseHook(HttpHook):
     def _attempt(
         self, method: str, endpoint: str, params: dict[str, Any] | None, json: Any
     ) -> ApiResponse | Failure:
-        """Send the request once; return the decoded response or why it is worth a retry.
+        """Send the request once within the budget; return the answer or why to retry.
 
         Raises:
             ConnectWiseError: the failure is final (a 4xx, or a POST whose fate is unknown).
         """
-        site = self.site
         session = self.get_conn()  # creates the request budget on first use
         assert self._budget is not None
         self._budget.acquire()
         self.stats.count_request()
-        started = time.monotonic()
-        try:
-            response = session.request(
-                method,
-                self.api_url(endpoint),
-                params=params,
-                json=json,
-                timeout=(site.connect_timeout, site.read_timeout),
-                stream=True,
-            )
-            read_whole_body(response)
-        except requests.ConnectionError as exc:
-            if method == "POST" and not is_connect_failure(exc):
-                raise self._uncertain_write(method, endpoint, LOST) from None
-            return Failure(f"connection failed ({type(exc).__name__})", Action.BACKOFF)
-        except requests.Timeout:
-            if method == "POST":
-                raise self._uncertain_write(method, endpoint, LOST) from None
-            return Failure(f"timed out after {site.read_timeout:g} s", Action.BACKOFF)
-        except requests.RequestException as exc:
-            # E.g. ChunkedEncodingError: the server answered (so acted) and the body was cut.
-            if method == "POST":
-                raise self._uncertain_write(method, endpoint, LOST) from None
-            return Failure(f"transport error ({type(exc).__name__})", Action.BACKOFF)
-        elapsed = time.monotonic() - started
-        log.debug("%s %s -> %d in %.3f s", method, endpoint, response.status_code, elapsed)
+        url = self.api_url(endpoint)
+        response = send_once(session, method, endpoint, url, self.site, params=params, json=json)
+        if isinstance(response, Failure):
+            return response
         self._note_server_time(response)
-        return self._judge(method, endpoint, response)
-
-    def _judge(
-        self, method: str, endpoint: str, response: requests.Response
-    ) -> ApiResponse | Failure:
-        """Decode a received response, or classify its failure by the response policy."""
-        if response.status_code < 400:
-            decoded = decode(response)
-            if decoded is not GARBLED:
-                return ApiResponse(response.status_code, decoded, response.headers)
-            if method == "POST":
-                raise self._uncertain_write(method, endpoint, LOST)
-            return Failure("garbled or truncated JSON body", Action.BACKOFF, response)
-        rule = rule_for(response)
-        if rule.action is Action.FAIL:
-            raise failure_error(method, endpoint, response, self.site)
-        if method == "POST" and rule.action is Action.BACKOFF:
-            # A gateway's 502/504 can come after ConnectWise created the record; so can a 500.
-            said = api_message(response)
-            raise self._uncertain_write(
-                method,
-                endpoint,
-                f"answered {response.status_code}"
-                + (f" (ConnectWise said: {said})" if said else "")
-                + " after the request was sent",
-            )
-        reason = "endpoint not found" if rule.action is Action.REDISCOVER else None
-        return Failure(reason or f"HTTP {response.status_code}", rule.action, response)
+        return judge(method, endpoint, response, self.site)
 
     def _wait(self, method: str, endpoint: str, attempt: int, failure: Failure) -> None:
         site = self.site
@@ -352,13 +266,6 @@ class ConnectWiseHook(HttpHook):
             site.max_retries + 1,
         )
         self._sleep(wait)
-
-    def _uncertain_write(self, method: str, endpoint: str, what: str) -> ConnectWiseTransientError:
-        return ConnectWiseTransientError(
-            f"{method} {endpoint} on {self.site.api_host}: {what}, so ConnectWise may have "
-            "applied it. Not retried blindly; the caller must look the record up before "
-            "trying again."
-        )
 
     def _note_server_time(self, response: requests.Response) -> None:
         if self.server_time_at_start is not None:
@@ -411,57 +318,44 @@ class ConnectWiseHook(HttpHook):
         page_size: int | None = None,
         start_after: int = 0,
         stop_at: int | None = None,
+        key: str = "id",
     ) -> Iterator[list[Record]]:
-        """Yield ``endpoint`` page by page, in id order.
+        """Yield ``endpoint`` page by page, in the order of its integer ``key``.
 
-        Pages are keyset-based (``id > last id seen``), so records created or deleted while we
-        read cannot shift a page boundary and make us skip or repeat one. ``page_size`` never
-        exceeds the server's maximum, so a short page is the last one. ``start_after`` and
-        ``stop_at`` bound the id range (``start_after < id <= stop_at``) for parallel readers.
+        ``key`` is the entity's primary key. Pages are keyset-based (``key > last key seen``),
+        so records created or deleted while we read cannot shift a page boundary and make us
+        skip or repeat one. ``page_size`` never exceeds the server's maximum, so a short page
+        is the last one. ``start_after`` and ``stop_at`` bound the key range
+        (``start_after < key <= stop_at``) for parallel readers.
 
         Raises:
             ConnectWiseRequestError: the server ignored the id order or returned a non-list.
         """
         size = min(page_size or self.site.page_size, self.site.page_size)
-        last_id = start_after
-        while True:
-            window = f"id > {last_id}" + (f" and id <= {stop_at}" if stop_at is not None else "")
-            params: dict[str, Any] = {
-                "conditions": all_of(window, conditions),
-                "orderBy": "id asc",
-                "pageSize": size,
-            }
-            if fields:
-                params["fields"] = ",".join(dict.fromkeys(["id", *fields]))
-            records = self.get_json(endpoint, params=params)
-            if not isinstance(records, list):
-                raise ConnectWiseRequestError(
-                    f"GET {endpoint} returned {type(records).__name__}, expected a JSON array.",
-                    status=200,
-                )
-            if records:
-                next_id = int(records[-1]["id"])
-                if next_id <= last_id:
-                    raise ConnectWiseRequestError(
-                        f"GET {endpoint} did not honour 'orderBy=id asc'; refusing to page on.",
-                        status=200,
-                    )
-                yield records
-                last_id = next_id
-            if len(records) < size:
-                return
+        yield from keyset_pages(
+            self.get_json,
+            endpoint,
+            size=size,
+            conditions=conditions,
+            fields=fields,
+            start_after=start_after,
+            stop_at=stop_at,
+            key=key,
+        )
 
-    def edge_id(self, endpoint: str, *, conditions: str | None, last: bool) -> int | None:
-        """Return the smallest (or with ``last``, the largest) id matching ``conditions``."""
+    def edge_id(
+        self, endpoint: str, *, conditions: str | None, last: bool, key: str = "id"
+    ) -> int | None:
+        """Return the smallest (or with ``last``, the largest) ``key`` matching ``conditions``."""
         params: dict[str, Any] = {
-            "orderBy": f"id {'desc' if last else 'asc'}",
+            "orderBy": f"{key} {'desc' if last else 'asc'}",
             "pageSize": 1,
-            "fields": "id",
+            "fields": key,
         }
         if conditions:
             params["conditions"] = conditions
         records = self.get_json(endpoint, params=params)
-        return int(records[0]["id"]) if isinstance(records, list) and records else None
+        return int(records[0][key]) if isinstance(records, list) and records else None
 
     # -- diagnostics -------------------------------------------------------------------------
 

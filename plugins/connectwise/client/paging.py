@@ -10,6 +10,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterable, Iterator, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -43,8 +44,9 @@ def read_pages(
     parallelism: int = 1,
     expected: int | None = None,
     start_after: int | None = None,
+    key: str = "id",
 ) -> Iterator[list[Record]]:
-    """Yield every page of ``endpoint`` (ids after ``start_after``), using parallel readers.
+    """Yield every page of ``endpoint`` (keys after ``start_after``), using parallel readers.
 
     With ``expected`` records, up to ``parallelism`` readers each page through one id window,
     at least :data:`PAGES_PER_READER` pages each: every window ends on a short page, so a
@@ -58,28 +60,17 @@ def read_pages(
     page_size = hook.site.page_size
     pages = -(-expected // page_size) if expected is not None else None
     readers = min(parallelism, pages // PAGES_PER_READER) if pages is not None else parallelism
+    window = partial(hook.paginate, endpoint, conditions=conditions, fields=fields, key=key)
     if readers <= 1:
-        yield from prefetch(
-            hook.paginate(
-                endpoint, conditions=conditions, fields=fields, start_after=start_after or 0
-            )
-        )
+        yield from prefetch(window(start_after=start_after or 0))
         return
-    first = (
-        start_after + 1
-        if start_after is not None
-        else hook.edge_id(endpoint, conditions=conditions, last=False)
-    )
-    last = hook.edge_id(endpoint, conditions=conditions, last=True)
+    edge = partial(hook.edge_id, endpoint, conditions=conditions, key=key)
+    first = start_after + 1 if start_after is not None else edge(last=False)
+    last = edge(last=True)
     if first is None or last is None or last < first:
         return
     windows = id_windows(first, last, readers)
-    sources = [
-        hook.paginate(
-            endpoint, conditions=conditions, fields=fields, start_after=after, stop_at=up_to
-        )
-        for after, up_to in windows
-    ]
+    sources = [window(start_after=after, stop_at=up_to) for after, up_to in windows]
     # Each reader can have a request in flight while the consumer works on one page.
     yield from interleave(sources, depth=readers + 1)
 
@@ -106,23 +97,13 @@ def interleave(sources: Sequence[Iterable[list[Record]]], depth: int) -> Iterato
     buffer: queue.SimpleQueue[Any] = queue.SimpleQueue()
     slots = threading.Semaphore(max(1, depth))
     stop = threading.Event()
-
-    def read(source: Iterable[list[Record]]) -> None:
-        pages = iter(source)
-        try:
-            while True:
-                slots.acquire()
-                page = None if stop.is_set() else next(pages, None)
-                if page is None:
-                    return
-                buffer.put(page)
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            buffer.put(exc)
-        finally:
-            buffer.put(_DONE)
-
     threads = [
-        threading.Thread(target=read, args=(source,), name=f"cw-pages-{index}", daemon=True)
+        threading.Thread(
+            target=_read,
+            args=(source, buffer, slots, stop),
+            name=f"cw-pages-{index}",
+            daemon=True,
+        )
         for index, source in enumerate(sources)
     ]
     for thread in threads:
@@ -145,3 +126,24 @@ def interleave(sources: Sequence[Iterable[list[Record]]], depth: int) -> Iterato
         while finished < len(threads):
             if buffer.get() is _DONE:
                 finished += 1
+
+
+def _read(
+    source: Iterable[list[Record]],
+    buffer: queue.SimpleQueue[Any],
+    slots: threading.Semaphore,
+    stop: threading.Event,
+) -> None:
+    """One reader of :func:`interleave`: a page per slot taken, until done or stopped."""
+    pages = iter(source)
+    try:
+        while True:
+            slots.acquire()
+            page = None if stop.is_set() else next(pages, None)
+            if page is None:
+                return
+            buffer.put(page)
+    except BaseException as exc:  # handed to the consumer, which re-raises it
+        buffer.put(exc)
+    finally:
+        buffer.put(_DONE)

@@ -179,11 +179,7 @@ def site_from_connection(
     public_key = _required(login, "Login (the API member's public key)")
     private_key = _required(password, "Password (the API member's private key)")
     client_id = _required(extra.get("client_id"), "extra 'client_id' (ConnectWise requires one)")
-    scheme = str(extra.get("scheme", "https")).lower()
-    if scheme not in ("https", "http"):
-        raise ConnectWiseConnectionError(
-            f"extra 'scheme' is {scheme!r}; allowed: 'https' (default) or 'http'."
-        )
+    scheme = _scheme(extra)
     return ConnectWiseSite(
         company_id=company_id,
         site=site_with_port(site, port, scheme),
@@ -193,19 +189,35 @@ def site_from_connection(
         scheme=scheme,
         codebase=_codebase(extra.get("codebase")),
         api_version=str(extra.get("api_version", DEFAULT_API_VERSION)),
-        page_size=_bounded_int(extra, "page_size", MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE),
-        connect_timeout=_positive_float(extra, "connect_timeout", 10.0),
-        read_timeout=_positive_float(extra, "read_timeout", 60.0),
-        max_retries=_bounded_int(extra, "max_retries", 6, 0, 50),
-        backoff_base=_positive_float(extra, "backoff_base", 0.5, allow_zero=True),
-        backoff_cap=_positive_float(extra, "backoff_cap", 60.0, allow_zero=True),
-        max_parallel_requests=_bounded_int(
+        callback_url=_callback_url(extra.get("callback_url")),
+        **_tuning(extra),
+    )
+
+
+def _scheme(extra: dict[str, Any]) -> str:
+    scheme = str(extra.get("scheme", "https")).lower()
+    if scheme not in ("https", "http"):
+        raise ConnectWiseConnectionError(
+            f"extra 'scheme' is {scheme!r}; allowed: 'https' (default) or 'http'."
+        )
+    return scheme
+
+
+def _tuning(extra: dict[str, Any]) -> dict[str, Any]:
+    """Return the extras that tune paging, timeouts, retries and the request rate, checked."""
+    return {
+        "page_size": _bounded_int(extra, "page_size", MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE),
+        "connect_timeout": _positive_float(extra, "connect_timeout", 10.0),
+        "read_timeout": _positive_float(extra, "read_timeout", 60.0),
+        "max_retries": _bounded_int(extra, "max_retries", 6, 0, 50),
+        "backoff_base": _positive_float(extra, "backoff_base", 0.5, allow_zero=True),
+        "backoff_cap": _positive_float(extra, "backoff_cap", 60.0, allow_zero=True),
+        "max_parallel_requests": _bounded_int(
             extra, "max_parallel_requests", DEFAULT_PARALLEL_REQUESTS, 1, 16
         ),
-        requests_per_minute=_bounded_int(extra, "requests_per_minute", 900, 1, 100_000),
-        verify_ssl=_boolean(extra.get("verify_ssl", True), "verify_ssl"),
-        callback_url=_callback_url(extra.get("callback_url")),
-    )
+        "requests_per_minute": _bounded_int(extra, "requests_per_minute", 900, 1, 100_000),
+        "verify_ssl": _boolean(extra.get("verify_ssl", True), "verify_ssl"),
+    }
 
 
 def _callback_url(value: Any) -> str | None:

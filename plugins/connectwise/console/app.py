@@ -70,6 +70,13 @@ def create_app(staging: StagingEngine | None = None) -> FastAPI:
         dependencies=[Depends(console_user)],
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    _add_pages(app, staging, _templates())
+    _add_api(app, staging)
+    _add_error_pages(app)
+    return app
+
+
+def _templates() -> Environment:
     templates = Environment(
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=select_autoescape(["html"]),
@@ -78,7 +85,10 @@ def create_app(staging: StagingEngine | None = None) -> FastAPI:
     )
     templates.globals.update(prefix=URL_PREFIX, **views.FILTERS)
     templates.filters["doc_links"] = docs.doc_links
+    return templates
 
+
+def _add_pages(app: FastAPI, staging: StagingEngine, templates: Environment) -> None:
     def page(name: str, **values: Any) -> HTMLResponse:
         return HTMLResponse(templates.get_template(name).render(**values))
 
@@ -98,17 +108,6 @@ def create_app(staging: StagingEngine | None = None) -> FastAPI:
             reprocess_dag=REPROCESS_DAG_ID,
         )
 
-    @app.get("/api/health")
-    def health_json() -> JSONResponse:
-        health = views.collect_health(staging.get())
-        return JSONResponse(_plain(asdict(health)))
-
-    @app.get("/api/issues")
-    def issues_json() -> JSONResponse:
-        return JSONResponse(
-            _plain([asdict(group) for group in views.collect_issues(staging.get())])
-        )
-
     @app.get("/docs/", response_class=HTMLResponse)
     def docs_index() -> HTMLResponse:
         return page("doc.html", title="Guides", body=docs.index_html(), active="docs")
@@ -122,6 +121,21 @@ def create_app(staging: StagingEngine | None = None) -> FastAPI:
         title, body = docs.render(name)
         return page("doc.html", title=title, body=body, active="docs")
 
+
+def _add_api(app: FastAPI, staging: StagingEngine) -> None:
+    @app.get("/api/health")
+    def health_json() -> JSONResponse:
+        health = views.collect_health(staging.get())
+        return JSONResponse(_plain(asdict(health)))
+
+    @app.get("/api/issues")
+    def issues_json() -> JSONResponse:
+        return JSONResponse(
+            _plain([asdict(group) for group in views.collect_issues(staging.get())])
+        )
+
+
+def _add_error_pages(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def refused(request: Request, exc: StarletteHTTPException) -> Response:
         # A person opening a page without a (valid) session goes to the login page and back.
@@ -132,8 +146,6 @@ def create_app(staging: StagingEngine | None = None) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, _exc: RequestValidationError) -> Response:
         return JSONResponse({"detail": "invalid request"}, status_code=422)
-
-    return app
 
 
 def _wants_page(request: Request) -> bool:

@@ -100,7 +100,7 @@ class RecordMapper:
             except CoercionError as exc:
                 rejections.append(
                     Rejection(
-                        _record_id(record),
+                        _record_id(record, self.entity.primary_key),
                         "mapping",
                         str(exc),
                         raw,
@@ -117,14 +117,15 @@ class RecordMapper:
             CoercionError: the id is missing or a value does not fit its column type.
         """
         raw = raw if raw is not None else canonical_json(record)
-        record_id = _record_id(record)
+        key = self.entity.primary_key
+        record_id = _record_id(record, key)
         if record_id is None:
-            raise CoercionError("record has no usable 'id'")
+            raise CoercionError(f"record has no usable {key!r}")
         row: Record = {
             "id": record_id,
             "raw": raw,
             "record_hash": record_hash(raw),
-            "last_updated": _last_updated(record),
+            "last_updated": _last_updated(record, self.entity.cursor_field),
             "mapping_version": self.mapping.version,
         }
         for column, column_type, getter, convert in self._fields:
@@ -167,8 +168,8 @@ def custom_field_value(record: Record, wanted: str | int) -> Any:
     return None
 
 
-def _record_id(record: Any) -> int | None:
-    value = record.get("id") if isinstance(record, dict) else None
+def _record_id(record: Any, key: str) -> int | None:
+    value = record.get(key) if isinstance(record, dict) else None
     if value is None:
         return None
     try:
@@ -177,15 +178,16 @@ def _record_id(record: Any) -> int | None:
         return None
 
 
-def _last_updated(record: Record) -> datetime | None:
+def _last_updated(record: Record, cursor: str) -> datetime | None:
+    # ConnectWise keeps the cursor in ``_info``; conditions name it without the prefix.
     info = record.get("_info")
-    value = info.get("lastUpdated") if isinstance(info, dict) else None
+    value = info.get(cursor) if isinstance(info, dict) else None
     try:
         return parse_datetime(value) if value is not None else None
     except (TypeError, ValueError, AttributeError):
         raise CoercionError(
-            f"_info/lastUpdated {value!r} is not a valid timestamp",
-            problem="_info/lastUpdated is not a valid timestamp",
+            f"_info/{cursor} {value!r} is not a valid timestamp",
+            problem=f"_info/{cursor} is not a valid timestamp",
             value=value,
         ) from None
 

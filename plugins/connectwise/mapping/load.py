@@ -13,11 +13,12 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from connectwise.entities import REGISTRY, Registry
+from connectwise.entities import REGISTRY, Entity, Registry
 from connectwise.errors import ConnectWiseMappingError
 from connectwise.mapping.models import MappingConfig
 from connectwise.paths import include_dir
 from connectwise.staging.history import MappingVersion
+from connectwise.staging.schema import TableSpec
 
 MAPPING_ENV = "CONNECTWISE_MAPPING_FILE"
 
@@ -34,6 +35,10 @@ class Mapping:
         """Tell whether the mapping has a section for the entity (optional ones may lack it)."""
         return entity_name in self.config.entities
 
+    def syncs(self, entity: Entity) -> bool:
+        """Tell whether the entity is synced: the one place that decides it."""
+        return self.is_enabled(entity.mapping_section)
+
     def fields_of(self, entity_name: str) -> dict[str, Any]:
         """Return the column → FieldSpec map of one entity."""
         return dict(self.config.entities[entity_name].fields)
@@ -43,15 +48,30 @@ class Mapping:
         content = json.dumps(self.config.model_dump(mode="json"), sort_keys=True)
         return MappingVersion(self.version, self.config.version_label, str(self.path), content)
 
-    def staging_columns(self, registry: Registry = REGISTRY) -> dict[str, dict[str, str]]:
-        """Return mapped column → column type for each enabled entity's staging table."""
-        return {
-            entity.staging_table: {
-                column: spec.type for column, spec in self.fields_of(entity.mapping_section).items()
-            }
+    def table_specs(self, registry: Registry = REGISTRY) -> list[TableSpec]:
+        """Return every entity's staging table: its mapped columns (none while disabled)."""
+        return [
+            TableSpec(
+                entity=entity.name,
+                table=entity.staging_table,
+                columns=(
+                    {
+                        name: spec.type
+                        for name, spec in self.fields_of(entity.mapping_section).items()
+                    }
+                    if self.syncs(entity)
+                    else {}
+                ),
+                indexed=_parent_columns(entity),
+            )
             for entity in registry
-            if self.is_enabled(entity.mapping_section)
-        }
+        ]
+
+
+def _parent_columns(entity: Entity) -> tuple[str, ...]:
+    if entity.parent is None:
+        return ()
+    return tuple(ref.column for ref in entity.references if ref.entity == entity.parent.entity)
 
 
 def default_mapping_path() -> Path:

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from connectwise import endpoints
 from connectwise.client.conditions import literal
 from connectwise.errors import ConnectWiseMappingError
 
@@ -29,15 +30,15 @@ class NamedSetting:
 
 
 SETUP_TABLES = {
-    "company_types": NamedSetting("company types", "company/companies/types", "company type"),
+    "company_types": NamedSetting("company types", endpoints.COMPANY_TYPES, "company type"),
     "opportunity_statuses": NamedSetting(
-        "opportunity statuses", "sales/opportunities/statuses", "opportunity status"
+        "opportunity statuses", endpoints.OPPORTUNITY_STATUSES, "opportunity status"
     ),
-    "sales_stages": NamedSetting("sales stages", "sales/stages", "sales stage"),
-    "categories": NamedSetting("categories", "procurement/categories", "product category"),
-    "product_types": NamedSetting("product types", "procurement/types", "product type"),
+    "sales_stages": NamedSetting("sales stages", endpoints.SALES_STAGES, "sales stage"),
+    "categories": NamedSetting("categories", endpoints.CATEGORIES, "product category"),
+    "product_types": NamedSetting("product types", endpoints.PRODUCT_TYPES, "product type"),
     # Read for the coverage warnings only: product_terms_map keys are not checked to exist.
-    "billing_cycles": NamedSetting("billing cycles", "finance/billingCycles", "billing cycle"),
+    "billing_cycles": NamedSetting("billing cycles", endpoints.BILLING_CYCLES, "billing cycle"),
 }
 
 TABLE_BY_ENDPOINT = {setting.endpoint: table for table, setting in SETUP_TABLES.items()}
@@ -103,7 +104,7 @@ def check_references(
     shipping = mapping.config.defaults.shipping_product
     if shipping:
         found = hook.get_json(
-            "procurement/catalog",
+            endpoints.CATALOG,
             params={"conditions": f"identifier = {literal(shipping)}", "fields": "id"},
         )
         if not found:

@@ -11,9 +11,11 @@ import json
 import logging
 from typing import Any
 
+from connectwise import endpoints
 from connectwise.client.conditions import all_of, is_in, literal
 from connectwise.push.flow import LOOKUP_BATCH, PushFlow, Record, Row
 from connectwise.push.reverse import (
+    ReversedFields,
     merge_channels,
     merge_custom,
     replace_operations,
@@ -24,8 +26,6 @@ from connectwise.staging.outbox import Outcome, RowError
 
 log = logging.getLogger(__name__)
 
-CONTACTS = "company/contacts"
-COMPANIES = "company/companies"
 FIXED_COLUMNS = ("first_name", "last_name", "title", "email", "phone", "fax")
 COMPANY_FIELDS = ["id", "identifier", "deletedFlag"]
 CHANNEL_FLAGS = {"Email": "emailFlag", "Phone": "phoneFlag", "Fax": "faxFlag"}
@@ -40,7 +40,7 @@ class ContactPush(PushFlow):
     def prepare(self) -> None:
         """Learn which communication type a new email, phone or fax item gets."""
         types = self.hook.get_json(
-            "company/communicationTypes",
+            endpoints.COMMUNICATION_TYPES,
             params={"fields": "id,description,emailFlag,phoneFlag,faxFlag,defaultFlag"},
         )
         self.type_ids: dict[str, int] = {}
@@ -56,7 +56,9 @@ class ContactPush(PushFlow):
         self.companies: dict[int, Record] = {}
         for start in range(0, len(ids), LOOKUP_BATCH):
             clause = is_in("id", ids[start : start + LOOKUP_BATCH])
-            for page in self.hook.paginate(COMPANIES, conditions=clause, fields=COMPANY_FIELDS):
+            for page in self.hook.paginate(
+                endpoints.COMPANIES, conditions=clause, fields=COMPANY_FIELDS
+            ):
                 self.companies.update({int(company["id"]): company for company in page})
 
     def push(self, row: Row) -> Outcome:
@@ -77,38 +79,44 @@ class ContactPush(PushFlow):
             raise RowError(f"ConnectWise has no communication type for {', '.join(missing)}")
         company = self._company(row)
         existing = self._existing(row, company)
-        body = contact_fields.body
-        body.pop("company", None)  # the company is the resolved one, by id
         outcome = Outcome(row["id"], "sent", columns={"company_id": company["id"]})
         if existing is None:
             checks.require(row, "first_name", "ConnectWise requires a contact's first name")
             checks.raise_if_any()
-            body["company"] = {"id": company["id"]}
-            body["communicationItems"] = merge_channels([], contact_fields.channels, self.type_ids)
-            if contact_fields.custom:
-                body["customFields"] = merge_custom(self._custom_template(), contact_fields.custom)
-            created = self.hook.post(CONTACTS, body)
-            outcome.columns["contact_id"] = int(created["id"])
-            outcome.created += 1
+            self._create(contact_fields, company, outcome)
         else:
-            if contact_fields.channels:
-                body["communicationItems"] = merge_channels(
-                    existing.get("communicationItems") or [], contact_fields.channels, self.type_ids
-                )
-            if contact_fields.custom:
-                body["customFields"] = merge_custom(
-                    existing.get("customFields") or [], contact_fields.custom
-                )
-            if int((existing.get("company") or {}).get("id") or 0) != company["id"]:
-                body["company"] = {"id": company["id"]}
-            if body:
-                self.hook.patch(f"{CONTACTS}/{existing['id']}", replace_operations(body))
-                outcome.updated += 1
-            outcome.columns["contact_id"] = int(existing["id"])
+            self._update(contact_fields, company, existing, outcome)
         if company_fields.body or company_fields.custom:
             self._update_company(company, company_fields.body, company_fields.custom)
             outcome.updated += 1
         return outcome
+
+    def _create(self, fields: ReversedFields, company: Record, outcome: Outcome) -> None:
+        body = fields.body
+        body["company"] = {"id": company["id"]}  # the resolved company, by id
+        body["communicationItems"] = merge_channels([], fields.channels, self.type_ids)
+        if fields.custom:
+            body["customFields"] = merge_custom(self._custom_template(), fields.custom)
+        created = self.hook.post(endpoints.CONTACTS, body)
+        outcome.columns["contact_id"] = int(created["id"])
+        outcome.created += 1
+
+    def _update(
+        self, fields: ReversedFields, company: Record, existing: Record, outcome: Outcome
+    ) -> None:
+        body = fields.body
+        body.pop("company", None)  # the company is the resolved one, by id
+        if fields.channels:
+            items = existing.get("communicationItems") or []
+            body["communicationItems"] = merge_channels(items, fields.channels, self.type_ids)
+        if fields.custom:
+            body["customFields"] = merge_custom(existing.get("customFields") or [], fields.custom)
+        if int((existing.get("company") or {}).get("id") or 0) != company["id"]:
+            body["company"] = {"id": company["id"]}
+        if body:
+            self.hook.patch(f"{endpoints.CONTACTS}/{existing['id']}", replace_operations(body))
+            outcome.updated += 1
+        outcome.columns["contact_id"] = int(existing["id"])
 
     def after(self, outcomes: list[Outcome]) -> None:
         """Stage the pushed contacts through the contacts sync (ids mode)."""
@@ -122,11 +130,14 @@ class ContactPush(PushFlow):
     def _company(self, row: Row) -> Record:
         if row.get("company_id") is not None:
             company = self.companies.get(int(row["company_id"])) or self.context.get_record(
-                COMPANIES, int(row["company_id"]), "company", fields=",".join(COMPANY_FIELDS)
+                endpoints.COMPANIES,
+                int(row["company_id"]),
+                "company",
+                fields=",".join(COMPANY_FIELDS),
             )
         else:
             found = self.hook.get_json(
-                COMPANIES,
+                endpoints.COMPANIES,
                 params={
                     "conditions": f"identifier = {literal(row['company_identifier'])}",
                     "fields": ",".join(COMPANY_FIELDS),
@@ -143,11 +154,11 @@ class ContactPush(PushFlow):
 
     def _existing(self, row: Row, company: Record) -> Record | None:
         if row.get("contact_id") is not None:
-            return self.context.get_record(CONTACTS, int(row["contact_id"]), "contact")
+            return self.context.get_record(endpoints.CONTACTS, int(row["contact_id"]), "contact")
         if not row.get("email"):
             return None
         found = self.hook.get_json(
-            CONTACTS,
+            endpoints.CONTACTS,
             params={
                 "conditions": all_of(f"company/id = {company['id']}", "inactiveFlag = false"),
                 "childConditions": f"communicationItems/value = {literal(row['email'])} and "
@@ -160,16 +171,18 @@ class ContactPush(PushFlow):
 
     def _custom_template(self) -> list[Record]:
         # A new contact's custom fields are the tenant's definitions; any contact carries them.
-        sample = self.hook.get_json(CONTACTS, params={"fields": "id,customFields", "pageSize": 1})
+        sample = self.hook.get_json(
+            endpoints.CONTACTS, params={"fields": "id,customFields", "pageSize": 1}
+        )
         return (sample[0].get("customFields") or []) if sample else []
 
     def _update_company(self, company: Record, body: Record, custom: dict[Any, Any]) -> None:
         if custom:
             current = self.hook.get_json(
-                f"{COMPANIES}/{company['id']}", params={"fields": "id,customFields"}
+                f"{endpoints.COMPANIES}/{company['id']}", params={"fields": "id,customFields"}
             )
             body["customFields"] = merge_custom(current.get("customFields") or [], custom)
-        self.hook.patch(f"{COMPANIES}/{company['id']}", replace_operations(body))
+        self.hook.patch(f"{endpoints.COMPANIES}/{company['id']}", replace_operations(body))
 
 
 def _json(value: Any) -> dict[str, Any]:

@@ -13,12 +13,14 @@ from connectwise.errors import (
     QualityGateError,
 )
 from connectwise.staging.outbox import Outcome, RowError
+from connectwise.sync_request import SyncRequest
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from connectwise.client.hook import ConnectWiseHook
     from connectwise.entities import Registry
+    from connectwise.jobs import Job
     from connectwise.mapping.load import Mapping
     from connectwise.mapping.write_back import WriteBackSettings
     from connectwise.push.names import TenantNames
@@ -31,16 +33,33 @@ Record = dict[str, Any]
 
 @dataclass
 class PushContext:
-    """One push run against one tenant and one staging database."""
+    """One push run against one tenant and one staging database (the task's job)."""
 
-    hook: ConnectWiseHook
-    engine: Engine
-    mapping: Mapping
+    job: Job
     names: TenantNames
-    registry: Registry
     run_id: str
     # What re-staging the pushed records did, per entity (summed; for the asset events).
     staged: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def hook(self) -> ConnectWiseHook:
+        """The tenant's API."""
+        return self.job.hook
+
+    @property
+    def engine(self) -> Engine:
+        """The staging database."""
+        return self.job.engine
+
+    @property
+    def mapping(self) -> Mapping:
+        """The mapping in use (its ``push`` section names what the flows write)."""
+        return self.job.mapping
+
+    @property
+    def registry(self) -> Registry:
+        """The synced entities."""
+        return self.job.registry
 
     @property
     def settings(self) -> WriteBackSettings:
@@ -107,22 +126,14 @@ class PushFlow(ABC):
 
     def restage(self, entity_name: str, outcomes: list[Outcome], id_column: str) -> None:
         """Sync the pushed records of ``entity_name`` into staging (the ids mode of the sync)."""
-        from connectwise.engine import EntitySync, SyncRequest  # pandas/GX: only when used
-
         ids = sorted({o.columns[id_column] for o in outcomes if o.columns.get(id_column)})
         if not ids:
             return
         context = self.context
+        run_id = f"{context.run_id}:push_{self.name}"
         try:
-            result = EntitySync(
-                context.hook, context.engine, context.mapping, context.registry
-            ).run(
-                SyncRequest(
-                    entity=context.registry[entity_name],
-                    mode="ids",
-                    run_id=f"{context.run_id}:push_{self.name}",
-                    record_ids=tuple(ids),
-                )
+            result = context.job.sync.run(
+                SyncRequest.by_ids(context.registry[entity_name], run_id, ids)
             )
         except QualityGateError as exc:
             # The push itself succeeded; staging keeps the reasons in meta_quarantine.

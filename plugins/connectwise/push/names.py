@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from connectwise import endpoints
 from connectwise.client.conditions import literal
 from connectwise.errors import ConnectWiseMappingError
 
@@ -17,12 +18,12 @@ if TYPE_CHECKING:
     from connectwise.mapping.load import Mapping
 
 SETUP_TABLES = {
-    "sales stage": "sales/stages",
-    "opportunity status": "sales/opportunities/statuses",
-    "activity type": "sales/activities/types",
-    "activity status": "sales/activities/statuses",
-    "billing terms": "finance/billingTerms",
-    "agreement type": "finance/agreements/types",
+    "sales stage": endpoints.SALES_STAGES,
+    "opportunity status": endpoints.OPPORTUNITY_STATUSES,
+    "activity type": endpoints.ACTIVITY_TYPES,
+    "activity status": endpoints.ACTIVITY_STATUSES,
+    "billing terms": endpoints.BILLING_TERMS,
+    "agreement type": endpoints.AGREEMENT_TYPES,
 }
 
 
@@ -60,7 +61,7 @@ class TenantNames:
         """
         if identifier not in self._members:
             found = self.hook.get_json(
-                "system/members",
+                endpoints.MEMBERS,
                 params={
                     "conditions": f"identifier = {literal(identifier)} and inactiveFlag = false",
                     "fields": "id,identifier",

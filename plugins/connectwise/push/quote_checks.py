@@ -9,13 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from connectwise import endpoints
 from connectwise.client.conditions import all_of, is_in
 from connectwise.push.flow import Record, Row
 from connectwise.push.validate import RowChecks
 from connectwise.staging.outbox import Outcome
-
-AGREEMENTS = "finance/agreements"
-CATALOG = "procurement/catalog"
 
 
 @dataclass
@@ -43,24 +41,17 @@ class QuoteChecks:
         if not lines:
             checks.add("the quote has no lines in outbox_quote_lines")
         for line in lines:
-            prefix = f"line {line['line_number']}: "
-            line_checks = RowChecks()
-            line_checks.one_of(line, "product_id", "product_identifier")
-            line_checks.positive(line, "quantity")
-            line_checks.positive(line, "unit_price", allow_zero=True)
-            if line.get("unit_cost") is not None:
-                line_checks.positive(line, "unit_cost", allow_zero=True)
-            checks.problems.extend(prefix + problem for problem in line_checks.problems)
+            checks.problems.extend(_line_problems(line))
         plan = QuotePlan(products={})
         if row["quote_status"] == "approved":
             plan.agreement_type_id = self._agreement_type(row, checks)
         company = self.context.get_record(
-            "company/companies", int(row["company_id"]), "company", fields="id,deletedFlag"
+            endpoints.COMPANIES, int(row["company_id"]), "company", fields="id,deletedFlag"
         )
         if company.get("deletedFlag"):
             checks.add(f"company {row['company_id']} is deleted in ConnectWise")
         contact = self.context.get_record(
-            "company/contacts", int(row["contact_id"]), "contact", fields="id,company"
+            endpoints.CONTACTS, int(row["contact_id"]), "contact", fields="id,company"
         )
         contact_company = (contact.get("company") or {}).get("id")
         if contact_company != row["company_id"]:
@@ -107,7 +98,7 @@ class QuoteChecks:
         for clause in filter(
             None, [ids and is_in("id", ids), identifiers and is_in("identifier", identifiers)]
         ):
-            for page in self.hook.paginate(CATALOG, conditions=clause, fields=fields):
+            for page in self.hook.paginate(endpoints.CATALOG, conditions=clause, fields=fields):
                 found.extend(page)
         by_id = {int(item["id"]): item for item in found}
         by_identifier = {str(item["identifier"]).casefold(): item for item in found}
@@ -129,7 +120,7 @@ class QuoteChecks:
 
     def _target_agreement(self, row: Row, plan: QuotePlan, checks: RowChecks) -> int | None:
         found = self.hook.get_json(
-            AGREEMENTS,
+            endpoints.AGREEMENTS,
             params={
                 "conditions": all_of(
                     f"company/id = {row['company_id']}",
@@ -149,3 +140,14 @@ class QuoteChecks:
             return None
         same_type = [a for a in found if (a.get("type") or {}).get("id") == plan.agreement_type_id]
         return int((same_type or found)[0]["id"])
+
+
+def _line_problems(line: Row) -> list[str]:
+    """Return what is wrong with one quote line, each problem prefixed with its line number."""
+    checks = RowChecks()
+    checks.one_of(line, "product_id", "product_identifier")
+    checks.positive(line, "quantity")
+    checks.positive(line, "unit_price", allow_zero=True)
+    if line.get("unit_cost") is not None:
+        checks.positive(line, "unit_cost", allow_zero=True)
+    return [f"line {line['line_number']}: {problem}" for problem in checks.problems]

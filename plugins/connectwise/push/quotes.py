@@ -14,10 +14,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from connectwise import endpoints
 from connectwise.client.conditions import literal
 from connectwise.errors import ConnectWiseMappingError, ConnectWiseRequestError
 from connectwise.push.flow import PushFlow, Record, Row
-from connectwise.push.quote_checks import AGREEMENTS, QuoteChecks, QuotePlan
+from connectwise.push.quote_checks import QuoteChecks, QuotePlan
 from connectwise.push.reverse import replace_operations
 from connectwise.staging.database import utc_now
 from connectwise.staging.outbox import (
@@ -30,7 +31,6 @@ from connectwise.staging.outbox import (
 )
 from connectwise.values import format_datetime, parse_datetime
 
-OPPORTUNITIES = "sales/opportunities"
 DEFAULT_CLOSE_DAYS = 30  # expectedCloseDate of a quote without one ("Required On Updates")
 
 
@@ -113,7 +113,9 @@ class QuotePush(QuoteChecks, PushFlow):
         tag = push_tag(row["push_key"])
         opportunity_id = row.get("opportunity_id")
         if not opportunity_id and row["resumed"]:
-            opportunity_id = self._find_id(OPPORTUNITIES, f"notes contains {literal(tag)}")
+            opportunity_id = self._find_id(
+                endpoints.OPPORTUNITIES, f"notes contains {literal(tag)}"
+            )
         if opportunity_id:
             row["opportunity_id"] = int(opportunity_id)
             save_columns(
@@ -121,8 +123,19 @@ class QuotePush(QuoteChecks, PushFlow):
             )
             plan.outcome.columns["opportunity_id"] = int(opportunity_id)
             return self.context.get_record(
-                OPPORTUNITIES, int(opportunity_id), "opportunity (created for this quote)"
+                endpoints.OPPORTUNITIES, int(opportunity_id), "opportunity (created for this quote)"
             )
+        body = self._opportunity_body(row, tag)
+        created = self.hook.post(endpoints.OPPORTUNITIES, body)
+        row["opportunity_id"] = int(created["id"])
+        save_columns(self.context.engine, self.table, row["id"], {"opportunity_id": created["id"]})
+        plan.outcome.columns["opportunity_id"] = int(created["id"])
+        plan.outcome.created += 1
+        row["opportunity_is_new"] = True
+        return created
+
+    def _opportunity_body(self, row: Row, tag: str) -> Record:
+        """Return the new opportunity: the quote's name, parties, close date and lookup tag."""
         stage_id, status_id = self.moves.get(row["quote_status"], (self.default_stage_id, None))
         close = (
             parse_datetime(str(row["expected_close_date"]))
@@ -145,19 +158,13 @@ class QuotePush(QuoteChecks, PushFlow):
             "source": source,
         }
         body.update({name: value for name, value in optional.items() if value})
-        created = self.hook.post(OPPORTUNITIES, body)
-        row["opportunity_id"] = int(created["id"])
-        save_columns(self.context.engine, self.table, row["id"], {"opportunity_id": created["id"]})
-        plan.outcome.columns["opportunity_id"] = int(created["id"])
-        plan.outcome.created += 1
-        row["opportunity_is_new"] = True
-        return created
+        return body
 
     def _forecast(self, row: Row, opportunity: Record, lines: list[Row], plan: QuotePlan) -> None:
         missing = [line for line in lines if not line.get("forecast_item_id")]
         if not missing:
             return
-        endpoint = f"{OPPORTUNITIES}/{opportunity['id']}/forecast"
+        endpoint = f"{endpoints.OPPORTUNITIES}/{opportunity['id']}/forecast"
         existing = {} if row.get("opportunity_is_new") else self._forecast_items(endpoint)
         status = opportunity.get("status") or {}
         for line in missing:
@@ -202,23 +209,27 @@ class QuotePush(QuoteChecks, PushFlow):
         if (opportunity.get("status") or {}).get("id") != status_id:
             changes["status"] = {"id": status_id}
         if changes:
-            self.hook.patch(f"{OPPORTUNITIES}/{opportunity['id']}", replace_operations(changes))
+            self.hook.patch(
+                f"{endpoints.OPPORTUNITIES}/{opportunity['id']}", replace_operations(changes)
+            )
             plan.outcome.updated += 1
 
     def _agreement(self, row: Row, opportunity: Record, lines: list[Row], plan: QuotePlan) -> None:
         agreement_id = row.get("agreement_id") or plan.target_agreement_id
         if not agreement_id and not row.get("opportunity_is_new"):
-            agreement_id = self._find_id(AGREEMENTS, f"opportunity/id = {opportunity['id']}")
+            agreement_id = self._find_id(
+                endpoints.AGREEMENTS, f"opportunity/id = {opportunity['id']}"
+            )
         if not agreement_id:
             created = self.hook.post(
-                AGREEMENTS,
+                endpoints.AGREEMENTS,
                 {
                     "name": row["name"],
                     "type": {"id": plan.agreement_type_id},
                     "company": {"id": row["company_id"]},
                     "contact": {"id": row["contact_id"]},
                     "opportunity": {"id": opportunity["id"]},
-                    "startDate": format_datetime(utc_now().replace(hour=0, minute=0, second=0)),
+                    "startDate": _today(),
                 },
             )
             agreement_id = int(created["id"])
@@ -226,30 +237,40 @@ class QuotePush(QuoteChecks, PushFlow):
             row["agreement_is_new"] = True
         save_columns(self.context.engine, self.table, row["id"], {"agreement_id": agreement_id})
         plan.outcome.columns["agreement_id"] = int(agreement_id)
+        self._additions_of(row, int(agreement_id), opportunity, lines, plan)
+
+    def _additions_of(
+        self, row: Row, agreement_id: int, opportunity: Record, lines: list[Row], plan: QuotePlan
+    ) -> None:
+        """Add the quote lines not yet added to the agreement (found again by line number)."""
         missing = [line for line in lines if not line.get("addition_id")]
         if not missing:
             return
-        endpoint = f"{AGREEMENTS}/{agreement_id}/additions"
+        endpoint = f"{endpoints.AGREEMENTS}/{agreement_id}/additions"
         existing = {} if row.get("agreement_is_new") else self._additions(endpoint, opportunity)
         for line in missing:
             addition_id = existing.get(line["line_number"])
             if addition_id is None:
-                body: Record = {
-                    "product": {"id": plan.products[line["line_number"]]["id"]},
-                    "billCustomer": self.context.settings.addition_bill_customer,
-                    "quantity": line["quantity"],
-                    "unitPrice": line["unit_price"],
-                    "effectiveDate": format_datetime(utc_now().replace(hour=0, minute=0, second=0)),
-                    "opportunity": {"id": opportunity["id"]},
-                    "sequenceNumber": line["line_number"],
-                }
-                if line.get("unit_cost") is not None:
-                    body["unitCost"] = line["unit_cost"]
-                if line.get("description"):
-                    body["invoiceDescription"] = line["description"]
+                body = self._addition_body(line, opportunity, plan)
                 addition_id = int(self.hook.post(endpoint, body)["id"])
                 plan.outcome.created += 1
             self._save_line(row, line, addition_id=addition_id)
+
+    def _addition_body(self, line: Row, opportunity: Record, plan: QuotePlan) -> Record:
+        body: Record = {
+            "product": {"id": plan.products[line["line_number"]]["id"]},
+            "billCustomer": self.context.settings.addition_bill_customer,
+            "quantity": line["quantity"],
+            "unitPrice": line["unit_price"],
+            "effectiveDate": _today(),
+            "opportunity": {"id": opportunity["id"]},
+            "sequenceNumber": line["line_number"],
+        }
+        if line.get("unit_cost") is not None:
+            body["unitCost"] = line["unit_cost"]
+        if line.get("description"):
+            body["invoiceDescription"] = line["description"]
+        return body
 
     def _additions(self, endpoint: str, opportunity: Record) -> dict[int, int]:
         # Additions this quote made carry its opportunity and their line number.
@@ -307,3 +328,8 @@ def _by_line(items: list[Record]) -> dict[int, int]:
         for item in items
         if item.get("sequenceNumber") is not None and item.get("id") is not None
     }
+
+
+def _today() -> str:
+    """Return midnight UTC today, as ConnectWise writes dates."""
+    return format_datetime(utc_now().replace(hour=0, minute=0, second=0))

@@ -11,14 +11,15 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from connectwise.engine import Progress
 from connectwise.errors import ConnectWiseRequestError, ConnectWiseTransientError
+from connectwise.progress import Progress
 from connectwise.push.contacts import ContactPush
 from connectwise.push.flow import PushContext, PushFlow, Row
 from connectwise.push.names import TenantNames
 from connectwise.push.quotes import QuotePush
 from connectwise.push.stages import StageChangePush
 from connectwise.push.todos import TodoPush
+from connectwise.staging import history
 from connectwise.staging.outbox import (
     Outcome,
     RowError,
@@ -28,14 +29,10 @@ from connectwise.staging.outbox import (
     record,
     retry_later,
 )
-from connectwise.staging.push_runs import PushFigures, finish_push_run, start_push_run
+from connectwise.staging.push_runs import PushFigures, PushRun
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
-
-    from connectwise.client.hook import ConnectWiseHook
-    from connectwise.entities import Registry
-    from connectwise.mapping.load import Mapping
+    from connectwise.jobs import Job
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +46,7 @@ FLOWS: dict[str, type[PushFlow]] = {
 
 
 def run_push(
-    hook: ConnectWiseHook,
-    engine: Engine,
-    mapping: Mapping,
-    registry: Registry,
+    job: Job,
     flow_name: str,
     *,
     run_id: str,
@@ -68,26 +62,14 @@ def run_push(
     """
     if flow_name not in FLOWS:
         raise ValueError(f"flow must be one of {', '.join(FLOWS)}, not {flow_name!r}")
-    context = PushContext(hook, engine, mapping, TenantNames(hook, mapping), registry, run_id)
+    context = PushContext(job, TenantNames(job.hook, job.mapping), run_id)
     flow = FLOWS[flow_name](context)
-    started = start_push_run(engine, run_id, flow.name)
-    figures = PushFigures()
-    before = hook.stats.snapshot()
-    status, error = "failed", None
-    try:
-        waiting = count_claimable(engine, flow.table)
+    with history.run_history(PushRun(job.engine, run_id, flow.name), job.hook.stats) as run:
+        waiting = count_claimable(job.engine, flow.table)
         if waiting:
             flow.prepare()
-            _push_all(flow, figures, waiting, progress_seconds)
-        status = "success"
-    except BaseException as exc:
-        error = str(exc)
-        raise
-    finally:
-        after = hook.stats.snapshot()
-        figures.http_requests = int(after["requests"] - before["requests"])
-        figures.retries = int(after["retries"] - before["retries"])
-        finish_push_run(engine, run_id, flow.name, started, figures, status=status, error=error)
+            _push_all(flow, run.figures, waiting, progress_seconds)
+    figures = run.figures
     log.info(
         "push %s: %d rows: %d sent, %d failed, %d skipped, %d in flight (%d created, %d "
         "updated in ConnectWise, %d requests)",

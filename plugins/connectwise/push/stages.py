@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import logging
 
+from connectwise import endpoints
 from connectwise.push.flow import PushFlow, Record, Row
 from connectwise.push.reverse import replace_operations
 from connectwise.push.validate import RowChecks
 from connectwise.staging.outbox import Outcome, RowSkipped
 
 log = logging.getLogger(__name__)
-OPPORTUNITIES = "sales/opportunities"
 
 
 def reverse_map(forward: dict[str, str]) -> dict[str, str]:
@@ -74,8 +74,8 @@ class StageChangePush(PushFlow):
                 )
             changes["status"] = {"id": self.status_ids[status]}
         opportunity_id = int(row["opportunity_id"])
-        self.context.get_record(OPPORTUNITIES, opportunity_id, "opportunity", fields="id")
-        self.hook.patch(f"{OPPORTUNITIES}/{opportunity_id}", replace_operations(changes))
+        self.context.get_record(endpoints.OPPORTUNITIES, opportunity_id, "opportunity", fields="id")
+        self.hook.patch(f"{endpoints.OPPORTUNITIES}/{opportunity_id}", replace_operations(changes))
         return Outcome(row["id"], "sent", columns={"opportunity_id": opportunity_id}, updated=1)
 
     def after(self, outcomes: list[Outcome]) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from connectwise import endpoints
 from connectwise.client.conditions import is_in, literal
 from connectwise.push.flow import LOOKUP_BATCH, PushFlow, Record, Row
 from connectwise.push.reverse import replace_operations
@@ -18,8 +19,6 @@ from connectwise.push.validate import RowChecks
 from connectwise.staging import lookups
 from connectwise.staging.outbox import Outcome, RowSkipped, push_tag
 from connectwise.values import format_datetime, parse_boolean, parse_datetime
-
-ACTIVITIES = "sales/activities"
 
 
 class TodoPush(PushFlow):
@@ -54,7 +53,7 @@ class TodoPush(PushFlow):
         for start in range(0, len(ids), LOOKUP_BATCH):
             chunk = ids[start : start + LOOKUP_BATCH]
             for page in self.hook.paginate(
-                "company/contacts", conditions=is_in("id", chunk), fields=["id", "company"]
+                endpoints.CONTACTS, conditions=is_in("id", chunk), fields=["id", "company"]
             ):
                 self.remote.update({int(record["id"]): record for record in page})
 
@@ -78,7 +77,7 @@ class TodoPush(PushFlow):
         outcome = Outcome(row["id"], "sent")
         activity_id = row.get("activity_id") or (self._find(tag) if row["resumed"] else None)
         if activity_id:
-            self.hook.patch(f"{ACTIVITIES}/{activity_id}", replace_operations(body))
+            self.hook.patch(f"{endpoints.ACTIVITIES}/{activity_id}", replace_operations(body))
             outcome.updated += 1
         else:
             body.update(
@@ -88,7 +87,7 @@ class TodoPush(PushFlow):
             )
             if self.type_id is not None:
                 body["type"] = {"id": self.type_id}
-            activity_id = int(self.hook.post(ACTIVITIES, body)["id"])
+            activity_id = int(self.hook.post(endpoints.ACTIVITIES, body)["id"])
             outcome.created += 1
         outcome.columns = {"activity_id": int(activity_id), "contact_id": contact["id"]}
         return outcome
@@ -113,7 +112,7 @@ class TodoPush(PushFlow):
     def _find(self, tag: str) -> int | None:
         # A create whose response was lost carries the row's tag: find it instead of duplicating.
         found = self.hook.get_json(
-            ACTIVITIES,
+            endpoints.ACTIVITIES,
             params={"conditions": f"notes contains {literal(tag)}", "fields": "id", "pageSize": 1},
         )
         return int(found[0]["id"]) if found else None

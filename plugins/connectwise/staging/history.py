@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -35,6 +37,118 @@ class RunFigures:
         figures = asdict(self)
         figures.pop("extra")
         return figures
+
+
+class RequestCounts(Protocol):
+    """A client's request statistics (``RequestStats``): counters since it was created."""
+
+    def snapshot(self) -> dict[str, float]:
+        """Return ``requests``, ``retries``, ``throttled`` and ``wait_seconds`` so far."""
+
+
+class CountedFigures(Protocol):
+    """Figures that carry the requests a run sent."""
+
+    http_requests: int
+    retries: int
+    throttled: int
+
+
+class RunRecord(Protocol):
+    """One run-history row from start to finish (:class:`SyncRun`, ``PushRun``)."""
+
+    @property
+    def figures(self) -> CountedFigures:
+        """The run's figures, filled in by the work the bracket holds."""
+
+    def start(self) -> None:
+        """Write the row as running (on a task retry, reset it)."""
+
+    def finish(self, status: str, error: str | None) -> None:
+        """Write the row's status, figures and error."""
+
+
+Run = TypeVar("Run", bound=RunRecord)
+
+
+@contextmanager
+def run_history(run: Run, stats: RequestCounts) -> Iterator[Run]:
+    """Bracket a run: its row is written before the work and finished after it, whatever happens.
+
+    The requests the client sent meanwhile (and its retries and throttled answers) go into the
+    figures; an exception finishes the row as failed with its message and propagates.
+    """
+    run.start()
+    before = stats.snapshot()
+    try:
+        yield run
+    except BaseException as exc:
+        _count_requests(run.figures, before, stats.snapshot())
+        run.finish("failed", str(exc))
+        raise
+    _count_requests(run.figures, before, stats.snapshot())
+    run.finish("success", None)
+
+
+def _count_requests(
+    figures: CountedFigures, before: dict[str, float], after: dict[str, float]
+) -> None:
+    figures.http_requests = int(after["requests"] - before["requests"])
+    figures.retries = int(after["retries"] - before["retries"])
+    figures.throttled = int(after["throttled"] - before["throttled"])
+
+
+@dataclass
+class SyncRun:
+    """One ``meta_sync_runs`` row: an entity's sync or reconciliation.
+
+    ``watermark``, set by a successful full or incremental sync, moves in the transaction that
+    finishes the row, so it never runs ahead of what committed.
+    """
+
+    engine: Engine
+    run_id: str
+    entity: str
+    mode: str
+    mapping_version: str
+    watermark_from: datetime | None = None
+    figures: RunFigures = field(default_factory=RunFigures)
+    watermark: datetime | None = None
+    started: datetime = field(default_factory=utc_now)
+
+    def start(self) -> None:
+        """Write the row as running."""
+        self.started = start_run(
+            self.engine,
+            run_id=self.run_id,
+            entity=self.entity,
+            mode=self.mode,
+            mapping_version=self.mapping_version,
+            watermark_from=self.watermark_from,
+        )
+
+    def finish(self, status: str, error: str | None) -> None:
+        """Write the figures and status; on success, move the watermark with them."""
+        moved = self.watermark if status == "success" else None
+        with self.engine.begin() as connection:
+            if moved is not None:
+                set_watermark(
+                    connection,
+                    entity=self.entity,
+                    watermark=moved,
+                    run_id=self.run_id,
+                    full=self.mode == "full",
+                )
+            finish_run(
+                connection,
+                run_id=self.run_id,
+                entity=self.entity,
+                started=self.started,
+                figures=self.figures,
+                status=status,
+                error=error,
+                watermark_to=moved,
+            )
 
 
 def start_run(

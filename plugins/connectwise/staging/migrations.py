@@ -1,4 +1,4 @@
-"""Versioned schema migrations (``include/sql/migrations``) and add-only column evolution."""
+"""Versioned schema migrations (``include/sql/migrations``): what the registry cannot derive."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import hashlib
 import logging
 import re
 import threading
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,14 +87,16 @@ def render(sql: str, dialect: str) -> str:
 
 
 def migrate(engine: Engine, folder: Path | None = None) -> list[int]:
-    """Apply pending migrations in order, each in its own transaction; return their versions.
+    """Apply pending migrations in order, in one transaction under the schema lock.
+
+    Returns the versions applied now.
 
     Raises:
         ConnectWiseConfigError: an applied migration's file changed since it was applied.
     """
     applied_now = []
     with engine.begin() as connection:
-        _lock(connection)
+        lock_schema(connection)
         connection.execute(
             sa.text(
                 "CREATE TABLE IF NOT EXISTS meta_schema_migrations ("
@@ -116,49 +117,31 @@ def migrate(engine: Engine, folder: Path | None = None) -> list[int]:
                         "it was applied; add a new migration file instead of editing it."
                     )
                 continue
-            for statement in _statements(render(migration.sql, engine.dialect.name)):
-                connection.exec_driver_sql(statement)
-            connection.execute(
-                sa.text(
-                    "INSERT INTO meta_schema_migrations (version, name, checksum, applied_at) "
-                    "VALUES (:version, :name, :checksum, :applied_at)"
-                ),
-                {
-                    "version": migration.version,
-                    "name": migration.name,
-                    "checksum": migration.checksum,
-                    "applied_at": utc_now().isoformat(),
-                },
-            )
+            _apply(connection, migration)
             applied_now.append(migration.version)
-            log.info("Applied migration %04d_%s", migration.version, migration.name)
     return applied_now
 
 
-def evolve_columns(engine: Engine, columns: Mapping[str, Mapping[str, str]]) -> list[str]:
-    """Add the staging columns the mapping defines and the tables lack; return them.
-
-    ``columns`` maps each staging table to its mapped columns and their column types (see
-    ``Mapping.staging_columns``). Add-only: a column the mapping no longer uses stays (with its
-    history); a column whose type changed is reported, not altered.
-    """
-    added = []
-    inspector = sa.inspect(engine)
-    with engine.begin() as connection:
-        for table, wanted in columns.items():
-            existing = {column["name"] for column in inspector.get_columns(table)}
-            for column, kind in wanted.items():
-                if column in existing:
-                    continue
-                column_type = render(COLUMN_TYPES[kind], engine.dialect.name)
-                connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {column_type}")
-                added.append(f"{table}.{column}")
-    for name in added:
-        log.info("Added mapped column %s", name)
-    return added
+def _apply(connection: Connection, migration: Migration) -> None:
+    for statement in _statements(render(migration.sql, connection.engine.dialect.name)):
+        connection.exec_driver_sql(statement)
+    connection.execute(
+        sa.text(
+            "INSERT INTO meta_schema_migrations (version, name, checksum, applied_at) "
+            "VALUES (:version, :name, :checksum, :applied_at)"
+        ),
+        {
+            "version": migration.version,
+            "name": migration.name,
+            "checksum": migration.checksum,
+            "applied_at": utc_now().isoformat(),
+        },
+    )
+    log.info("Applied migration %04d_%s", migration.version, migration.name)
 
 
-def _lock(connection: Connection) -> None:
+def lock_schema(connection: Connection) -> None:
+    """Serialise schema changes of concurrent tasks (for the rest of the transaction)."""
     if is_postgres(connection.engine):
         connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
     else:

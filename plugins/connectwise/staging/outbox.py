@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from connectwise.staging.database import is_postgres, utc_now
 from connectwise.staging.writer import sql_value
@@ -116,39 +116,46 @@ def claim(engine: Engine, table: str, *, after_id: int, limit: int, max_attempts
         exhausted = [
             row for row in rows if row["status"] == "sending" and row["attempts"] >= max_attempts
         ]
-        if exhausted:
-            connection.execute(
-                sa.text(
-                    f"UPDATE {table} SET status = 'failed', updated_at = :now, last_error = "
-                    f"'gave up after {max_attempts} attempts; last error: ' || "
-                    "COALESCE(last_error, 'none') WHERE id = :id"
-                ),
-                [{"id": row["id"], "now": now} for row in exhausted],
-            )
+        _give_up(connection, table, exhausted, max_attempts, now)
         claimed = [row for row in rows if row not in exhausted]
-        for row in claimed:
-            row["resumed"] = row["push_key"] is not None
-            row["push_key"] = row["push_key"] or uuid.uuid4().hex
-            row["attempts"] = 1 if row["status"] == "pending" else row["attempts"] + 1
-        if claimed:
-            connection.execute(
-                sa.text(
-                    f"UPDATE {table} SET status = 'sending', attempts = :attempts, "
-                    "push_key = :push_key, next_attempt_at = NULL, updated_at = :now "
-                    "WHERE id = :id"
-                ),
-                [
-                    {
-                        "id": r["id"],
-                        "attempts": r["attempts"],
-                        "push_key": r["push_key"],
-                        "now": now,
-                    }
-                    for r in claimed
-                ],
-            )
+        _mark_sending(connection, table, claimed, now)
     last_id = max((row["id"] for row in rows), default=after_id)
     return Claim(rows=claimed, gave_up=len(exhausted), last_id=last_id)
+
+
+def _give_up(
+    connection: Connection, table: str, rows: list[Row], max_attempts: int, now: Any
+) -> None:
+    if not rows:
+        return
+    connection.execute(
+        sa.text(
+            f"UPDATE {table} SET status = 'failed', updated_at = :now, last_error = "
+            f"'gave up after {max_attempts} attempts; last error: ' || "
+            "COALESCE(last_error, 'none') WHERE id = :id"
+        ),
+        [{"id": row["id"], "now": now} for row in rows],
+    )
+
+
+def _mark_sending(connection: Connection, table: str, rows: list[Row], now: Any) -> None:
+    """Give each claimed row its push key (kept across attempts) and count the attempt."""
+    for row in rows:
+        row["resumed"] = row["push_key"] is not None
+        row["push_key"] = row["push_key"] or uuid.uuid4().hex
+        row["attempts"] = 1 if row["status"] == "pending" else row["attempts"] + 1
+    if not rows:
+        return
+    connection.execute(
+        sa.text(
+            f"UPDATE {table} SET status = 'sending', attempts = :attempts, "
+            "push_key = :push_key, next_attempt_at = NULL, updated_at = :now WHERE id = :id"
+        ),
+        [
+            {"id": row["id"], "attempts": row["attempts"], "push_key": row["push_key"], "now": now}
+            for row in rows
+        ],
+    )
 
 
 def count_claimable(engine: Engine, table: str) -> int:

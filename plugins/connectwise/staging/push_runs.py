@@ -26,6 +26,7 @@ class PushFigures:
     updated: int = 0
     http_requests: int = 0
     retries: int = 0
+    throttled: int = 0
     reports: list[str] = field(default_factory=list)
 
     def add(self, outcomes: list[Outcome]) -> None:
@@ -101,4 +102,31 @@ def finish_push_run(
                 "run_id": run_id,
                 "flow": flow,
             },
+        )
+
+
+@dataclass
+class PushRun:
+    """One ``meta_push_runs`` row from start to finish (``history.run_history`` brackets it)."""
+
+    engine: Engine
+    run_id: str
+    flow: str
+    figures: PushFigures = field(default_factory=PushFigures)
+    started: datetime = field(default_factory=utc_now)
+
+    def start(self) -> None:
+        """Write the row as running."""
+        self.started = start_push_run(self.engine, self.run_id, self.flow)
+
+    def finish(self, status: str, error: str | None) -> None:
+        """Write the figures, status and report."""
+        finish_push_run(
+            self.engine,
+            self.run_id,
+            self.flow,
+            self.started,
+            self.figures,
+            status=status,
+            error=error,
         )

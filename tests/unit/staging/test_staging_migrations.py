@@ -1,19 +1,16 @@
-"""Versioned migrations and add-only column evolution, on SQLite and PostgreSQL."""
+"""Versioned migrations, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from connectwise.entities import REGISTRY
 from connectwise.errors import ConnectWiseConfigError
-from connectwise.mapping.load import Mapping, load_mapping
+from connectwise.mapping.load import Mapping
 from connectwise.staging.migrations import (
-    evolve_columns,
     load_migrations,
     migrate,
     migrations_dir,
@@ -132,69 +129,3 @@ def test_migrate_refuses_a_wrongly_named_file(bare_engine: Engine, tmp_path: Pat
 
     with pytest.raises(ConnectWiseConfigError, match=r"NNNN_description\.sql"):
         migrate(bare_engine, folder)
-
-
-# --- evolve_columns --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def mapping_with(
-    mapping_document: dict[str, Any], write_mapping: Callable[..., Path]
-) -> Callable[..., Mapping]:
-    """Load the shipped mapping with some contacts fields added, replaced or removed."""
-
-    def build(*, remove: tuple[str, ...] = (), **fields: Any) -> Mapping:
-        contact_fields = mapping_document["entities"]["contacts"]["fields"]
-        contact_fields.update(fields)
-        for column in remove:
-            del contact_fields[column]
-        return load_mapping(write_mapping(mapping_document))
-
-    return build
-
-
-def test_evolve_adds_nothing_for_the_shipped_mapping(
-    engine: Engine, shipped_mapping: Mapping
-) -> None:
-    assert evolve_columns(engine, shipped_mapping.staging_columns()) == []
-
-
-def test_evolve_adds_a_newly_mapped_column(
-    engine: Engine, mapping_with: Callable[..., Mapping]
-) -> None:
-    mapping = mapping_with(nickname="nickName", age={"source": "age", "type": "integer"})
-
-    added = evolve_columns(engine, mapping.staging_columns())
-
-    assert added == ["stg_contacts.nickname", "stg_contacts.age"]
-    columns = columns_of(engine, "stg_contacts")
-    assert columns["nickname"] == "TEXT"
-    assert columns["age"] == "BIGINT"
-
-
-def test_evolve_twice_adds_the_column_once(
-    engine: Engine, mapping_with: Callable[..., Mapping]
-) -> None:
-    mapping = mapping_with(nickname="nickName")
-    evolve_columns(engine, mapping.staging_columns())
-
-    assert evolve_columns(engine, mapping.staging_columns()) == []
-
-
-def test_evolve_keeps_a_column_the_mapping_no_longer_uses(
-    engine: Engine, mapping_with: Callable[..., Mapping]
-) -> None:
-    mapping = mapping_with(remove=("title",))
-
-    assert evolve_columns(engine, mapping.staging_columns()) == []
-    assert "title" in columns_of(engine, "stg_contacts")
-
-
-def test_evolve_does_not_retype_an_existing_column(
-    engine: Engine, mapping_with: Callable[..., Mapping]
-) -> None:
-    before = columns_of(engine, "stg_contacts")["title"]
-    mapping = mapping_with(title={"source": "title", "type": "integer"})
-
-    assert evolve_columns(engine, mapping.staging_columns()) == []
-    assert columns_of(engine, "stg_contacts")["title"] == before

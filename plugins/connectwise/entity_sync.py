@@ -1,4 +1,4 @@
-"""The one loop every sync runs: extract → map → check → load, then advance the watermark.
+"""The sync loop every sync runs: extract → map → check → load, then advance the watermark.
 
 Initial, incremental and manual runs differ only in the ``conditions`` they ask for.
 """
@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from connectwise.chunk_loader import ChunkLoader
 from connectwise.errors import QualityGateError
-from connectwise.filters import record_filter_for
+from connectwise.filters import RecordFilter, record_filter_for
 from connectwise.heap import heap_frozen
 from connectwise.mapping.apply import RecordMapper
+from connectwise.progress import Progress
 from connectwise.quality.checks import CheckContext
 from connectwise.quality.gate import QualityGate
 from connectwise.reconcile import mark_deleted
@@ -35,7 +35,7 @@ from connectwise.staging.checkpoints import background_checkpoints
 from connectwise.staging.database import defer_flush, is_postgres, utc_now
 from connectwise.staging.records import Rejection
 from connectwise.staging.writer import StagingWriter, quarantine, resolve_quarantine
-from connectwise.values import parse_datetime
+from connectwise.sync_request import SyncRequest
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -49,34 +49,7 @@ log = logging.getLogger(__name__)
 # next (large initial sync 4.7 s → 4.0 s here); each holds a connection and one more chunk.
 PARALLEL_LOADS = 2
 
-Mode = Literal["full", "incremental", "ids", "remap", "callback"]
 Row = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class SyncRequest:
-    """What to sync.
-
-    Modes: ``full`` reads every record; ``incremental`` those changed since the watermark (or
-    ``changed_since``), falling back to full when the entity never synced; ``ids`` the given
-    records (records that came back); ``remap`` re-applies the current mapping to the raw
-    records in staging and to those held in quarantine, without calling the API; ``callback``
-    loads the ``records`` ConnectWise delivered and reads ``record_ids`` by id, soft-deleting
-    those that no longer exist. Only full and incremental runs move the watermark.
-    """
-
-    entity: Entity
-    mode: Mode
-    run_id: str
-    changed_since: datetime | None = None
-    record_ids: tuple[int, ...] = ()
-    records: tuple[Row, ...] = ()
-    parent_ids: tuple[int, ...] = ()  # callback mode, child entities: re-read these parents
-
-    @property
-    def moves_watermark(self) -> bool:
-        """Whether a successful run of this request advances the watermark."""
-        return self.mode in ("full", "incremental")
 
 
 class EntitySync:
@@ -113,45 +86,16 @@ class EntitySync:
         mode = request.mode
         if request.moves_watermark:
             mode = "incremental" if since is not None else "full"
-        started = history.start_run(
-            self.engine,
-            run_id=request.run_id,
-            entity=entity.name,
-            mode=mode,
-            mapping_version=self.mapping.version,
-            watermark_from=since,
+        run = history.SyncRun(
+            self.engine, request.run_id, entity.name, mode, self.mapping.version, since
         )
-        figures = history.RunFigures()
-        requests_before = self.hook.stats.snapshot()
-        try:
+        with history.run_history(run, self.hook.stats):
             with heap_frozen():
-                newest = self._extract_and_load(request, since, figures)
-        except BaseException as exc:
-            self._finish(request, started, figures, requests_before, "failed", str(exc))
-            raise
-        ratio = figures.quarantined / figures.fetched if figures.fetched else 0.0
-        limit = self.mapping.config.settings.max_quarantine_ratio
-        # A callback batch holds a handful of records: one bad record is not a broken feed.
-        if ratio > limit and mode != "callback":
-            message = (
-                f"{entity.title}: {figures.quarantined} of {figures.fetched} records "
-                f"({ratio:.1%}) failed quality checks, above max_quarantine_ratio {limit:.1%}. "
-                "Good records were loaded; see meta_quarantine for each reason, fix the data or "
-                "the mapping, then rerun. The watermark was not advanced."
-            )
-            self._finish(request, started, figures, requests_before, "failed", message)
-            raise QualityGateError(message)
-        watermark = self._next_watermark(newest) if request.moves_watermark else None
-        self._finish(
-            request,
-            started,
-            figures,
-            requests_before,
-            "success",
-            None,
-            watermark=watermark,
-            full=mode == "full",
-        )
+                newest = self._extract_and_load(request, since, run.figures)
+            self._check_quarantined_share(entity, run.figures, mode)
+            if request.moves_watermark:
+                run.watermark = self._next_watermark(newest)
+        figures = run.figures
         log.info(
             "%s: fetched %d, inserted %d, updated %d, unchanged %d, quarantined %d, filtered %d",
             entity.name,
@@ -163,6 +107,23 @@ class EntitySync:
             figures.filtered,
         )
         return {"entity": entity.name, "mode": mode, **figures.as_dict()}
+
+    def _check_quarantined_share(
+        self, entity: Entity, figures: history.RunFigures, mode: str
+    ) -> None:
+        """Fail the run when more than ``max_quarantine_ratio`` of its records were quarantined.
+
+        A callback batch holds a handful of records: one bad record is not a broken feed.
+        """
+        ratio = figures.quarantined / figures.fetched if figures.fetched else 0.0
+        limit = self.mapping.config.settings.max_quarantine_ratio
+        if ratio > limit and mode != "callback":
+            raise QualityGateError(
+                f"{entity.title}: {figures.quarantined} of {figures.fetched} records "
+                f"({ratio:.1%}) failed quality checks, above max_quarantine_ratio {limit:.1%}. "
+                "Good records were loaded; see meta_quarantine for each reason, fix the data or "
+                "the mapping, then rerun. The watermark was not advanced."
+            )
 
     def _lower_bound(self, request: SyncRequest) -> datetime | None:
         if request.changed_since is not None:
@@ -180,16 +141,9 @@ class EntitySync:
         self, request: SyncRequest, since: datetime | None, figures: history.RunFigures
     ) -> datetime | None:
         entity = request.entity
-        remap = request.mode == "remap"
-        record_filter = record_filter_for(
-            None if remap else entity.record_filter, self.mapping.config
-        )
-        record_filter.prepare(
-            self.hook, self.engine, is_full_read=request.moves_watermark and since is None
-        )
+        record_filter = self._record_filter(request, since)
         mapper = RecordMapper(entity, self.mapping)
-        gate = QualityGate(entity, CheckContext(self.mapping.config, self._known_ids(entity)))
-        writer = StagingWriter(self.engine, entity.staging_table, mapper.columns, remap=remap)
+        check_and_load = self._chunk_loading(request, mapper.columns, figures)
         source = self._source(request, since)
         self._settle_quarantine(entity, source.settled)
         progress = Progress(entity.name, source.expected, self.progress_seconds)
@@ -198,19 +152,14 @@ class EntitySync:
         rejected: list[Rejection] = []
         # Only a callback batch soft-deletes what it did not see: other modes need no id set.
         seen: set[int] | None = set() if request.mode == "callback" else None
-
-        def check_and_load(rows: list[Row], failures: list[Rejection]) -> None:
-            self._check_and_load(gate, writer, request, rows, failures, figures)
-
         loaders = self._loaders(request)
         with background_checkpoints(self.engine), ChunkLoader(check_and_load, loaders) as loader:
             for page in source.pages:
                 figures.pages += 1
                 figures.fetched += len(page)
                 if seen is not None:
-                    seen.update(
-                        record["id"] for record in page if isinstance(record.get("id"), int)
-                    )
+                    key = entity.primary_key
+                    seen.update(record[key] for record in page if isinstance(record.get(key), int))
                 kept = [record for record in page if record_filter.keep(record)]
                 figures.filtered += len(page) - len(kept)
                 rows, failures = mapper.map_records(kept)
@@ -223,12 +172,39 @@ class EntitySync:
                 progress.update(figures.fetched)
             loader.submit(pending, rejected)
         if seen is not None:
-            expected = set(request.record_ids)
-            if request.parent_ids:
-                expected |= set(staged_children(self.engine, entity, list(request.parent_ids)))
-            figures.deleted += mark_deleted(self.engine, entity, sorted(expected - seen))
+            figures.deleted += self._delete_unseen(request, seen)
         progress.done(figures.fetched)
         return newest
+
+    def _chunk_loading(
+        self, request: SyncRequest, columns: dict[str, Any], figures: history.RunFigures
+    ) -> Callable[[list[Row], list[Rejection]], None]:
+        """Return what checks and loads one chunk of mapped rows (on the loader threads)."""
+        entity = request.entity
+        gate = QualityGate(entity, CheckContext(self.mapping.config, self._known_ids(entity)))
+        remap = request.mode == "remap"
+        writer = StagingWriter(self.engine, entity.staging_table, columns, remap=remap)
+
+        def check_and_load(rows: list[Row], failures: list[Rejection]) -> None:
+            self._check_and_load(gate, writer, request, rows, failures, figures)
+
+        return check_and_load
+
+    def _record_filter(self, request: SyncRequest, since: datetime | None) -> RecordFilter:
+        """Return the entity's record filter, prepared (a re-map keeps what staging holds)."""
+        name = None if request.mode == "remap" else request.entity.record_filter
+        record_filter = record_filter_for(name, self.mapping.config)
+        is_full_read = request.moves_watermark and since is None
+        record_filter.prepare(self.hook, self.engine, is_full_read=is_full_read)
+        return record_filter
+
+    def _delete_unseen(self, request: SyncRequest, seen: set[int]) -> int:
+        """Soft-delete the records a callback batch asked for and ConnectWise no longer has."""
+        expected = set(request.record_ids)
+        if request.parent_ids:
+            children = staged_children(self.engine, request.entity, list(request.parent_ids))
+            expected |= set(children)
+        return mark_deleted(self.engine, request.entity, sorted(expected - seen))
 
     def _loaders(self, request: SyncRequest) -> int:
         """Chunks to load at once: PostgreSQL parses and indexes each in a process of its own.
@@ -309,42 +285,6 @@ class EntitySync:
         started = self.hook.server_time_at_start or utc_now()
         return min(newest, started) if newest is not None else started
 
-    def _finish(
-        self,
-        request: SyncRequest,
-        started: datetime,
-        figures: history.RunFigures,
-        before: dict[str, float],
-        status: str,
-        error: str | None,
-        *,
-        watermark: datetime | None = None,
-        full: bool = False,
-    ) -> None:
-        after = self.hook.stats.snapshot()
-        figures.http_requests = int(after["requests"] - before["requests"])
-        figures.retries = int(after["retries"] - before["retries"])
-        figures.throttled = int(after["throttled"] - before["throttled"])
-        with self.engine.begin() as connection:
-            if status == "success" and request.moves_watermark:
-                history.set_watermark(
-                    connection,
-                    entity=request.entity.name,
-                    watermark=watermark,
-                    run_id=request.run_id,
-                    full=full,
-                )
-            history.finish_run(
-                connection,
-                run_id=request.run_id,
-                entity=request.entity.name,
-                started=started,
-                figures=figures,
-                status=status,
-                error=error,
-                watermark_to=watermark,
-            )
-
 
 def _newest(current: datetime | None, rows: list[Row]) -> datetime | None:
     for row in rows:
@@ -352,46 +292,3 @@ def _newest(current: datetime | None, rows: list[Row]) -> datetime | None:
         if stamp is not None and (current is None or stamp > current):
             current = stamp
     return current
-
-
-class Progress:
-    """Log counts, rate and ETA at most every ``every`` seconds."""
-
-    def __init__(self, name: str, expected: int, every: float) -> None:
-        self.name = name
-        self.expected = expected
-        self.every = every
-        self.started = time.monotonic()
-        self.logged = self.started
-
-    def update(self, fetched: int) -> None:
-        """Log progress if enough time passed since the last line."""
-        now = time.monotonic()
-        if now - self.logged >= self.every:
-            self.logged = now
-            self._log(fetched, now)
-
-    def done(self, fetched: int) -> None:
-        """Log the final line."""
-        self._log(fetched, time.monotonic())
-
-    def _log(self, fetched: int, now: float) -> None:
-        elapsed = max(now - self.started, 1e-6)
-        rate = fetched / elapsed
-        remaining = max(self.expected - fetched, 0)
-        eta = remaining / rate if rate else 0.0
-        share = fetched / self.expected if self.expected else 1.0
-        log.info(
-            "%s: %d of %d records (%.0f%%), %.0f records/s, ETA %.0f s",
-            self.name,
-            fetched,
-            self.expected,
-            share * 100,
-            rate,
-            eta,
-        )
-
-
-def parse_changed_since(value: str | None) -> datetime | None:
-    """Parse an operator-supplied "changed since" date or timestamp (UTC)."""
-    return parse_datetime(value) if value else None
