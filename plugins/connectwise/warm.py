@@ -1,7 +1,7 @@
 """Imports a long-lived Airflow process makes once, so every task forked from it starts warm.
 
 Each task instance is a process forked from an executor's worker. A sync task needs pandas,
-Great Expectations (about 3 s to import) and the sync engine; imported here, in the worker,
+Great Expectations (about 3 s to import) and the sync loop; imported here, in the worker,
 before it forks, every task inherits them copy-on-write instead of importing them again.
 
 LocalExecutor (``airflow standalone``, the scheduler): ``[core] mp_start_method = forkserver``
@@ -19,4 +19,4 @@ expectations()
 import pandas  # noqa: E402,F401 - imported for its side effect: loaded once, inherited by tasks
 from airflow.sdk.execution_time import supervisor, task_runner  # noqa: E402,F401
 
-from connectwise import callback_tasks, engine, jobs, tasks  # noqa: E402,F401
+from connectwise import callback_tasks, entity_sync, jobs, tasks  # noqa: E402,F401

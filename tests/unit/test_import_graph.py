@@ -7,6 +7,7 @@ hides a circle from Python, not from a reader) and under ``TYPE_CHECKING`` alike
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,9 @@ def test_staging_imports_nothing_above_it(module: str) -> None:
 def test_the_api_client_imports_nothing_above_it(module: str) -> None:
     """The client knows nothing of staging, the mapping or the sync."""
     assert upward(module, "connectwise.client") == set()
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_every_module_imports(module: str) -> None:
+    """A renamed module leaves no import behind (e.g. what executor workers preload)."""
+    importlib.import_module(module)
