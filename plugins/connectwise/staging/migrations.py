@@ -141,11 +141,16 @@ def _apply(connection: Connection, migration: Migration) -> None:
 
 
 def lock_schema(connection: Connection) -> None:
-    """Serialise schema changes of concurrent tasks (for the rest of the transaction)."""
+    """Serialise schema changes of concurrent tasks (for the rest of the transaction).
+
+    Call it first in the transaction: on SQLite it takes the write lock before anything is
+    read (``BEGIN IMMEDIATE``), so a second task inspects the schema only after the first
+    committed its tables, instead of both creating the same one.
+    """
     if is_postgres(connection.engine):
         connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
-    else:
-        connection.exec_driver_sql("SELECT 1")  # SQLite serialises writers itself
+    elif not connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _statements(sql: str) -> list[str]:

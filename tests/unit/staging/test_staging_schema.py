@@ -167,3 +167,24 @@ def test_a_database_made_by_the_migrations_alone_upgrades_without_loss(
     view = freshness(engine)
     assert view["company_types"] == (1, 1)
     assert set(view) == {entity.name for entity in REGISTRY} | {"activities"}
+
+
+def test_the_schema_lock_holds_other_writers_off_until_commit(tmp_path: Path) -> None:
+    """Two tasks adding the same new table: the second waits, then sees the first's table."""
+    import sqlite3
+
+    from connectwise.staging.database import create_staging_engine
+    from connectwise.staging.migrations import lock_schema
+
+    path = tmp_path / "staging.db"
+    database = create_staging_engine(f"sqlite:///{path}")
+    migrate(database)
+    other = sqlite3.connect(path, timeout=0.2, isolation_level=None)
+    with database.begin() as connection:
+        lock_schema(connection)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+    other.execute("BEGIN IMMEDIATE")  # free again after the commit
+    other.execute("ROLLBACK")
+    other.close()
+    database.dispose()
