@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from connectwise.errors import DeleteSafetyError
-from connectwise.staging import lookups
+from connectwise.staging import history, lookups
 from connectwise.staging.writer import soft_delete
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ class Reconciliation:
 def remote_ids(hook: ConnectWiseHook, engine: Engine, entity: Entity) -> set[int]:
     """Every id ConnectWise has for ``entity`` (ids only, largest pages; children per parent)."""
     if entity.parent:
-        parents = lookups.live_ids(engine, entity.parent.staging_table)
+        parents = sorted(history.staged_ids(engine, entity.parent.staging_table))
         endpoints = [entity.endpoint_for(parent) for parent in parents]
     else:
         endpoints = [entity.endpoint]

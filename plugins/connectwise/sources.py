@@ -182,7 +182,7 @@ def _visited_by(read: history.LastRead, loaded_at: Any, last_updated: Any) -> bo
 
 def live_parent_ids(engine: Engine, entity: Entity) -> list[int]:
     """Ids of the live staged parents of a child entity."""
-    return lookups.live_ids(engine, _parent(entity).staging_table)
+    return sorted(history.staged_ids(engine, _parent(entity).staging_table))
 
 
 def staged_parents_of(engine: Engine, entity: Entity, record_ids: list[int]) -> list[int]:

@@ -63,15 +63,6 @@ def latest_raw_values(engine: Engine, entity: Entity, field: str) -> Iterator[tu
                 yield int(record_id), value if postgres else json.loads(value)
 
 
-def live_ids(engine: Engine, table: str) -> list[int]:
-    """Ids of a staging table's rows that are not soft-deleted, in id order."""
-    with engine.connect() as connection:
-        rows = connection.execute(
-            sa.text(f"SELECT id FROM {table} WHERE deleted_at IS NULL ORDER BY id")
-        )
-        return [int(row[0]) for row in rows]
-
-
 def live_and_deleted_ids(engine: Engine, table: str) -> tuple[set[int], set[int]]:
     """Return (live ids, soft-deleted ids) of a staging table."""
     live: set[int] = set()
