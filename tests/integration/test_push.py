@@ -488,7 +488,7 @@ def add_quote(push: Push, status: str, products: list[int], **values: Any) -> in
             line_number=number,
             product_id=product,
             quantity=number + 1,
-            unit_price=100.0 * number,
+            unit_price=100.0 * number + 0.1234,  # four places: stored and sent exactly
             unit_cost=60.0 * number,
         )
     return quote
@@ -524,7 +524,7 @@ def test_approved_quote_becomes_opportunity_with_lines_and_a_new_agreement(push)
         item = items[line["forecast_item_id"]]
         assert item["catalogItem"]["id"] == line["product_id"]
         assert item["quantity"] == line["quantity"]
-        assert item["revenue"] == pytest.approx(line["quantity"] * line["unit_price"])
+        assert item["revenue"] == round(line["quantity"] * float(line["unit_price"]), 2)
     agreement = push.truth("finance/agreements", row["agreement_id"])
     assert agreement["type"]["name"] == "Software Subscription"
     assert agreement["opportunity"]["id"] == opportunity["id"]
@@ -539,7 +539,7 @@ def test_approved_quote_becomes_opportunity_with_lines_and_a_new_agreement(push)
         assert addition["product"]["id"] == line["product_id"]
         assert (addition["quantity"], addition["unitPrice"]) == (
             line["quantity"],
-            line["unit_price"],
+            float(line["unit_price"]),
         )
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 
 import pytest
 import requests
-from connectwise.client.bodies import GARBLED, decode, read_whole_body
+from connectwise.client.bodies import GARBLED, decode, read_whole_body, request_json
 
 
 def response(body: bytes, *, status: int = 200, charset: str | None = None) -> requests.Response:
@@ -144,3 +146,11 @@ def test_a_body_that_stalls_is_a_read_timeout(serve) -> None:
     server = serve(stall)
     with requests.Session() as session, pytest.raises(requests.ReadTimeout):
         _get(session, server.url)
+
+
+def test_a_request_body_sends_money_as_json_numbers() -> None:
+    body = {"unitPrice": Decimal("100.1234"), "lines": [{"cost": Decimal("0.0001")}], "n": 2}
+
+    sent = json.dumps(request_json(body))
+
+    assert sent == '{"unitPrice": 100.1234, "lines": [{"cost": 0.0001}], "n": 2}'

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
-from connectwise.client.bodies import GARBLED, ApiResponse, decode, read_whole_body
+from connectwise.client.bodies import GARBLED, ApiResponse, decode, read_whole_body, request_json
 from connectwise.client.policy import (
     Action,
     api_message,
@@ -61,7 +61,7 @@ def send_once(
             method,
             url,
             params=params,
-            json=json,
+            json=request_json(json),
             timeout=(site.connect_timeout, site.read_timeout),
             stream=True,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -14,7 +15,7 @@ from connectwise.mapping.load import Mapping
 from connectwise.mapping.models import ColumnType, FieldSpec, MappingConfig
 from connectwise.mapping.transforms import TRANSFORMS, value_at
 from connectwise.staging.records import Rejection, record_hash
-from connectwise.values import parse_boolean, parse_datetime
+from connectwise.values import parse_boolean, parse_datetime, parse_money
 
 Record = dict[str, Any]
 Getter = Callable[[Record], Any]
@@ -26,10 +27,10 @@ SHOWN_VALUE_CHARS = 200
 
 
 def shown_value(value: Any) -> str | None:
-    """Write a failing value for ``Rejection.value``: text as is, anything else as Python."""
+    """Write a failing value for ``Rejection.value``: text and money as is, the rest as Python."""
     if value is None:
         return None
-    text = value if isinstance(value, str) else repr(value)
+    text = str(value) if isinstance(value, str | Decimal) else repr(value)
     return text if len(text) <= SHOWN_VALUE_CHARS else text[: SHOWN_VALUE_CHARS - 3] + "..."
 
 
@@ -136,7 +137,7 @@ class RecordMapper:
                 except (TypeError, ValueError, OverflowError):
                     raise CoercionError(
                         f"column {column!r}: {_not_valid(value, column_type)}",
-                        problem=f"column {column!r}: the value is not a valid {column_type}",
+                        problem=f"column {column!r}: the value is not {_a_valid(column_type)}",
                         value=value,
                     ) from None
             row[column] = value
@@ -193,7 +194,7 @@ def _last_updated(record: Record, cursor: str) -> datetime | None:
 
 
 def coerce(value: Any, column_type: ColumnType) -> Any:
-    """Convert a JSON value to the column's Python type.
+    """Convert a JSON value to the column's Python type (``money`` is an exact ``Decimal``).
 
     Raises:
         CoercionError: the value cannot be represented in that type.
@@ -209,7 +210,11 @@ def coerce(value: Any, column_type: ColumnType) -> Any:
 
 def _not_valid(value: Any, column_type: ColumnType) -> str:
     shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
-    return f"{shown} is not a valid {column_type}"
+    return f"{shown} is not {_a_valid(column_type)}"
+
+
+def _a_valid(column_type: ColumnType) -> str:
+    return "a valid amount (money)" if column_type == "money" else f"a valid {column_type}"
 
 
 def _text(value: Any) -> str:
@@ -253,6 +258,7 @@ _CONVERTERS: dict[str, Converter] = {
     "text": _text,
     "integer": _integer,
     "number": _number,
+    "money": parse_money,
     "boolean": parse_boolean,
     "timestamp": _timestamp,
     "json": canonical_json,

@@ -15,7 +15,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from connectwise.mapping.write_back import WriteBackSettings
 
-ColumnType = Literal["text", "integer", "number", "boolean", "timestamp", "json"]
+ColumnType = Literal["text", "integer", "number", "money", "boolean", "timestamp", "json"]
 Transform = Literal[
     "default_email",
     "default_phone",

@@ -12,6 +12,7 @@ next attempt instead of creating the opportunity again (docs/write-back.md).
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from connectwise import endpoints
@@ -31,6 +32,7 @@ from connectwise.staging.outbox import (
 )
 from connectwise.values import format_datetime, parse_datetime
 
+CENTS = Decimal("0.01")
 DEFAULT_CLOSE_DAYS = 30  # expectedCloseDate of a quote without one ("Required On Updates")
 
 
@@ -177,14 +179,14 @@ class QuotePush(QuoteChecks, PushFlow):
                     "catalogItem": {"id": product["id"]},
                     "productDescription": line.get("description") or product.get("description"),
                     "quantity": line["quantity"],
-                    "revenue": round(line["quantity"] * line["unit_price"], 2),
+                    "revenue": _extended(line["quantity"], line["unit_price"]),
                     "sequenceNumber": line["line_number"],
                     "includeFlag": True,
                 }
                 if status.get("id"):
                     body["status"] = {"id": status["id"]}
                 if line.get("unit_cost") is not None:
-                    body["cost"] = round(line["quantity"] * line["unit_cost"], 2)
+                    body["cost"] = _extended(line["quantity"], line["unit_cost"])
                 answer = self.hook.post(endpoint, body)
                 item_id = _by_line(forecast_items(answer)).get(line["line_number"])
                 if item_id is None:
@@ -333,3 +335,9 @@ def _by_line(items: list[Record]) -> dict[int, int]:
 def _today() -> str:
     """Return midnight UTC today, as ConnectWise writes dates."""
     return format_datetime(utc_now().replace(hour=0, minute=0, second=0))
+
+
+def _extended(quantity: float | Decimal, amount: float | Decimal) -> Decimal:
+    """Quantity times unit amount, to the cent, exact (an amount is a Decimal on PostgreSQL)."""
+    total = Decimal(str(quantity)) * Decimal(str(amount))
+    return total.quantize(CENTS, rounding=ROUND_HALF_UP)

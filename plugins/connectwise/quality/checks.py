@@ -146,7 +146,7 @@ class NonNegative(ColumnCheck):
         return expectations().ExpectColumnValuesToBeBetween(column=self.column, min_value=0)
 
     def explain(self, value: Any) -> str:  # noqa: D102
-        return f"{self.column} {value!r} is negative"
+        return f"{self.column} {value} is negative"  # a number, or money as written: -5.0000
 
     def problem(self) -> str:  # noqa: D102
         return f"{self.column} is negative"

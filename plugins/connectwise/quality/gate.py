@@ -6,6 +6,7 @@ import functools
 import logging
 import threading
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from connectwise.mapping.apply import shown_value
@@ -135,9 +136,15 @@ class QualityGate:
     def _frame(self, rows: list[Row], verdicts: list[list[bool]]) -> pd.DataFrame:
         import pandas as pd  # loaded with Great Expectations; named here for the type
 
+        # Money is a Decimal; pandas would keep it as objects, which GX's ranges do not compare.
         data: dict[str, list[Any]] = {
-            check.column: [row.get(check.column) for row in rows] for check in self._column_checks
+            check.column: [_plain(row.get(check.column)) for row in rows]
+            for check in self._column_checks
         }
         if verdicts:
             data[DERIVED_COLUMN] = [all(outcomes) for outcomes in zip(*verdicts, strict=True)]
         return pd.DataFrame(data)
+
+
+def _plain(value: Any) -> Any:
+    return float(value) if type(value) is Decimal else value

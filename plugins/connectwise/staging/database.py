@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,10 @@ from connectwise.errors import ConnectWiseConfigError
 
 STAGING_CONN_ID = "connectwise_staging"
 log = logging.getLogger(__name__)
+
+# Money columns are REAL on SQLite: bind an amount as the float nearest to it, which holds up
+# to 15 significant digits exactly as written (NUMERIC(18,4) amounts of prices and costs).
+sqlite3.register_adapter(Decimal, float)
 
 
 def staging_url(conn_id: str = STAGING_CONN_ID) -> URL:

@@ -8,11 +8,13 @@ binary format sends each value as PostgreSQL stores it, typed by the table's own
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from psycopg import postgres
 from psycopg.adapt import Dumper
 from psycopg.pq import Format
+from psycopg.types.numeric import NumericBinaryDumper
 from sqlalchemy.engine import Connection
 
 _JSONB_VERSION = b"\x01"  # JSONB's binary input: a version byte, then the JSON text
@@ -26,6 +28,17 @@ class _JsonTextAsJsonb(Dumper):
 
     def dump(self, obj: str) -> bytes:
         return _JSONB_VERSION + obj.encode()
+
+
+class _AnyNumberAsNumeric(NumericBinaryDumper):
+    """Send a float to a NUMERIC column too (psycopg's own dumper refuses one).
+
+    A column the mapping types ``number`` may be NUMERIC in the database (made exact as
+    ``money`` before, or by an analyst); its value goes in by its shortest text, as written.
+    """
+
+    def dump(self, obj: Any) -> Any:
+        return super().dump(Decimal(repr(obj)) if isinstance(obj, float) else obj)
 
 
 def column_types(connection: Connection, table: str, columns: Sequence[str]) -> list[int]:
@@ -51,6 +64,7 @@ def copy_rows(
     assert driver_connection is not None
     with driver_connection.cursor() as cursor:
         cursor.adapters.register_dumper(None, _JsonTextAsJsonb)  # this cursor only
+        cursor.adapters.register_dumper(None, _AnyNumberAsNumeric)
         with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(list(types))
             for row in rows:

@@ -4,8 +4,9 @@ Each entity's ``stg_<entity>`` table is its mapped columns plus one definition o
 bookkeeping columns; ``v_sync_freshness`` unions them all. Both follow the registry, so adding
 an entity needs no migration. Versioned migrations keep what cannot be derived (the meta
 tables, the analyst views, the outbox). Add-only: a table or a column is created when missing,
-never dropped or retyped, so upgrading an existing database loses nothing. The view is
-replaced only when the set of tables changed (its checksum is kept in ``meta_generated``).
+never dropped, and retyped only from floating point to money (``staging/money.py``), so
+upgrading an existing database loses nothing. The view is replaced only when the set of
+tables changed (its checksum is kept in ``meta_generated``).
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import hashlib
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from connectwise.staging.database import utc_now
 from connectwise.staging.migrations import COLUMN_TYPES, lock_schema, render
+from connectwise.staging.money import retype_to_money
 
 log = logging.getLogger(__name__)
 FRESHNESS_VIEW = "v_sync_freshness"
@@ -53,6 +56,7 @@ class SchemaChanges:
 
     tables: list[str] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)
+    retyped: list[str] = field(default_factory=list)  # floating point → money
     view_replaced: bool = False
 
 
@@ -62,29 +66,41 @@ def ensure_schema(engine: Engine, specs: Sequence[TableSpec]) -> SchemaChanges:
     Runs under the migrations' lock, so concurrent tasks create each object once.
     """
     changes = SchemaChanges()
-    dialect = engine.dialect.name
     with engine.begin() as connection:
         lock_schema(connection)
         inspector = sa.inspect(connection)
         existing = set(inspector.get_table_names())
         for spec in specs:
             if spec.table not in existing:
-                for statement in create_table_statements(spec, dialect):
+                for statement in create_table_statements(spec, engine.dialect.name):
                     connection.exec_driver_sql(statement)
                 changes.tables.append(spec.table)
-                continue
-            present = {column["name"] for column in inspector.get_columns(spec.table)}
-            for column, kind in spec.columns.items():
-                if column not in present:
-                    column_type = render(COLUMN_TYPES[kind], dialect)
-                    connection.exec_driver_sql(
-                        f"ALTER TABLE {spec.table} ADD COLUMN {column} {column_type}"
-                    )
-                    changes.columns.append(f"{spec.table}.{column}")
+            else:
+                present = {item["name"]: item["type"] for item in inspector.get_columns(spec.table)}
+                _evolve_table(connection, spec, present, changes)
         changes.view_replaced = _ensure_view(connection, freshness_view_sql(specs))
     for name in [*changes.tables, *changes.columns]:
         log.info("Created staging %s %s", "table" if "." not in name else "column", name)
     return changes
+
+
+def _evolve_table(
+    connection: Connection, spec: TableSpec, present: Mapping[str, Any], changes: SchemaChanges
+) -> None:
+    """Add the mapped columns ``spec.table`` lacks; make its floating-point money exact."""
+    for column, kind in spec.columns.items():
+        if column not in present:
+            column_type = render(COLUMN_TYPES[kind], connection.engine.dialect.name)
+            connection.exec_driver_sql(
+                f"ALTER TABLE {spec.table} ADD COLUMN {column} {column_type}"
+            )
+            changes.columns.append(f"{spec.table}.{column}")
+    floating_money = [
+        column
+        for column, kind in spec.columns.items()
+        if kind == "money" and isinstance(present.get(column), sa.Float)
+    ]
+    changes.retyped.extend(retype_to_money(connection, spec.table, floating_money))
 
 
 def create_table_statements(spec: TableSpec, dialect: str) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -149,6 +150,11 @@ def test_raw_json_strips_nul_characters(companies: RecordMapper) -> None:
         ("-7", "integer", -7),
         ("1.5", "number", 1.5),
         (3, "number", 3.0),
+        (12.3456, "money", Decimal("12.3456")),  # from the float's text, not its binary value
+        ("19.99", "money", Decimal("19.9900")),
+        (0.00005, "money", Decimal("0.0001")),  # four places, half away from zero
+        (-0.00005, "money", Decimal("-0.0001")),
+        (7, "money", Decimal("7.0000")),
         ("yes", "boolean", True),
         ("0", "boolean", False),
         (1, "boolean", True),
@@ -164,6 +170,8 @@ def test_coerce_converts_json_values_to_the_column_type(
     value: Any, column_type: Any, expected: Any
 ) -> None:
     assert coerce(value, column_type) == expected
+    if column_type == "money":
+        assert str(coerce(value, column_type)) == str(expected)  # exactly four places
 
 
 @pytest.mark.parametrize(
@@ -175,13 +183,19 @@ def test_coerce_converts_json_values_to_the_column_type(
         (2**70, "integer"),
         ("abc", "number"),
         (True, "number"),
+        ("abc", "money"),
+        (True, "money"),
+        (float("nan"), "money"),
+        (float("inf"), "money"),
+        (1e14, "money"),  # NUMERIC(18,4) holds 14 digits before the point
         ("maybe", "boolean"),
         ("not a date", "timestamp"),
         (12345, "timestamp"),
     ],
 )
 def test_coerce_refuses_a_value_that_does_not_fit(value: Any, column_type: Any) -> None:
-    with pytest.raises(CoercionError, match=f"is not a valid {column_type}"):
+    expected = "amount \\(money\\)" if column_type == "money" else column_type
+    with pytest.raises(CoercionError, match=f"is not a valid {expected}"):
         coerce(value, column_type)
 
 

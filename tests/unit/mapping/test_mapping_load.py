@@ -173,7 +173,7 @@ def test_unknown_column_type_is_refused_with_the_list_of_types(
     message = load_error(write_mapping(mapping_document))
 
     assert "fields['title'].type: 'varchar' is not allowed" in message
-    assert "text, integer, number, boolean, timestamp" in message
+    assert "text, integer, number, money, boolean, timestamp" in message
 
 
 def test_field_with_both_source_and_transform_is_refused(

@@ -245,7 +245,7 @@ def test_negative_price_is_rejected(catalog_gate: QualityGate, shipped_mapping: 
     _, rejected = catalog_gate.split(rows)
 
     assert [(r.record_id, r.check, r.reason) for r in rejected] == [
-        (3, "non_negative", "price -5.0 is negative")
+        (3, "non_negative", "price -5.0000 is negative")
     ]
 
 
@@ -406,7 +406,7 @@ def test_row_failing_two_checks_of_the_same_kind_lists_the_check_once(
     _, [rejection] = catalog_gate.split(rows)
 
     assert rejection.check == "non_negative"
-    assert rejection.reason == "price -1.0 is negative; cost -2.0 is negative"
+    assert rejection.reason == "price -1.0000 is negative; cost -2.0000 is negative"
 
 
 def test_good_rows_in_a_failing_chunk_still_pass(
@@ -489,6 +489,6 @@ def test_a_value_that_does_not_fit_its_column_is_a_mapping_problem(
     _, [rejection] = RecordMapper(REGISTRY["catalog_items"], shipped_mapping).map_records([record])
 
     assert rejection.check == "mapping"
-    assert rejection.reason == "column 'price': 'ten' is not a valid number"
-    assert rejection.problem == "column 'price': the value is not a valid number"
+    assert rejection.reason == "column 'price': 'ten' is not a valid amount (money)"
+    assert rejection.problem == "column 'price': the value is not a valid amount (money)"
     assert rejection.value == "ten"
