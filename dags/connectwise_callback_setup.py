@@ -15,26 +15,33 @@ from __future__ import annotations
 from airflow.sdk import Param, dag
 from connectwise.callback_tasks import manage_callbacks
 from connectwise.dag_defaults import dag_defaults
+from connectwise.tenants import Tenant, dag_tenants
 
 
-@dag(
-    dag_id="connectwise_callback_setup",
-    schedule=None,
-    description="Install, repair or remove the ConnectWise callbacks for real-time sync",
-    doc_md=__doc__,
-    params={
-        "action": Param(
-            "install",
-            type="string",
-            enum=["install", "uninstall"],
-            description="install/repair, or remove this project's callbacks",
-        ),
-    },
-    **dag_defaults(retries=2, retry_seconds=20),
-)
-def connectwise_callback_setup() -> None:
-    """One task: install or uninstall."""
-    manage_callbacks()
+def build(tenant: Tenant) -> None:
+    """Build this DAG for one tenant (the default one: ``connectwise_callback_setup`` itself)."""
+
+    @dag(
+        dag_id=tenant.dag_id("connectwise_callback_setup"),
+        schedule=None,
+        description="Install, repair or remove the ConnectWise callbacks for real-time sync",
+        doc_md=__doc__,
+        params={
+            "action": Param(
+                "install",
+                type="string",
+                enum=["install", "uninstall"],
+                description="install/repair, or remove this project's callbacks",
+            ),
+        },
+        **dag_defaults(tenant, retries=2, retry_seconds=20),
+    )
+    def connectwise_callback_setup() -> None:
+        """One task: install or uninstall."""
+        manage_callbacks()
+
+    connectwise_callback_setup()
 
 
-connectwise_callback_setup()
+for each_tenant in dag_tenants():
+    build(each_tenant)

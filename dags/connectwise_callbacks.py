@@ -17,44 +17,51 @@ from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag
 from connectwise.assets import callback_inbox_asset
 from connectwise.callback_tasks import apply_callbacks
 from connectwise.dag_defaults import dag_defaults
+from connectwise.tenants import Tenant, dag_tenants
 
 
-@dag(
-    dag_id="connectwise_callbacks",
-    schedule=AssetOrTimeSchedule(
-        timetable=CronTriggerTimetable("*/10 * * * *", timezone="UTC"),
-        assets=[callback_inbox_asset()],
-    ),
-    description="Apply ConnectWise callback deliveries to staging within seconds",
-    doc_md=__doc__,
-    params={
-        "linger_seconds": Param(
-            120,
-            type="integer",
-            minimum=0,
-            maximum=600,
-            description="Keep polling this long after the last delivery.",
+def build(tenant: Tenant) -> None:
+    """Build this DAG for one tenant (the default one: ``connectwise_callbacks`` itself)."""
+
+    @dag(
+        dag_id=tenant.dag_id("connectwise_callbacks"),
+        schedule=AssetOrTimeSchedule(
+            timetable=CronTriggerTimetable("*/10 * * * *", timezone="UTC"),
+            assets=[callback_inbox_asset(tenant.id)],
         ),
-        "max_attempts": Param(
-            5,
-            type="integer",
-            minimum=1,
-            maximum=50,
-            description="Attempts before a delivery is quarantined.",
-        ),
-        "batch_size": Param(
-            500,
-            type="integer",
-            minimum=1,
-            maximum=5000,
-            description="Deliveries applied per batch.",
-        ),
-    },
-    **dag_defaults(retries=3, retry_seconds=5),
-)
-def connectwise_callbacks() -> None:
-    """One task: drain the inbox."""
-    apply_callbacks()
+        description="Apply ConnectWise callback deliveries to staging within seconds",
+        doc_md=__doc__,
+        params={
+            "linger_seconds": Param(
+                120,
+                type="integer",
+                minimum=0,
+                maximum=600,
+                description="Keep polling this long after the last delivery.",
+            ),
+            "max_attempts": Param(
+                5,
+                type="integer",
+                minimum=1,
+                maximum=50,
+                description="Attempts before a delivery is quarantined.",
+            ),
+            "batch_size": Param(
+                500,
+                type="integer",
+                minimum=1,
+                maximum=5000,
+                description="Deliveries applied per batch.",
+            ),
+        },
+        **dag_defaults(tenant, retries=3, retry_seconds=5),
+    )
+    def connectwise_callbacks() -> None:
+        """One task: drain the inbox."""
+        apply_callbacks()
+
+    connectwise_callbacks()
 
 
-connectwise_callbacks()
+for each_tenant in dag_tenants():
+    build(each_tenant)

@@ -20,23 +20,30 @@ from connectwise.dag_graph import entity_tasks, sync_options
 from connectwise.entities import REGISTRY
 from connectwise.schedule import incremental_schedule
 from connectwise.tasks import reconcile_deletes, summarize, sync_entity
+from connectwise.tenants import Tenant, dag_tenants
 
 
-@dag(
-    dag_id="connectwise_incremental_sync",
-    schedule=incremental_schedule(),
-    description="Pull ConnectWise changes into staging on the connectwise_sync_interval",
-    doc_md=__doc__,
-    **dag_defaults(retries=2, retry_seconds=30),
-)
-def connectwise_incremental_sync() -> None:
-    """One incremental sync task per entity along its dependencies, then deletes, then counts."""
-    syncs = entity_tasks(
-        lambda entity: sync_entity.override(**sync_options(entity))(
-            entity_name=entity.name, mode="incremental"
-        )
+def build(tenant: Tenant) -> None:
+    """Build this DAG for one tenant (the default one: ``connectwise_incremental_sync`` itself)."""
+
+    @dag(
+        dag_id=tenant.dag_id("connectwise_incremental_sync"),
+        schedule=incremental_schedule(tenant=tenant),
+        description="Pull ConnectWise changes into staging on the connectwise_sync_interval",
+        doc_md=__doc__,
+        **dag_defaults(tenant, retries=2, retry_seconds=30),
     )
-    chain(syncs.leaves, reconcile_deletes(entity_names=REGISTRY.names()), summarize())
+    def connectwise_incremental_sync() -> None:
+        """One incremental sync per entity along its dependencies, then deletes, then counts."""
+        syncs = entity_tasks(
+            lambda entity: sync_entity.override(**sync_options(entity))(
+                entity_name=entity.name, mode="incremental"
+            )
+        )
+        chain(syncs.leaves, reconcile_deletes(entity_names=REGISTRY.names()), summarize())
+
+    connectwise_incremental_sync()
 
 
-connectwise_incremental_sync()
+for each_tenant in dag_tenants():
+    build(each_tenant)

@@ -25,24 +25,31 @@ from connectwise.callback_tasks import install_callbacks
 from connectwise.dag_defaults import dag_defaults
 from connectwise.dag_graph import entity_tasks, sync_options
 from connectwise.tasks import check_integrity, preflight, summarize, sync_entity
+from connectwise.tenants import Tenant, dag_tenants
 
 
-@dag(
-    dag_id="connectwise_initial_sync",
-    schedule=None,
-    description="Read every ConnectWise entity into staging; run once after setup",
-    doc_md=__doc__,
-    **dag_defaults(retries=2, retry_seconds=20),
-)
-def connectwise_initial_sync() -> None:
-    """Preflight, then one sync task per entity along the registry's dependencies, then checks."""
-    syncs = entity_tasks(
-        lambda entity: sync_entity.override(**sync_options(entity))(
-            entity_name=entity.name, mode="full"
-        )
+def build(tenant: Tenant) -> None:
+    """Build this DAG for one tenant (the default one: ``connectwise_initial_sync`` itself)."""
+
+    @dag(
+        dag_id=tenant.dag_id("connectwise_initial_sync"),
+        schedule=None,
+        description="Read every ConnectWise entity into staging; run once after setup",
+        doc_md=__doc__,
+        **dag_defaults(tenant, retries=2, retry_seconds=20),
     )
-    preflight() >> syncs.roots
-    chain(syncs.leaves, check_integrity(), summarize(), install_callbacks())
+    def connectwise_initial_sync() -> None:
+        """Preflight, one sync task per entity along the registry's dependencies, checks."""
+        syncs = entity_tasks(
+            lambda entity: sync_entity.override(**sync_options(entity))(
+                entity_name=entity.name, mode="full"
+            )
+        )
+        preflight() >> syncs.roots
+        chain(syncs.leaves, check_integrity(), summarize(), install_callbacks())
+
+    connectwise_initial_sync()
 
 
-connectwise_initial_sync()
+for each_tenant in dag_tenants():
+    build(each_tenant)

@@ -19,29 +19,36 @@ from connectwise.dag_defaults import dag_defaults
 from connectwise.dag_graph import entity_tasks, sync_options
 from connectwise.manual_form import manual_sync_params
 from connectwise.tasks import plan_manual_sync, reconcile_planned, summarize, sync_planned_entity
+from connectwise.tenants import Tenant, dag_tenants
 
 
-@dag(
-    dag_id="connectwise_manual_sync",
-    schedule=None,
-    description="Sync the data types you pick now: changes, a full re-sync, or a re-map",
-    doc_md=__doc__,
-    params=manual_sync_params(),
-    **dag_defaults(retries=1, retry_seconds=30),
-)
-def connectwise_manual_sync() -> None:
-    """Plan, then the planned entities along their dependencies, then deletes and counts."""
-    plan = plan_manual_sync()
-    syncs = entity_tasks(
-        lambda entity: sync_planned_entity.override(**sync_options(entity))(
-            entity_name=entity.name, plan=plan["plan"]
-        )
+def build(tenant: Tenant) -> None:
+    """Build this DAG for one tenant (the default one: ``connectwise_manual_sync`` itself)."""
+
+    @dag(
+        dag_id=tenant.dag_id("connectwise_manual_sync"),
+        schedule=None,
+        description="Sync the data types you pick now: changes, a full re-sync, or a re-map",
+        doc_md=__doc__,
+        params=manual_sync_params(),
+        **dag_defaults(tenant, retries=1, retry_seconds=30),
     )
-    reconcile = reconcile_planned(plan=plan["plan"])
-    counts = summarize()
-    chain(syncs.leaves, reconcile, counts)
-    # `plan` may skip the reconciliation at once; the counts still wait for the syncs.
-    syncs.leaves >> counts
+    def connectwise_manual_sync() -> None:
+        """Plan, then the planned entities along their dependencies, then deletes and counts."""
+        plan = plan_manual_sync()
+        syncs = entity_tasks(
+            lambda entity: sync_planned_entity.override(**sync_options(entity))(
+                entity_name=entity.name, plan=plan["plan"]
+            )
+        )
+        reconcile = reconcile_planned(plan=plan["plan"])
+        counts = summarize()
+        chain(syncs.leaves, reconcile, counts)
+        # `plan` may skip the reconciliation at once; the counts still wait for the syncs.
+        syncs.leaves >> counts
+
+    connectwise_manual_sync()
 
 
-connectwise_manual_sync()
+for each_tenant in dag_tenants():
+    build(each_tenant)

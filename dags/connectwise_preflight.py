@@ -14,18 +14,25 @@ from __future__ import annotations
 from airflow.sdk import dag
 from connectwise.dag_defaults import dag_defaults
 from connectwise.tasks import check_setup
+from connectwise.tenants import Tenant, dag_tenants
 
 
-@dag(
-    dag_id="connectwise_preflight",
-    schedule=None,
-    description="Check the connection, security role and mapping without syncing",
-    doc_md=__doc__,
-    **dag_defaults(retries=0),
-)
-def connectwise_preflight() -> None:
-    """One task: the whole checklist."""
-    check_setup()
+def build(tenant: Tenant) -> None:
+    """Build this DAG for one tenant (the default one: ``connectwise_preflight`` itself)."""
+
+    @dag(
+        dag_id=tenant.dag_id("connectwise_preflight"),
+        schedule=None,
+        description="Check the connection, security role and mapping without syncing",
+        doc_md=__doc__,
+        **dag_defaults(tenant, retries=0),
+    )
+    def connectwise_preflight() -> None:
+        """One task: the whole checklist."""
+        check_setup()
+
+    connectwise_preflight()
 
 
-connectwise_preflight()
+for each_tenant in dag_tenants():
+    build(each_tenant)

@@ -15,22 +15,29 @@ from __future__ import annotations
 from airflow.sdk import dag
 from connectwise.dag_defaults import dag_defaults
 from connectwise.tasks import push_outbox
+from connectwise.tenants import Tenant, dag_tenants
 
 
-@dag(
-    dag_id="connectwise_push",
-    schedule="*/5 * * * *",
-    description="Write the outbox tables back to ConnectWise every 5 minutes",
-    doc_md=__doc__,
-    **dag_defaults(retries=2, retry_seconds=30),
-)
-def connectwise_push() -> None:
-    """Contacts, then to-dos (which need their contacts); quotes and stage changes alongside."""
-    contacts = push_outbox.override(task_id="push_contacts")(flow="contacts")
-    todos = push_outbox.override(task_id="push_todos")(flow="todos")
-    contacts >> todos
-    push_outbox.override(task_id="push_quotes")(flow="quotes")
-    push_outbox.override(task_id="push_stages")(flow="stages")
+def build(tenant: Tenant) -> None:
+    """Build this DAG for one tenant (the default one: ``connectwise_push`` itself)."""
+
+    @dag(
+        dag_id=tenant.dag_id("connectwise_push"),
+        schedule="*/5 * * * *",
+        description="Write the outbox tables back to ConnectWise every 5 minutes",
+        doc_md=__doc__,
+        **dag_defaults(tenant, retries=2, retry_seconds=30),
+    )
+    def connectwise_push() -> None:
+        """Contacts, then to-dos (which need their contacts); quotes and stage changes alongside."""
+        contacts = push_outbox.override(task_id="push_contacts")(flow="contacts")
+        todos = push_outbox.override(task_id="push_todos")(flow="todos")
+        contacts >> todos
+        push_outbox.override(task_id="push_quotes")(flow="quotes")
+        push_outbox.override(task_id="push_stages")(flow="stages")
+
+    connectwise_push()
 
 
-connectwise_push()
+for each_tenant in dag_tenants():
+    build(each_tenant)

@@ -18,6 +18,7 @@ from airflow.sdk import AssetAlias
 
 from connectwise.assets import staging_asset, staging_changes
 from connectwise.entities import REGISTRY, Registry
+from connectwise.tenants import tenant_of_dag
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -145,7 +146,8 @@ def emit_changes(
                 f"the outlet {alias.name!r}; add staging_changes() of {entity.name} to its "
                 "outlets"
             )
-        context["outlet_events"][alias].add(staging_asset(entity), extra=change.as_extra())
+        asset = staging_asset(entity, tenant_of_dag(context["dag"].dag_id).id)
+        context["outlet_events"][alias].add(asset, extra=change.as_extra())
         log.info(
             "Asset event on %s: %d inserted, %d updated, %d soft-deleted, %d quarantined "
             "(%s, watermark %s)",

@@ -8,6 +8,8 @@ from typing import Any
 
 import pendulum
 
+from connectwise.tenants import DEFAULT_TENANT, Tenant
+
 POOL_ENV = "CONNECTWISE_API_POOL"
 API_POOL = "connectwise_api"
 
@@ -23,16 +25,25 @@ def api_pool() -> str:
     return os.environ.get(POOL_ENV, "").strip() or API_POOL
 
 
-def dag_defaults(*, retries: int = 2, retry_seconds: int = 30) -> dict[str, Any]:
-    """Keyword arguments for ``@dag``: start date, no catchup, one run at a time, tags, pool."""
+def dag_defaults(
+    tenant: Tenant = DEFAULT_TENANT, *, retries: int = 2, retry_seconds: int = 30
+) -> dict[str, Any]:
+    """Keyword arguments for ``@dag``: start date, no catchup, one run at a time, tags, pool.
+
+    A configured tenant's tasks run in its own pool (``connectwise_api__<tenant>``, sized to
+    its request budget by ``pool_slots``) and, when it names one, on its own Celery queue.
+    """
+    default_args: dict[str, Any] = {
+        "retries": retries,
+        "retry_delay": timedelta(seconds=retry_seconds),
+        "pool": tenant.pool or api_pool(),
+    }
+    if tenant.queue:
+        default_args["queue"] = tenant.queue
     return {
         "start_date": pendulum.datetime(2025, 1, 1, tz="UTC"),
         "catchup": False,
         "max_active_runs": 1,
-        "tags": ["connectwise"],
-        "default_args": {
-            "retries": retries,
-            "retry_delay": timedelta(seconds=retry_seconds),
-            "pool": api_pool(),
-        },
+        "tags": tenant.tags,
+        "default_args": default_args,
     }

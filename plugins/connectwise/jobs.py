@@ -22,12 +22,13 @@ from connectwise.preflight_mapping import check_mapping, format_coverage
 from connectwise.quality.gate import prepare_suites
 from connectwise.reconcile import reconcile
 from connectwise.staging import history, reports
-from connectwise.staging.database import STAGING_CONN_ID, staging_engine, utc_now
+from connectwise.staging.database import staging_engine, utc_now
 from connectwise.staging.migrations import migrate
 from connectwise.staging.reports import record_preflight
 from connectwise.staging.schema import ensure_schema
 from connectwise.staging.site_cache import StagedCodebases
 from connectwise.sync_request import SyncRequest
+from connectwise.tenants import DEFAULT_TENANT, Tenant, current_tenant
 
 log = logging.getLogger(__name__)
 REREAD_COUNTS = ("inserted", "updated", "quarantined")  # of a reconciliation's re-reads
@@ -41,6 +42,7 @@ class Job:
     hook: ConnectWiseHook
     engine: Engine
     registry: Registry = REGISTRY
+    tenant: Tenant = DEFAULT_TENANT
 
     def syncs(self, entity_name: str) -> bool:
         """Tell whether an entity is synced (an optional one the mapping leaves out is not)."""
@@ -53,27 +55,30 @@ class Job:
 
 
 def open_job(
-    conn_id: str = ConnectWiseHook.default_conn_name,
-    staging_conn_id: str = STAGING_CONN_ID,
-    mapping_path: str | None = None,
+    tenant: Tenant | None = None,
     *,
+    mapping_path: str | None = None,
     engine: Engine | None = None,
     registry: Registry = REGISTRY,
 ) -> Job:
     """Validate the mapping (no API call), then bring the staging schema up to date.
 
-    The versioned migrations run first, then every entity's staging table, mapped column and
-    the freshness view are generated from ``registry`` and the mapping.
+    ``tenant`` says which connections, schema and mapping to use; by default the running
+    task's (from its DAG id), which outside a task and without a tenants file is the single
+    tenant of ``connectwise_default`` and ``connectwise_staging``. The versioned migrations run
+    first, then every entity's staging table, mapped column and the freshness view are
+    generated from ``registry`` and the mapping.
 
     Raises:
         ConnectWiseMappingError: the mapping file is invalid.
     """
-    mapping = load_mapping(mapping_path, registry)
-    database = engine or staging_engine(staging_conn_id)
+    tenant = tenant or current_tenant()
+    mapping = load_mapping(mapping_path or tenant.mapping_file, registry)
+    database = engine or staging_engine(tenant.staging_conn_id, schema=tenant.schema)
     migrate(database)
     ensure_schema(database, mapping.table_specs(registry))
-    hook = ConnectWiseHook(conn_id, codebases=StagedCodebases(database))
-    return Job(mapping=mapping, hook=hook, engine=database, registry=registry)
+    hook = ConnectWiseHook(tenant.connectwise_conn_id, codebases=StagedCodebases(database))
+    return Job(mapping=mapping, hook=hook, engine=database, registry=registry, tenant=tenant)
 
 
 def run_preflight(job: Job, run_id: str = "preflight", *, strict: bool = True) -> dict[str, Any]:

@@ -24,6 +24,7 @@ import yaml
 from connectwise.errors import ConnectWiseConfigError
 from connectwise.mapping.load import default_mapping_path
 from connectwise.mapping.models import SYNC_INTERVAL_SCHEDULES
+from connectwise.tenants import DEFAULT_TENANT, Tenant
 
 INTERVAL_VARIABLE = "connectwise_sync_interval"
 DEFAULT_INTERVAL = "15m"
@@ -40,7 +41,10 @@ def sync_interval(mapping_path: Path | None = None) -> str:
     configured = read_interval_variable()
     if configured is not None:
         return _checked(configured, f"Variable {INTERVAL_VARIABLE}")
-    path = mapping_path or default_mapping_path()
+    return _mapping_interval(mapping_path or default_mapping_path())
+
+
+def _mapping_interval(path: Path) -> str:
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
@@ -62,9 +66,20 @@ def read_interval_variable() -> str | None:
     return None if value is None else str(value)
 
 
-def incremental_schedule(mapping_path: Path | None = None) -> str:
-    """Return the cron expression of the configured interval."""
-    return SYNC_INTERVAL_SCHEDULES[sync_interval(mapping_path)]
+def incremental_schedule(
+    mapping_path: Path | None = None, tenant: Tenant = DEFAULT_TENANT
+) -> str:
+    """Return the cron expression of the configured interval.
+
+    A configured tenant's interval is its ``sync_interval`` in the tenants file, else its
+    mapping's setting; the Variable is the single-tenant deployment's.
+    """
+    if tenant.id is None:
+        return SYNC_INTERVAL_SCHEDULES[sync_interval(mapping_path)]
+    if tenant.sync_interval:
+        return SYNC_INTERVAL_SCHEDULES[tenant.sync_interval]
+    mapping = Path(tenant.mapping_file) if tenant.mapping_file else default_mapping_path()
+    return SYNC_INTERVAL_SCHEDULES[_mapping_interval(mapping)]
 
 
 def _is_supervised() -> bool:

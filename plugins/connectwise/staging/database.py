@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sqlite3
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -125,11 +126,46 @@ def defer_flush(connection: Connection) -> None:
         connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
 
 
-def staging_engine(conn_id: str = STAGING_CONN_ID) -> Engine:
-    """Return an engine for the staging database of ``conn_id``."""
-    url = staging_url(conn_id)
+def staging_engine(conn_id: str = STAGING_CONN_ID, *, schema: str | None = None) -> Engine:
+    """Return an engine for the staging database of ``conn_id`` (one tenant's ``schema``)."""
+    url = tenant_url(staging_url(conn_id), schema)
     log.info("Staging database: %s", url.render_as_string(hide_password=True))
-    return create_staging_engine(url)
+    engine = create_staging_engine(url)
+    if schema and is_postgres(engine):
+        create_schema(engine, schema)
+    return engine
+
+
+def tenant_url(url: URL, schema: str | None) -> URL:
+    """Point ``url`` at one tenant's part of it: a PostgreSQL schema, or its own SQLite file.
+
+    On PostgreSQL every statement of the package names tables without a schema, so the
+    connection's ``search_path`` keeps one tenant's tables apart from another's. On SQLite the
+    tenant's file sits beside the connection's: ``staging.db`` → ``staging__cw_acme.db``.
+    """
+    if not schema:
+        return url
+    if url.get_backend_name() == "sqlite":
+        path = Path(url.database or "connectwise_staging.db")
+        return url.set(database=str(path.with_name(f"{path.stem}__{schema}{path.suffix}")))
+    options = str(url.query.get("options") or "")
+    options = re.sub(r"-c\s*search_path=\S+", "", options).strip()
+    return url.update_query_dict({"options": f"{options} -csearch_path={schema}".strip()})
+
+
+def create_schema(engine: Engine, schema: str) -> None:
+    """Create a tenant's PostgreSQL schema unless it exists (two tasks may race to it)."""
+    with engine.begin() as connection:
+        exists = connection.execute(
+            sa.text("SELECT 1 FROM pg_namespace WHERE nspname = :schema"), {"schema": schema}
+        ).scalar()
+        if exists:
+            return
+        try:
+            with connection.begin_nested():
+                connection.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        except sa.exc.IntegrityError:  # created by another task between the two statements
+            pass
 
 
 def is_postgres(engine: Engine) -> bool:
