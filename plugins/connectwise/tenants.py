@@ -193,7 +193,7 @@ def _validate(items: list[Any]) -> tuple[list[TenantSpec], list[str]]:
         for key, value in (("id", spec.id), ("schema", _schema(spec))):
             if (key, value) in seen:
                 problems.append(f"{where}: {key} {value!r} repeats {seen[key, value]}")
-            seen[key, value] = where
+            seen.setdefault((key, value), where)
         specs.append(spec)
     return specs, problems
 
