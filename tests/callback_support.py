@@ -33,12 +33,14 @@ class CountingWaker(Waker):
     def __init__(self) -> None:
         super().__init__()
         self.notified = 0
+        self.tenants: list[str | None] = []
         self._count_lock = threading.Lock()
 
-    def notify(self) -> None:
+    def notify(self, tenant: str | None = None) -> None:
         # The receiver accepts deliveries on several threadpool threads at once.
         with self._count_lock:
             self.notified += 1
+            self.tenants.append(tenant)
 
 
 @contextlib.contextmanager

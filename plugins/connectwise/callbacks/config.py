@@ -1,4 +1,4 @@
-"""What the receiver needs, read from the same Airflow connections the DAGs use.
+"""What the receiver needs, per tenant, read from the same Airflow connections the DAGs use.
 
 In the api-server the connections come from Airflow's database; the standalone receiver reads
 them from ``AIRFLOW_CONN_*`` environment variables (or a secrets backend). They are re-read
@@ -7,63 +7,105 @@ at most once a minute, so a changed key or token applies without a restart.
 
 from __future__ import annotations
 
+import hmac
+import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
 from connectwise.callbacks.install import callback_token
 from connectwise.client.hook import ConnectWiseHook
 from connectwise.client.site import ConnectWiseSite
-from connectwise.staging.database import STAGING_CONN_ID, staging_url
+from connectwise.errors import ConnectWiseError
+from connectwise.staging.database import staging_url, tenant_url
 from connectwise.staging.migrations import MigratedEngines
+from connectwise.tenants import DEFAULT_TENANT, Tenant, dag_tenants
 
+log = logging.getLogger(__name__)
 REFRESH_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
 class ReceiverConfig:
-    """The tenant (for the token and the allowed key host) and the staging database."""
+    """One tenant's part: its site (the token, the allowed key host) and staging database."""
 
     site: ConnectWiseSite
     engine: Engine
+    tenant: str | None = None  # None: the single tenant of a deployment without tenants file
 
     @property
     def token(self) -> str:
-        """The path token deliveries must carry."""
-        return callback_token(self.site)
+        """The path token this tenant's deliveries carry (unique: from its own key)."""
+        return callback_token(self.site, self.tenant)
+
+
+@dataclass(frozen=True)
+class ReceiverConfigs:
+    """Every tenant's part, and the tenants whose connections could not be read."""
+
+    tenants: list[ReceiverConfig]
+    unreadable: list[str] = field(default_factory=list)
+
+    def for_token(self, token: str) -> ReceiverConfig | None:
+        """Return the tenant whose token ``token`` is (compared in constant time), else None."""
+        found = None
+        for config in self.tenants:
+            if hmac.compare_digest(token.encode(), config.token.encode()):
+                found = config
+        return found
 
 
 class ConfigSource:
-    """Read and cache the receiver's configuration; the staging schema is migrated once."""
+    """Read and cache the receiver's configuration; each staging schema is migrated once.
+
+    Without ``tenants`` they are those of the tenants file (read again on each refresh), else
+    the single default tenant. A tenant whose connection cannot be read is logged and listed
+    as unreadable; the others keep receiving.
+    """
 
     def __init__(
-        self,
-        conn_id: str = ConnectWiseHook.default_conn_name,
-        staging_conn_id: str = STAGING_CONN_ID,
-        refresh_seconds: float = REFRESH_SECONDS,
+        self, tenants: list[Tenant] | None = None, refresh_seconds: float = REFRESH_SECONDS
     ) -> None:
-        self.conn_id = conn_id
-        self.staging_conn_id = staging_conn_id
+        self.tenants = tenants
         self.refresh_seconds = refresh_seconds
         self._lock = threading.Lock()
-        self._config: ReceiverConfig | None = None
+        self._configs: ReceiverConfigs | None = None
         self._read_at = 0.0
         self._engines = MigratedEngines()
 
-    def get(self) -> ReceiverConfig:
-        """Return the current configuration.
+    def get(self) -> ReceiverConfigs:
+        """Return the current configuration of every tenant.
 
         Raises:
-            ConnectWiseConfigError: a connection is missing or invalid.
+            ConnectWiseConfigError: the tenants file is invalid, or the only tenant's
+                connections are missing or invalid.
         """
         with self._lock:
             now = time.monotonic()
-            if self._config is None or now - self._read_at >= self.refresh_seconds:
-                self._config = ReceiverConfig(
-                    site=ConnectWiseHook(self.conn_id).site,
-                    engine=self._engines.get(staging_url(self.staging_conn_id)),
-                )
+            if self._configs is None or now - self._read_at >= self.refresh_seconds:
+                self._configs = self._read()
                 self._read_at = now
-            return self._config
+            return self._configs
+
+    def _read(self) -> ReceiverConfigs:
+        tenants = self.tenants if self.tenants is not None else dag_tenants()
+        if tenants == [DEFAULT_TENANT]:  # one tenant: its failure is the receiver's
+            return ReceiverConfigs([self._config_of(DEFAULT_TENANT)])
+        configs, unreadable = [], []
+        for tenant in tenants:
+            try:
+                configs.append(self._config_of(tenant))
+            except ConnectWiseError as exc:
+                log.error("Callbacks of tenant %s are not configured: %s", tenant.label, exc)
+                unreadable.append(tenant.label)
+        return ReceiverConfigs(configs, unreadable)
+
+    def _config_of(self, tenant: Tenant) -> ReceiverConfig:
+        url = tenant_url(staging_url(tenant.staging_conn_id), tenant.schema)
+        return ReceiverConfig(
+            site=ConnectWiseHook(tenant.connectwise_conn_id).site,
+            engine=self._engines.get(url, schema=tenant.schema),
+            tenant=tenant.id,
+        )

@@ -15,6 +15,7 @@ import base64
 import hashlib
 import hmac
 import logging
+import re
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
@@ -29,22 +30,23 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 MARKER = "connectwise-etl"
 LEVEL = "owner"
-OWNER_OBJECT_ID = 1  # facts §9: objectId is 1 at owner level
+OWNER_OBJECT_ID = 1
+_TOKEN_IN_PATH = re.compile(r"/callbacks/[^/?#]+")  # facts §9: objectId is 1 at owner level
 
 
-def callback_token(site: ConnectWiseSite) -> str:
+def callback_token(site: ConnectWiseSite, tenant: str | None = None) -> str:
     """Return the secret path token, derived from the private key (so nothing stores it).
 
     Unguessable without the key, identical for the installer and the receiver, and it changes
-    when the keys are rotated (the next install then updates every URL).
+    when the keys are rotated (the next install then updates every URL). A configured
+    tenant's id is part of it, so the receiver tells tenants apart by their path alone.
     """
-    digest = hmac.new(
-        site.private_key.encode(), f"{MARKER} callbacks {site.company_id}".encode(), hashlib.sha256
-    ).digest()
+    message = f"{MARKER} callbacks {site.company_id}" + (f" {tenant}" if tenant else "")
+    digest = hmac.new(site.private_key.encode(), message.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")[:32]
 
 
-def receiver_url(site: ConnectWiseSite) -> str:
+def receiver_url(site: ConnectWiseSite, tenant: str | None = None) -> str:
     """Where ConnectWise should deliver (ConnectWise appends the record id).
 
     Raises:
@@ -56,18 +58,18 @@ def receiver_url(site: ConnectWiseSite) -> str:
             "public address of the receiver, e.g. https://airflow.example.com/connectwise). "
             "The scheduled incremental sync keeps staging current without them."
         )
-    return f"{site.callback_url}/callbacks/{callback_token(site)}?recordId="
+    return f"{site.callback_url}/callbacks/{callback_token(site, tenant)}?recordId="
 
 
 def mask(url: str, site: ConnectWiseSite) -> str:
-    """Return the URL with the secret token replaced, for logs and reports."""
-    return url.replace(callback_token(site), "***")
+    """Return the URL with the secret token (any tenant's, an old one too) replaced."""
+    return _TOKEN_IN_PATH.sub("/callbacks/***", url.replace(callback_token(site), "***"))
 
 
 def install(job: Job, run_id: str) -> list[dict[str, Any]]:
     """Create, fix or re-activate our entries; remove ours for types no longer synced."""
     site = job.hook.site
-    url = receiver_url(site)
+    url = receiver_url(site, job.tenant.id)
     wanted = sorted(
         {
             entity.callback_type

@@ -15,7 +15,6 @@ the only gate. The path token never reaches a log (``masking.py``).
 
 from __future__ import annotations
 
-import hmac
 import logging
 import threading
 from collections import Counter
@@ -112,16 +111,14 @@ class Receiver:
         Raises:
             Refused: the delivery is not accepted; nothing was stored.
         """
-        config = self._config()
-        if not _same(token, config.token):
-            raise Refused(404, "wrong_token", "unknown callback path")
+        config = self._config(token)
         try:
             delivery = inbox.Delivery.parse(body)
         except inbox.MalformedDelivery as exc:
             raise Refused(400, "malformed", str(exc)) from None
         if not signature:
             raise Refused(401, "unsigned", f"missing {SIGNATURE_HEADER} header")
-        self._verify(delivery, body, signature, config.site)
+        self._verify(delivery, body, signature, config.site)  # the key from this tenant's host
         try:
             status = inbox.accept(config.engine, delivery, body, self.registry)
         except STAGING_OUTAGE as exc:
@@ -129,20 +126,32 @@ class Receiver:
         if status == "ignored":
             return {"status": status, "reason": f"type {delivery.callback_type!r} is not synced"}
         if status == "accepted":
-            self.waker.notify()
+            self.waker.notify(config.tenant)
         return {"status": status}
 
-    def _config(self) -> ReceiverConfig:
+    def _config(self, token: str) -> ReceiverConfig:
+        """Return the tenant the path token belongs to.
+
+        Raises:
+            Refused: 404 for a token of no tenant; 503 while the configuration (or the tenant
+                the token may belong to) cannot be read.
+        """
         try:
-            config = self.config.get()
+            configs = self.config.get()
         except ConnectWiseError as exc:
             log.error("Callback receiver is not configured: %s", exc)
             raise Refused(503, "not_configured", "receiver not configured") from None
         except STAGING_OUTAGE as exc:  # the first read migrates the staging schema
             raise _staging_down(exc) from None
         if self.redactor is not None:
-            self.redactor.add_token(config.token)  # from now on masked in every log line
-        return config
+            for each in configs.tenants:  # from now on masked in every log line
+                self.redactor.add_token(each.token)
+        config = configs.for_token(token)
+        if config is not None:
+            return config
+        if configs.unreadable:  # it may be theirs: ConnectWise retries a 503
+            raise Refused(503, "not_configured", "receiver not configured")
+        raise Refused(404, "wrong_token", "unknown callback path")
 
     def _verify(
         self, delivery: inbox.Delivery, body: bytes, signature: str, site: ConnectWiseSite
@@ -161,10 +170,6 @@ class Receiver:
             raise Refused(503, "key_unavailable", "signing key unavailable") from None
         if not signature_matches(body, signature, key):
             raise Refused(403, "bad_signature", "signature does not match")
-
-
-def _same(given: str, expected: str) -> bool:
-    return hmac.compare_digest(given.encode(), expected.encode())
 
 
 def _staging_down(exc: BaseException) -> Refused:

@@ -17,7 +17,6 @@ import requests
 from connectwise.assets import callback_inbox_asset
 
 log = logging.getLogger(__name__)
-INBOX = callback_inbox_asset()
 MIN_INTERVAL_SECONDS = 0.2
 
 
@@ -27,14 +26,17 @@ class Waker:
     description = "no wake-up (the periodic sweep applies deliveries)"
 
     def __init__(self) -> None:
+        self._tenants: set[str | None] = set()  # whose inbox has news
         self._pending = threading.Event()
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.wakes = 0
 
-    def notify(self) -> None:
-        """Ask for a wake-up (returns at once)."""
+    def notify(self, tenant: str | None = None) -> None:
+        """Ask for a wake-up of a tenant's callbacks DAG (returns at once)."""
+        with self._lock:
+            self._tenants.add(tenant)
         self._pending.set()
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
@@ -54,19 +56,26 @@ class Waker:
             if self._stopped.is_set():
                 return
             self._pending.clear()
-            try:
-                self.wake()
-                self.wakes += 1
-            except Exception as exc:
-                log.warning(
-                    "Could not wake connectwise_callbacks (%s); the sweep will apply "
-                    "the deliveries",
-                    type(exc).__name__,
-                )
+            with self._lock:
+                tenants, self._tenants = self._tenants, set()
+            for tenant in sorted(tenants, key=str):
+                self._wake_one(tenant)
             self._stopped.wait(MIN_INTERVAL_SECONDS)
 
-    def wake(self) -> None:
-        """Signal Airflow once."""
+    def _wake_one(self, tenant: str | None) -> None:
+        try:
+            self.wake(tenant)
+            self.wakes += 1
+        except Exception as exc:
+            log.warning(
+                "Could not wake the callbacks DAG of tenant %s (%s); the sweep will apply "
+                "the deliveries",
+                tenant or "default",
+                type(exc).__name__,
+            )
+
+    def wake(self, tenant: str | None = None) -> None:
+        """Signal Airflow once, for one tenant's inbox."""
 
 
 class AssetEventWaker(Waker):
@@ -77,21 +86,23 @@ class AssetEventWaker(Waker):
 
     description = "asset event (in-process)"
 
-    def wake(self) -> None:
-        """Register one event on the inbox asset."""
+    def wake(self, tenant: str | None = None) -> None:
+        """Register one event on the tenant's inbox asset."""
         from airflow.assets.manager import asset_manager
         from airflow.models.asset import AssetModel
         from airflow.utils.session import create_session
         from sqlalchemy import select
 
+        inbox = callback_inbox_asset(tenant)
         with create_session() as session:
             model = session.scalar(
-                select(AssetModel).where(AssetModel.name == INBOX.name, AssetModel.uri == INBOX.uri)
+                select(AssetModel).where(AssetModel.name == inbox.name, AssetModel.uri == inbox.uri)
             )
             if model is None:
                 log.warning(
-                    "Asset %s is unknown: is the connectwise_callbacks DAG deployed?",
-                    INBOX.uri,
+                    "Asset %s is unknown: is the callbacks DAG of tenant %s deployed?",
+                    inbox.uri,
+                    tenant or "default",
                 )
                 return
             asset_manager.register_asset_change(
@@ -112,16 +123,16 @@ class RestWaker(Waker):
         self.api_url = api_url.rstrip("/")
         self._credentials = {"username": username, "password": password}
         self._session = requests.Session()
-        self._asset_id: int | None = None
+        self._asset_ids: dict[str | None, int] = {}
 
-    def wake(self) -> None:
-        """Post one event; log in again once if the token expired."""
+    def wake(self, tenant: str | None = None) -> None:
+        """Post one event on the tenant's inbox asset; log in again once if the token expired."""
         for attempt in range(2):
             if "Authorization" not in self._session.headers or attempt:
                 self._login()
             response = self._session.post(
                 f"{self.api_url}/api/v2/assets/events",
-                json={"asset_id": self._inbox_asset_id(), "extra": {"source": "receiver"}},
+                json={"asset_id": self._inbox_asset_id(tenant), "extra": {"source": "receiver"}},
                 timeout=5,
             )
             if response.status_code != 401:
@@ -135,17 +146,18 @@ class RestWaker(Waker):
         response.raise_for_status()
         self._session.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
 
-    def _inbox_asset_id(self) -> int:
-        if self._asset_id is None:
+    def _inbox_asset_id(self, tenant: str | None) -> int:
+        if tenant not in self._asset_ids:
+            inbox = callback_inbox_asset(tenant)
             response = self._session.get(
                 f"{self.api_url}/api/v2/assets",
-                params={"uri_pattern": "meta_callback_inbox"},
+                params={"uri_pattern": inbox.uri},
                 timeout=5,
             )
             response.raise_for_status()
             assets: list[dict[str, Any]] = response.json()["assets"]
-            matches = [asset["id"] for asset in assets if asset["uri"] == INBOX.uri]
+            matches = [asset["id"] for asset in assets if asset["uri"] == inbox.uri]
             if not matches:
-                raise LookupError(f"asset {INBOX.uri} not found")
-            self._asset_id = int(matches[0])
-        return self._asset_id
+                raise LookupError(f"asset {inbox.uri} not found")
+            self._asset_ids[tenant] = int(matches[0])
+        return self._asset_ids[tenant]

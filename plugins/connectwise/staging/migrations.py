@@ -14,7 +14,12 @@ from sqlalchemy.engine import URL, Connection, Engine
 
 from connectwise.errors import ConnectWiseConfigError
 from connectwise.paths import include_dir
-from connectwise.staging.database import create_staging_engine, is_postgres, utc_now
+from connectwise.staging.database import (
+    create_schema,
+    create_staging_engine,
+    is_postgres,
+    utc_now,
+)
 from connectwise.staging.money import retype_to_money
 
 log = logging.getLogger(__name__)
@@ -179,12 +184,17 @@ class MigratedEngines:
         self._lock = threading.Lock()
         self._engines: dict[str, Engine] = {}
 
-    def get(self, url: URL) -> Engine:
-        """Return the engine of ``url``, creating and migrating it the first time."""
+    def get(self, url: URL, *, schema: str | None = None) -> Engine:
+        """Return the engine of ``url``, creating and migrating it the first time.
+
+        ``schema``: a tenant's PostgreSQL schema (``url`` points at it), created if missing.
+        """
         key = url.render_as_string(hide_password=False)
         with self._lock:
             if key not in self._engines:
                 engine = create_staging_engine(url)
+                if schema and is_postgres(engine):
+                    create_schema(engine, schema)
                 migrate(engine)
                 self._engines[key] = engine
             return self._engines[key]
