@@ -112,7 +112,9 @@ def count(engine: sa.Engine, sql: str) -> int:
 def test_each_enabled_tenant_gets_every_dag_in_its_own_pool(deployment) -> None:
     dags = deployment["dags"]
 
-    assert set(dags) == {f"{base}__{tenant}" for base in BASE_DAGS for tenant in TENANTS}
+    assert set(dags) == {
+        f"{base}__{tenant}" for base in BASE_DAGS for tenant in TENANTS
+    } | {"connectwise_tenants"}
     for tenant in TENANTS:
         initial = dags[f"connectwise_initial_sync__{tenant}"]
         assert "tenant:" + tenant in initial.tags
@@ -191,3 +193,32 @@ def test_without_a_tenants_file_the_dag_ids_stay(deployment, monkeypatch) -> Non
 
     assert set(dags) == set(BASE_DAGS)
     assert {task.pool for task in dags["connectwise_initial_sync"].tasks} == {"connectwise_api"}
+
+
+def overview_rows(run: Any) -> dict[str, dict[str, Any]]:
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        value = (
+            session.query(XComModel)
+            .filter_by(dag_id=run.dag_id, run_id=run.run_id, task_id="overview")
+            .one()
+            .value
+        )
+    rows = json.loads(value) if isinstance(value, str) else value
+    return {row["tenant"]: row for row in rows}
+
+
+def test_the_tenants_overview_has_one_row_per_tenant(deployment, initial_runs) -> None:
+    run = deployment["dags"]["connectwise_tenants"].test()
+
+    assert run.state == "success"  # a broken tenant is a row, not a failed run
+    rows = overview_rows(run)
+    assert set(rows) == set(TENANTS)
+    acme = rows["acme"]
+    assert acme["last_success_at"] and 0 <= acme["lag_seconds"] < 600
+    assert acme["rows"] > 0 and acme["failed_entities"] == [] and acme["failing_check"] is None
+    initech = rows["initech"]
+    assert (initech["last_success_at"], initech["rows"]) == (None, 0)
+    assert "key pair was rejected" in initech["failing_check"]
