@@ -3,7 +3,7 @@
 For each tenant of `include/tenants.yaml` (or `$CONNECTWISE_TENANTS_FILE`): the last success of
 its stalest entity, the lag since, its staged rows, open quarantine, the entities whose latest
 run failed and the first failing line of its latest preflight. The task log has the table, its
-XCom the rows; the [ConnectWise console](/connectwise-console/tenants) shows the same. A tenant
+XCom the rows; the [ConnectWise console](/connectwise-console/) shows the same. A tenant
 whose staging cannot be read gets a row saying why, never a failed run: each tenant's own DAGs
 fail for their own reasons.
 """

@@ -18,7 +18,7 @@ from airflow.sdk import AssetAlias
 
 from connectwise.assets import staging_asset, staging_changes
 from connectwise.entities import REGISTRY, Registry
-from connectwise.tenants import tenant_of_dag
+from connectwise.tenants import DEFAULT_TENANT, tenant_of_dag
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -130,6 +130,8 @@ def emit_changes(
             would drop the event without a word).
     """
     declared = {outlet.name for outlet in context["task"].outlets if isinstance(outlet, AssetAlias)}
+    dag = context.get("dag")  # every task has one; a bare context (a unit test) means the default
+    tenant = tenant_of_dag(dag.dag_id) if dag is not None else DEFAULT_TENANT
     emitted = []
     for change in _by_table(changes).values():
         entity = registry[change.entity]
@@ -146,7 +148,7 @@ def emit_changes(
                 f"the outlet {alias.name!r}; add staging_changes() of {entity.name} to its "
                 "outlets"
             )
-        asset = staging_asset(entity, tenant_of_dag(context["dag"].dag_id).id)
+        asset = staging_asset(entity, tenant.id)
         context["outlet_events"][alias].add(asset, extra=change.as_extra())
         log.info(
             "Asset event on %s: %d inserted, %d updated, %d soft-deleted, %d quarantined "

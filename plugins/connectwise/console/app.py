@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,10 +25,20 @@ from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from connectwise.console import docs, views
-from connectwise.console.auth import ConsoleUser, console_user, login_url, may
+from connectwise.console.auth import (
+    ConsoleUser,
+    chosen_tenant,
+    console_user,
+    login_url,
+    may,
+    readable_tenants,
+    tenants_configured,
+)
 from connectwise.issues import REPROCESS_DAG_ID
-from connectwise.staging.database import STAGING_CONN_ID, staging_url
+from connectwise.staging.database import staging_url, tenant_url
 from connectwise.staging.migrations import MigratedEngines
+from connectwise.tenant_overview import tenant_overview
+from connectwise.tenants import DEFAULT_TENANT, Tenant
 
 HERE = Path(__file__).resolve().parent
 URL_PREFIX = "/connectwise-console"
@@ -36,30 +48,28 @@ INVALID_SESSION = "Invalid JWT token"
 
 
 class StagingEngine:
-    """The staging database of the connection the DAGs use, re-read at most once a minute."""
+    """Each tenant's staging database, its connection re-read at most once a minute."""
 
-    def __init__(
-        self, conn_id: str = STAGING_CONN_ID, refresh_seconds: float = REFRESH_SECONDS
-    ) -> None:
-        self.conn_id = conn_id
+    def __init__(self, refresh_seconds: float = REFRESH_SECONDS) -> None:
         self.refresh_seconds = refresh_seconds
         self._lock = threading.Lock()
         self._engines = MigratedEngines()
-        self._current: Engine | None = None
-        self._read_at = 0.0
+        self._current: dict[str | None, tuple[Engine, float]] = {}
 
-    def get(self) -> Engine:
-        """Return the engine (the schema is migrated once per database)."""
+    def get(self, tenant: Tenant = DEFAULT_TENANT) -> Engine:
+        """Return the tenant's engine (each database or schema is migrated once)."""
         with self._lock:
             now = time.monotonic()
-            if self._current is None or now - self._read_at >= self.refresh_seconds:
-                self._current = self._engines.get(staging_url(self.conn_id))
-                self._read_at = now
-            return self._current
+            known = self._current.get(tenant.id)
+            if known is None or now - known[1] >= self.refresh_seconds:
+                url = tenant_url(staging_url(tenant.staging_conn_id), tenant.schema)
+                known = (self._engines.get(url, schema=tenant.schema), now)
+                self._current[tenant.id] = known
+            return known[0]
 
 
 def create_app(staging: StagingEngine | None = None) -> FastAPI:
-    """Build the console app (``staging`` defaults to the ``connectwise_staging`` connection)."""
+    """Build the console app (``staging`` defaults to the tenants' staging connections)."""
     staging = staging or StagingEngine()
     # Every route needs a logged-in user with read access; only /static (CSS, script, icon) is open.
     app = FastAPI(
@@ -89,28 +99,47 @@ def _templates() -> Environment:
 
 
 def _add_pages(app: FastAPI, staging: StagingEngine, templates: Environment) -> None:
-    def page(name: str, **values: Any) -> HTMLResponse:
-        return HTMLResponse(templates.get_template(name).render(**values))
+    def page(name: str, tenant: Tenant, **values: Any) -> HTMLResponse:
+        # ``tenant``: the id the links carry (None without a tenants file, or on shared pages).
+        html = templates.get_template(name).render(
+            tenant=tenant.id,
+            tenant_query=f"?tenant={quote(tenant.id)}" if tenant.id else "",
+            multi_tenant=tenants_configured(),
+            dag_id=tenant.dag_id,
+            **values,
+        )
+        return HTMLResponse(html)
 
     @app.get("/", response_class=HTMLResponse)
-    def overview() -> HTMLResponse:
-        health = views.collect_health(staging.get())
-        return page("overview.html", health=health, active="overview")
+    def overview(user: ConsoleUser, tenant: str | None = None) -> HTMLResponse:
+        if tenant is None and tenants_configured():
+            rows = tenant_overview(readable_tenants(user), staging.get)
+            return page("tenants.html", DEFAULT_TENANT, rows=rows, active="tenants")
+        chosen = chosen_tenant(user, tenant)
+        health = views.collect_health(staging.get(chosen))
+        return page("overview.html", chosen, health=health, active="overview")
 
     @app.get("/issues", response_class=HTMLResponse)
-    def issues(user: ConsoleUser) -> HTMLResponse:
-        found = views.collect_issues(staging.get())
+    def issues(user: ConsoleUser, tenant: str | None = None) -> HTMLResponse:
+        chosen = chosen_tenant(user, tenant)
+        reprocess_dag = chosen.dag_id(REPROCESS_DAG_ID)
         return page(
             "issues.html",
-            issues=found,
+            chosen,
+            issues=views.collect_issues(staging.get(chosen)),
             active="issues",
-            can_reprocess=may(user, "POST", REPROCESS_DAG_ID),
-            reprocess_dag=REPROCESS_DAG_ID,
+            can_reprocess=may(user, "POST", reprocess_dag),
+            reprocess_dag=reprocess_dag,
         )
 
+    _add_guides(app, page)
+
+
+def _add_guides(app: FastAPI, page: Callable[..., HTMLResponse]) -> None:
     @app.get("/docs/", response_class=HTMLResponse)
     def docs_index() -> HTMLResponse:
-        return page("doc.html", title="Guides", body=docs.index_html(), active="docs")
+        body = docs.index_html()
+        return page("doc.html", DEFAULT_TENANT, title="Guides", body=body, active="docs")
 
     @app.get("/docs/img/{name}")
     def doc_image(name: str) -> Response:
@@ -119,20 +148,24 @@ def _add_pages(app: FastAPI, staging: StagingEngine, templates: Environment) -> 
     @app.get("/docs/{name}", response_class=HTMLResponse)
     def doc(name: str) -> HTMLResponse:
         title, body = docs.render(name)
-        return page("doc.html", title=title, body=body, active="docs")
+        return page("doc.html", DEFAULT_TENANT, title=title, body=body, active="docs")
 
 
 def _add_api(app: FastAPI, staging: StagingEngine) -> None:
     @app.get("/api/health")
-    def health_json() -> JSONResponse:
-        health = views.collect_health(staging.get())
+    def health_json(user: ConsoleUser, tenant: str | None = None) -> JSONResponse:
+        health = views.collect_health(staging.get(chosen_tenant(user, tenant)))
         return JSONResponse(_plain(asdict(health)))
 
     @app.get("/api/issues")
-    def issues_json() -> JSONResponse:
-        return JSONResponse(
-            _plain([asdict(group) for group in views.collect_issues(staging.get())])
-        )
+    def issues_json(user: ConsoleUser, tenant: str | None = None) -> JSONResponse:
+        found = views.collect_issues(staging.get(chosen_tenant(user, tenant)))
+        return JSONResponse(_plain([asdict(group) for group in found]))
+
+    @app.get("/api/tenants")
+    def tenants_json(user: ConsoleUser) -> JSONResponse:
+        rows = tenant_overview(readable_tenants(user), staging.get)
+        return JSONResponse(_plain([asdict(row) for row in rows]))
 
 
 def _add_error_pages(app: FastAPI) -> None:

@@ -17,20 +17,50 @@ from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessE
 from airflow.api_fastapi.core_api.security import get_user
 from fastapi import Depends, HTTPException, Request, status
 
+from connectwise.tenants import DEFAULT_TENANT, Tenant, configured_tenants, dag_tenants
+
 READ_DAG = "connectwise_incremental_sync"  # reading its runs is what the console shows
 
 
 def console_user(user: Annotated[Any, Depends(get_user)]) -> Any:
-    """Return the logged-in Airflow user who may read the sync runs.
+    """Return the logged-in Airflow user who may read the sync runs (of at least one tenant).
 
     ``get_user`` (Airflow's own dependency) raises 401 without a valid token or cookie.
 
     Raises:
-        HTTPException: 403 for a user without read access to the sync DAG's runs.
+        HTTPException: 403 for a user without read access to any tenant's sync DAG's runs.
     """
-    if not may(user, "GET", READ_DAG):
+    if not readable_tenants(user):
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"Reading the runs of {READ_DAG} is needed")
     return user
+
+
+def tenants_configured() -> bool:
+    """Tell whether a tenants file lists the tenants (else there is the default one only)."""
+    return configured_tenants() is not None
+
+
+def readable_tenants(user: Any) -> list[Tenant]:
+    """Return the tenants whose sync runs ``user`` may read (their ``READ_DAG``), in order."""
+    return [tenant for tenant in dag_tenants() if may(user, "GET", tenant.dag_id(READ_DAG))]
+
+
+def chosen_tenant(user: Any, tenant_id: str | None) -> Tenant:
+    """Return the tenant a page asks for (``?tenant=``), the default one without a file.
+
+    Raises:
+        HTTPException: 404 for no tenant or an unknown one (when there are tenants), 403 for
+            a tenant whose runs the user may not read.
+    """
+    tenants = dag_tenants()
+    if tenant_id is None and tenants == [DEFAULT_TENANT]:
+        return DEFAULT_TENANT
+    found = next((tenant for tenant in tenants if tenant.id == tenant_id), None)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Choose a tenant: ?tenant=<id>")
+    if not may(user, "GET", found.dag_id(READ_DAG)):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"Reading tenant {tenant_id} is needed")
+    return found
 
 
 ConsoleUser = Annotated[Any, Depends(console_user)]

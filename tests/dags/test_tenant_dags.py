@@ -195,6 +195,14 @@ def test_without_a_tenants_file_the_dag_ids_stay(deployment, monkeypatch) -> Non
     assert {task.pool for task in dags["connectwise_initial_sync"].tasks} == {"connectwise_api"}
 
 
+def test_the_tenants_dag_says_what_it_shows_and_links_the_console(deployment) -> None:
+    dag = deployment["dags"]["connectwise_tenants"]
+
+    assert dag.description and len(dag.description) <= 90
+    assert "[ConnectWise console](/connectwise-console/)" in dag.doc_md
+    assert dag.timetable.summary == "*/15 * * * *"
+
+
 def overview_rows(run: Any) -> dict[str, dict[str, Any]]:
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
