@@ -11,7 +11,9 @@ and loaded with the stock ``airflow connections import --overwrite``, ``airflow 
 and ``airflow variables import -a skip`` into the Airflow that the environment configures
 (``AIRFLOW_HOME``, ``AIRFLOW__DATABASE__SQL_ALCHEMY_CONN``, ...). Existing connections and
 pools with the same ids are replaced; existing Variables are kept (operators change them in the
-UI); others are left alone. ``--dry-run`` validates and prints the commands and
+UI); others are left alone. With a tenants file (``include/tenants.yaml`` or
+``$CONNECTWISE_TENANTS_FILE``) each tenant also gets its pool, ``connectwise_api__<tenant>``
+with its ``pool_slots``. ``--dry-run`` validates and prints the commands and
 documents with secrets shown as ``***``; it needs no Airflow. Exit status: 0 on success, 1 when
 the file is invalid or a command fails (the message says which and why), 2 for bad arguments.
 """
@@ -32,6 +34,7 @@ try:
 except ImportError:  # run from a checkout without the distribution installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
     from connectwise import settings_file
+from connectwise.tenants import TenantsFileError
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -117,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             for step in steps:
                 print(f"Running: airflow {' '.join(step.arguments)} {step.file_name}")
                 run_step(airflow, step, Path(folder), secrets)
-    except settings_file.SettingsFileError as exc:
+    except (settings_file.SettingsFileError, TenantsFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

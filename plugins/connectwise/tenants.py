@@ -213,6 +213,8 @@ def _describe(where: str, exc: ValidationError) -> Iterator[str]:
             yield f"{where}: unknown key {key!r} (allowed: {', '.join(_KEYS)})"
         elif error["type"] == "missing":
             yield f"{where}: missing required key {key!r}"
+        elif error["type"] == "string_type":
+            yield f"{where}: {key}: must be text (quote it in YAML: off, no and 1 are not text)"
         elif error["type"] == "string_pattern_mismatch":
             yield f"{where}: {key}: must be {_ALLOWED.get(key, _AIRFLOW_ID)}"
         else:

@@ -59,6 +59,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
             f"    schema: {prefix}_{name}",
             f"    pool_slots: {3 if name == 'globex' else 4}",
         ]
+        if name == "globex":
+            lines += ["    sync_interval: 1h", "    queue: eu"]
     lines += ["  - id: hooli", "    connectwise_conn_id: connectwise_hooli", "    enabled: false"]
     (folder / "tenants.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     with (
@@ -119,6 +121,9 @@ def test_each_enabled_tenant_gets_every_dag_in_its_own_pool(deployment) -> None:
         initial = dags[f"connectwise_initial_sync__{tenant}"]
         assert "tenant:" + tenant in initial.tags
         assert {task.pool for task in initial.tasks} == {f"connectwise_api__{tenant}"}
+    globex = dags["connectwise_incremental_sync__globex"]
+    assert globex.timetable.serialize()["expression"] == "0 * * * *"  # its own sync_interval
+    assert {task.queue for task in globex.tasks} == {"eu"}
     inbox = dags["connectwise_callbacks__acme"].timetable.asset_condition
     assert "connectwise-staging://acme/meta_callback_inbox" in str(inbox)
 
@@ -200,7 +205,7 @@ def test_the_tenants_dag_says_what_it_shows_and_links_the_console(deployment) ->
 
     assert dag.description and len(dag.description) <= 90
     assert "[ConnectWise console](/connectwise-console/)" in dag.doc_md
-    assert dag.timetable.summary == "*/15 * * * *"
+    assert dag.timetable.serialize()["expression"] == "*/15 * * * *"
 
 
 def overview_rows(run: Any) -> dict[str, dict[str, Any]]:

@@ -336,6 +336,26 @@ def test_pools_convert_with_slots_description_and_include_deferred() -> None:
     }
 
 
+def test_each_tenant_of_the_tenants_file_gets_its_own_pool(tmp_path, monkeypatch) -> None:
+    (tmp_path / "tenants.yaml").write_text(
+        "tenants:\n  - {id: acme, connectwise_conn_id: cw_acme, pool_slots: 2}\n"
+        "  - {id: globex, connectwise_conn_id: cw_globex}\n"
+        "  - {id: paused, connectwise_conn_id: cw_paused, enabled: false}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("CONNECTWISE_TENANTS_FILE", str(tmp_path / "tenants.yaml"))
+    settings = parse("airflow:\n  pools:\n    - pool_name: connectwise_api\n      pool_slot: 4\n")
+
+    pools = step(settings, "pools").document
+
+    assert {name: pool["slots"] for name, pool in pools.items()} == {
+        "connectwise_api": 4,
+        "connectwise_api__acme": 2,
+        "connectwise_api__globex": 4,
+    }
+    assert "tenant acme" in pools["connectwise_api__acme"]["description"]
+
+
 def test_variables_convert_to_text() -> None:
     settings = parse(
         "airflow:\n  variables:\n    - variable_name: n\n      variable_value: 5\n"

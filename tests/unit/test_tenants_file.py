@@ -120,6 +120,8 @@ tenants:
   - id: beta
     connectwise_conn_id: cw beta
     schema: 9lives
+  - id: off
+    connectwise_conn_id: cw_off
 """,
     )
 
@@ -132,6 +134,7 @@ tenants:
     assert "tenants[1]: unknown key 'colour' (allowed: id, connectwise_conn_id," in message
     assert "tenants[2]: connectwise_conn_id: must be an Airflow id" in message
     assert "tenants[2]: schema: must be lower-case letters, digits and underscores" in message
+    assert "tenants[3]: id: must be text (quote it in YAML" in message
 
 
 def test_two_tenants_may_not_share_an_id_or_a_schema(tmp_path: Path) -> None:

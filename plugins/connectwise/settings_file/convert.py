@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from connectwise.settings_file.parse import (
@@ -17,6 +18,7 @@ from connectwise.settings_file.parse import (
     AirflowSettings,
     ImportStep,
 )
+from connectwise.tenants import Tenant, configured_tenants
 
 URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)([^@\s]+)(@)")
 # Shown beside the Variable in Admin > Variables, where operators change it.
@@ -29,19 +31,27 @@ VARIABLE_DESCRIPTIONS = {
 }
 
 
-def plan_imports(settings: AirflowSettings) -> list[ImportStep]:
+def plan_imports(
+    settings: AirflowSettings, tenants: Sequence[Tenant] | None = None
+) -> list[ImportStep]:
     """Return the import commands for the non-empty sections, in the order to run them.
 
     Connections and pools are replaced by the file's; a Variable that already exists is kept,
     so a value an operator set in the UI survives the next apply (compose's airflow-init applies
-    the file on every start): the file only gives a Variable its first value.
+    the file on every start): the file only gives a Variable its first value. Each tenant of
+    ``tenants`` (by default the tenants file's, if there is one) gets its own pool.
+
+    Raises:
+        TenantsFileError: the tenants file is invalid.
     """
+    if tenants is None:
+        tenants = configured_tenants() or []
     connections = ("connections", "import", "--overwrite")
     variables = ("variables", "import", "-a", "skip")
     steps = [
         ImportStep("connections", "connections.json", connections, connections_document(settings),
                    ("Could not import connection",)),
-        ImportStep("pools", "pools.json", ("pools", "import"), pools_document(settings)),
+        ImportStep("pools", "pools.json", ("pools", "import"), pools_document(settings, tenants)),
         ImportStep("variables", "variables.json", variables, variables_document(settings),
                    ("failed to be updated",)),
     ]  # fmt: skip
@@ -68,9 +78,15 @@ def connections_document(settings: AirflowSettings) -> dict[str, dict[str, Any]]
     return document
 
 
-def pools_document(settings: AirflowSettings) -> dict[str, dict[str, Any]]:
-    """Return ``airflow pools import`` JSON: ``{name: {slots, description, include_deferred}}``."""
-    return {
+def pools_document(
+    settings: AirflowSettings, tenants: Sequence[Tenant] = ()
+) -> dict[str, dict[str, Any]]:
+    """Return ``airflow pools import`` JSON: ``{name: {slots, description, include_deferred}}``.
+
+    A tenant's pool (``connectwise_api__<tenant>``, ``pool_slots`` of the tenants file) bounds
+    that tenant's ConnectWise calls alone: ConnectWise throttles each tenant on its own.
+    """
+    document = {
         spec.pool_name: {
             "slots": spec.pool_slot,
             "description": spec.pool_description or "",
@@ -78,6 +94,14 @@ def pools_document(settings: AirflowSettings) -> dict[str, dict[str, Any]]:
         }
         for spec in settings.pools
     }
+    for tenant in tenants:
+        if tenant.pool:
+            document[tenant.pool] = {
+                "slots": tenant.pool_slots,
+                "description": f"ConnectWise API calls of tenant {tenant.id} (tenants file)",
+                "include_deferred": False,
+            }
+    return document
 
 
 def variables_document(settings: AirflowSettings) -> dict[str, Any]:
