@@ -80,6 +80,12 @@ STEPS = (
     Step("receiver", "bench/receiver.py", (), ("--scale", "small", "--deliveries", "100")),
     Step("simulator_serving", "bench/simulator_serving.py", (), ("--scale", "small")),
     Step(
+        "tenants",
+        "bench/tenants.py",
+        (),
+        ("--tenants", "1", "2", "--workers", "2", "--repeats", "1"),
+    ),
+    Step(
         "additions",
         "bench/initial_sync.py",
         ("--additions", "--scales", "medium"),

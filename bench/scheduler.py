@@ -42,6 +42,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
 import sqlalchemy as sa  # noqa: E402
 
 from bench.floor import measure_floor  # noqa: E402
+from bench.postgres import own_database  # noqa: E402
 from bench.report import add_output_options, publish, spread  # noqa: E402
 from scripts.janitor import Janitor  # noqa: E402
 from scripts.live_airflow import (  # noqa: E402
@@ -54,7 +55,6 @@ from scripts.local_cluster import Cluster  # noqa: E402
 from simulator.testing import SimulatorProcess  # noqa: E402
 
 DAG = "connectwise_initial_sync"
-POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 REDIS_DB = 13
 GIT = shutil.which("git") or "git"
 EXECUTORS = ("standalone", "celery1", "celery2")
@@ -199,38 +199,34 @@ def measure_standalone(
 
 def measure_celery(sim: SimulatorProcess, setup: Setup, workers: int, repeats: int) -> None:
     """Repeated runs on the Celery cluster with ``workers`` workers (PostgreSQL staging)."""
-    suffix = uuid.uuid4().hex[:8]
-    staging_name, meta_name = f"cw_bench_stage_{suffix}", f"cw_bench_meta_{suffix}"
-    admin = sa.create_engine(f"{POSTGRES_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f"CREATE DATABASE {staging_name}")
-    staging_url = f"{POSTGRES_SERVER}/{staging_name}"
-    connections = {
-        "AIRFLOW_CONN_CONNECTWISE_DEFAULT": json.dumps(simulator_connection(sim)),
-        "AIRFLOW_CONN_CONNECTWISE_STAGING": json.dumps(
-            {"conn_type": "generic", "extra": {"sqlalchemy_url": staging_url}}
-        ),
-    }
-    home = Path(tempfile.mkdtemp(prefix="cw-bench-cluster-"))
-    cluster = Cluster(
-        home, workers=workers, database=meta_name, redis_db=REDIS_DB, extra_env=connections
-    )
-    try:
-        cluster.start(dag_ids=[DAG])
-        for number in range(repeats):
-            staging = sa.create_engine(staging_url)
-            with staging.begin() as connection:
-                connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-            staging.dispose()
-            setup.runs.append(run_once(sim, cluster.api, sync_work(staging_url)))
-            report(setup, number)
-    finally:
-        cluster.stop()
-        cluster.drop_database()
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {staging_name} WITH (FORCE)")
-        admin.dispose()
-        shutil.rmtree(home, ignore_errors=True)
+    with own_database("cw_bench_stage") as staging_url:
+        connections = {
+            "AIRFLOW_CONN_CONNECTWISE_DEFAULT": json.dumps(simulator_connection(sim)),
+            "AIRFLOW_CONN_CONNECTWISE_STAGING": json.dumps(
+                {"conn_type": "generic", "extra": {"sqlalchemy_url": staging_url}}
+            ),
+        }
+        home = Path(tempfile.mkdtemp(prefix="cw-bench-cluster-"))
+        cluster = Cluster(
+            home,
+            workers=workers,
+            database=f"cw_bench_meta_{uuid.uuid4().hex[:8]}",
+            redis_db=REDIS_DB,
+            extra_env=connections,
+        )
+        try:
+            cluster.start(dag_ids=[DAG])
+            for number in range(repeats):
+                staging = sa.create_engine(staging_url)
+                with staging.begin() as connection:
+                    connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+                staging.dispose()
+                setup.runs.append(run_once(sim, cluster.api, sync_work(staging_url)))
+                report(setup, number)
+        finally:
+            cluster.stop()
+            cluster.drop_database()
+            shutil.rmtree(home, ignore_errors=True)
 
 
 def report(setup: Setup, number: int) -> None:

@@ -35,13 +35,13 @@ sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
 import sqlalchemy as sa  # noqa: E402
 
 from bench.floor import measure_floor  # noqa: E402
+from bench.postgres import own_database  # noqa: E402
 from bench.report import add_output_options, publish, spread  # noqa: E402
 from scripts.live_airflow import AirflowApi, simulator_connection  # noqa: E402
 from scripts.local_cluster import Cluster  # noqa: E402
 from simulator.testing import SimulatorProcess  # noqa: E402
 
 DAG = "connectwise_initial_sync"
-POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 REDIS_DB = 12
 SCALE = "medium"
 
@@ -140,47 +140,42 @@ def _slowest(api: AirflowApi, runs: dict[str, str]) -> float:
 def measure(workers: int, counts: list[int], repeats: int, sim: SimulatorProcess) -> list[Setup]:
     """Start a cluster of ``workers`` with the largest tenant count, run every count on it."""
     suffix = uuid.uuid4().hex[:8]
-    prefix, staging_name = f"cwt{suffix}", f"cw_bench_tenants_{suffix}"
-    admin = sa.create_engine(f"{POSTGRES_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f"CREATE DATABASE {staging_name}")
-    staging = f"{POSTGRES_SERVER}/{staging_name}"
-    home = Path(tempfile.mkdtemp(prefix="cw-bench-tenants-"))
-    everyone = tenant_ids(max(counts))
-    connection = json.dumps(simulator_connection(sim))
-    environment = {
-        "CONNECTWISE_TENANTS_FILE": str(write_tenants_file(home, len(everyone), prefix)),
-        "AIRFLOW_CONN_CONNECTWISE_STAGING": json.dumps(
-            {"conn_type": "generic", "extra": {"sqlalchemy_url": staging}}
-        ),
-        **{f"AIRFLOW_CONN_CONNECTWISE_{tenant.upper()}": connection for tenant in everyone},
-    }
-    cluster = Cluster(
-        home / "cluster",
-        workers=workers,
-        database=f"cw_bench_meta_{suffix}",
-        redis_db=REDIS_DB,
-        extra_env=environment,
-    )
+    prefix = f"cwt{suffix}"
     setups = [Setup(count, workers) for count in counts]
-    try:
-        cluster.start(timeout=600, dag_ids=[f"{DAG}__{tenant}" for tenant in everyone])
-        for setup in setups:
-            for number in range(repeats):
-                batch = run_batch(cluster.api, sim, everyone[: setup.tenants], staging, prefix)
-                setup.batches.append(batch)
-                print(
-                    f"{workers} worker(s), {setup.tenants} tenant(s), run {number + 1}: "
-                    f"{batch.wall:5.1f} s, {batch.rows:,} rows, floor {batch.floor:.2f} s",
-                    flush=True,
-                )
-    finally:
-        cluster.stop()
-        cluster.drop_database()
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {staging_name} WITH (FORCE)")
-        admin.dispose()
-        shutil.rmtree(home, ignore_errors=True)
+    with own_database("cw_bench_tenants") as staging:
+        home = Path(tempfile.mkdtemp(prefix="cw-bench-tenants-"))
+        everyone = tenant_ids(max(counts))
+        connection = json.dumps(simulator_connection(sim))
+        environment = {
+            "CONNECTWISE_TENANTS_FILE": str(write_tenants_file(home, len(everyone), prefix)),
+            "AIRFLOW_CONN_CONNECTWISE_STAGING": json.dumps(
+                {"conn_type": "generic", "extra": {"sqlalchemy_url": staging}}
+            ),
+            **{f"AIRFLOW_CONN_CONNECTWISE_{tenant.upper()}": connection for tenant in everyone},
+        }
+        cluster = Cluster(
+            home / "cluster",
+            workers=workers,
+            database=f"cw_bench_meta_{suffix}",
+            redis_db=REDIS_DB,
+            extra_env=environment,
+        )
+        try:
+            cluster.start(timeout=600, dag_ids=[f"{DAG}__{tenant}" for tenant in everyone])
+            for setup in setups:
+                for number in range(repeats):
+                    tenants = everyone[: setup.tenants]
+                    batch = run_batch(cluster.api, sim, tenants, staging, prefix)
+                    setup.batches.append(batch)
+                    print(
+                        f"{workers} worker(s), {setup.tenants} tenant(s), run {number + 1}: "
+                        f"{batch.wall:5.1f} s, {batch.rows:,} rows, floor {batch.floor:.2f} s",
+                        flush=True,
+                    )
+        finally:
+            cluster.stop()
+            cluster.drop_database()
+            shutil.rmtree(home, ignore_errors=True)
     return setups
 
 

@@ -79,7 +79,13 @@ def incremental_schedule(
     if tenant.sync_interval:
         return SYNC_INTERVAL_SCHEDULES[tenant.sync_interval]
     mapping = Path(tenant.mapping_file) if tenant.mapping_file else default_mapping_path()
-    return SYNC_INTERVAL_SCHEDULES[_mapping_interval(mapping)]
+    try:
+        return SYNC_INTERVAL_SCHEDULES[_mapping_interval(mapping)]
+    except ConnectWiseConfigError as exc:
+        # One tenant's broken mapping must not take every tenant's DAG file down with it: its
+        # own tasks fail with the mapping's error; its schedule falls back to the default.
+        log.warning("Tenant %s: %s; its schedule is %s", tenant.label, exc, DEFAULT_INTERVAL)
+        return SYNC_INTERVAL_SCHEDULES[DEFAULT_INTERVAL]
 
 
 def _is_supervised() -> bool:

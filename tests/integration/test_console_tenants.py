@@ -6,14 +6,11 @@ Airflow's real auth manager, as in test_console.py.
 
 from __future__ import annotations
 
-import json
 import re
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from airflow.api_fastapi.app import init_auth_manager
 from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
 from connectwise import jobs
@@ -23,7 +20,8 @@ from connectwise.tenants import configured_tenants
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.conftest import POSTGRES_URL, connection_json
+from tests.conftest import connection_json
+from tests.tenant_support import tenant_schemas
 
 PREFIX = "/connectwise-console"
 PAGE = {"Accept": "text/html"}
@@ -39,35 +37,21 @@ def airflow_db() -> None:
 
 @pytest.fixture
 def console(airflow_db, shared_simulator, tmp_path, monkeypatch) -> Iterator[dict[str, Any]]:
-    prefix = f"t{uuid.uuid4().hex[:8]}"
-    (tmp_path / "tenants.yaml").write_text(
-        "tenants:\n"
-        f"  - {{id: acme, connectwise_conn_id: connectwise_acme, schema: {prefix}_acme}}\n"
-        f"  - {{id: globex, connectwise_conn_id: connectwise_globex, schema: {prefix}_globex}}\n",
-        encoding="utf-8",
-    )
-    monkeypatch.setenv("CONNECTWISE_TENANTS_FILE", str(tmp_path / "tenants.yaml"))
-    staging = {"conn_type": "generic", "extra": {"sqlalchemy_url": POSTGRES_URL}}
-    monkeypatch.setenv("AIRFLOW_CONN_CONNECTWISE_STAGING", json.dumps(staging))
-    for name in ("acme", "globex"):
-        monkeypatch.setenv(
-            f"AIRFLOW_CONN_CONNECTWISE_{name.upper()}", connection_json(shared_simulator)
-        )
-    acme = next(tenant for tenant in configured_tenants() or [] if tenant.id == "acme")
-    job = jobs.open_job(acme)
-    for entity in REGISTRY.with_dependencies(SYNCED):
-        jobs.run_sync(job, entity.name, mode="full", run_id="tenant-console")
-    job.engine.dispose()
-    root = FastAPI()
-    auth_manager = init_auth_manager(root)
-    root.mount(PREFIX, create_app(StagingEngine(refresh_seconds=0)))
-    token = auth_manager.generate_jwt(SimpleAuthManagerUser(username="viewer", role="VIEWER"))
-    yield {"client": TestClient(root, follow_redirects=False), "cookies": {"_token": token}}
-    admin = sa.create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
+    with tenant_schemas(tmp_path, monkeypatch, ("acme", "globex")):
         for name in ("acme", "globex"):
-            connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {prefix}_{name} CASCADE")
-    admin.dispose()
+            connection = connection_json(shared_simulator)
+            monkeypatch.setenv(f"AIRFLOW_CONN_CONNECTWISE_{name.upper()}", connection)
+        acme = next(tenant for tenant in configured_tenants() or [] if tenant.id == "acme")
+        job = jobs.open_job(acme)
+        for entity in REGISTRY.with_dependencies(SYNCED):
+            jobs.run_sync(job, entity.name, mode="full", run_id="tenant-console")
+        job.engine.dispose()
+        root = FastAPI()
+        auth_manager = init_auth_manager(root)
+        root.mount(PREFIX, create_app(StagingEngine(refresh_seconds=0)))
+        user = SimpleAuthManagerUser(username="viewer", role="VIEWER")
+        cookies = {"_token": auth_manager.generate_jwt(user)}
+        yield {"client": TestClient(root, follow_redirects=False), "cookies": cookies}
 
 
 def test_the_landing_page_lists_every_tenant_from_its_own_schema(console) -> None:

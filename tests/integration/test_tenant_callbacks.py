@@ -7,8 +7,6 @@ DAG, and each tenant's drain applies only its own deliveries.
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,22 +18,14 @@ from connectwise.tenants import Tenant, configured_tenants
 
 from simulator.testing import running_simulator
 from tests.callback_support import delivery, inbox_rows, post_signed, running_receiver
-from tests.conftest import POSTGRES_URL, connection_json
+from tests.conftest import connection_json
+from tests.tenant_support import tenant_schemas
 
 
 @pytest.fixture
 def two_tenants(tmp_path, monkeypatch) -> Iterator[dict[str, Any]]:
-    prefix = f"t{uuid.uuid4().hex[:8]}"
-    (tmp_path / "tenants.yaml").write_text(
-        "tenants:\n"
-        f"  - {{id: acme, connectwise_conn_id: connectwise_acme, schema: {prefix}_acme}}\n"
-        f"  - {{id: globex, connectwise_conn_id: connectwise_globex, schema: {prefix}_globex}}\n",
-        encoding="utf-8",
-    )
-    monkeypatch.setenv("CONNECTWISE_TENANTS_FILE", str(tmp_path / "tenants.yaml"))
-    staging = {"conn_type": "generic", "extra": {"sqlalchemy_url": POSTGRES_URL}}
-    monkeypatch.setenv("AIRFLOW_CONN_CONNECTWISE_STAGING", json.dumps(staging))
     with (
+        tenant_schemas(tmp_path, monkeypatch, ("acme", "globex")),
         running_simulator(scale="small", seed=31) as acme,
         running_simulator(scale="small", seed=32) as globex,
         running_receiver() as receiver,
@@ -49,11 +39,6 @@ def two_tenants(tmp_path, monkeypatch) -> Iterator[dict[str, Any]]:
         yield {"sims": sims, "jobs": opened, "receiver": receiver}
         for job in opened.values():
             job.engine.dispose()
-    admin = sa.create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        for name in ("acme", "globex"):
-            connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {prefix}_{name} CASCADE")
-    admin.dispose()
 
 
 def url_of(job: jobs.Job, receiver: Any, record_id: int) -> str:

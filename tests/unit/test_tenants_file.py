@@ -176,3 +176,18 @@ def test_a_tenants_staging_is_its_own_schema_or_file() -> None:
         "/data/staging__cw_acme.db"
     )
     assert tenant_url(postgres, None) is postgres
+
+
+def test_a_tenants_schedule_is_its_own_and_survives_its_broken_mapping(tmp_path: Path) -> None:
+    from connectwise.schedule import incremental_schedule
+    from connectwise.tenants import Tenant
+
+    hourly = tmp_path / "hourly.yaml"
+    hourly.write_text("settings:\n  sync_interval: 1h\n", encoding="utf-8")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("settings: [\n", encoding="utf-8")
+
+    assert incremental_schedule(tenant=Tenant(id="a", sync_interval="4h")) == "0 */4 * * *"
+    assert incremental_schedule(tenant=Tenant(id="b", mapping_file=str(hourly))) == "0 * * * *"
+    # Its own tasks fail on the mapping; the other tenants' DAGs in the same file still load.
+    assert incremental_schedule(tenant=Tenant(id="c", mapping_file=str(broken))) == "*/15 * * * *"
