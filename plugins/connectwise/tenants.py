@@ -25,6 +25,8 @@ from connectwise.mapping.models import SYNC_INTERVAL_SCHEDULES
 from connectwise.paths import include_dir
 
 TENANTS_ENV = "CONNECTWISE_TENANTS_FILE"
+# What airflow.sdk.get_parsing_context() reads: set while a task's process parses its DAG file.
+PARSING_DAG_ID_ENV = "_AIRFLOW_PARSING_CONTEXT_DAG_ID"
 DAG_ID_SEPARATOR = "__"
 SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"  # no "_": "__" separates a DAG's id from its tenant
 DEFAULT_CONNECTWISE_CONN_ID = "connectwise_default"
@@ -121,9 +123,20 @@ def configured_tenants(path: Path | None = None) -> list[Tenant] | None:
 
 
 def dag_tenants(path: Path | None = None) -> list[Tenant]:
-    """Return the tenants to build DAGs for: the enabled ones, else the default tenant."""
+    """Return the tenants to build DAGs for: the enabled ones, else the default tenant.
+
+    A task's process parses its DAG file only to find its own task: there (Airflow's parsing
+    context names the DAG) only that DAG's tenant is built, so a task's start does not grow
+    with the number of tenants.
+    """
     tenants = configured_tenants(path)
-    return [DEFAULT_TENANT] if tenants is None else tenants
+    if tenants is None:
+        return [DEFAULT_TENANT]
+    parsing = os.environ.get(PARSING_DAG_ID_ENV, "")
+    if DAG_ID_SEPARATOR in parsing:
+        wanted = parsing.rsplit(DAG_ID_SEPARATOR, 1)[1]
+        return [tenant for tenant in tenants if tenant.id == wanted] or tenants
+    return tenants
 
 
 def tenant_of_dag(dag_id: str, path: Path | None = None) -> Tenant:

@@ -191,3 +191,15 @@ def test_a_tenants_schedule_is_its_own_and_survives_its_broken_mapping(tmp_path:
     assert incremental_schedule(tenant=Tenant(id="b", mapping_file=str(hourly))) == "0 * * * *"
     # Its own tasks fail on the mapping; the other tenants' DAGs in the same file still load.
     assert incremental_schedule(tenant=Tenant(id="c", mapping_file=str(broken))) == "*/15 * * * *"
+
+
+def test_a_tasks_parse_builds_only_its_own_tenants_dags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, GOOD)
+    # What Airflow's task runner sets while it parses the task's DAG file.
+    monkeypatch.setenv("_AIRFLOW_PARSING_CONTEXT_DAG_ID", "connectwise_push__globex-eu")
+
+    assert [tenant.id for tenant in dag_tenants(path)] == ["globex-eu"]
+    monkeypatch.setenv("_AIRFLOW_PARSING_CONTEXT_DAG_ID", "connectwise_tenants")
+    assert [tenant.id for tenant in dag_tenants(path)] == ["acme", "globex-eu"]
