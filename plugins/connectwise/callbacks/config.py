@@ -37,7 +37,7 @@ class ReceiverConfig:
 
     @property
     def token(self) -> str:
-        """The path token this tenant's deliveries carry (unique: from its own key)."""
+        """The path token this tenant's deliveries carry (unique: from its own key and id)."""
         return callback_token(self.site, self.tenant)
 
 
