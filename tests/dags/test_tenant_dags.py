@@ -122,7 +122,7 @@ def test_each_enabled_tenant_gets_every_dag_in_its_own_pool(deployment) -> None:
         assert "tenant:" + tenant in initial.tags
         assert {task.pool for task in initial.tasks} == {f"connectwise_api__{tenant}"}
     globex = dags["connectwise_incremental_sync__globex"]
-    assert globex.timetable.serialize()["expression"] == "0 * * * *"  # its own sync_interval
+    assert globex.timetable.expression == "0 * * * *"  # its own sync_interval
     assert {task.queue for task in globex.tasks} == {"eu"}
     inbox = dags["connectwise_callbacks__acme"].timetable.asset_condition
     assert "connectwise-staging://acme/meta_callback_inbox" in str(inbox)
@@ -205,7 +205,7 @@ def test_the_tenants_dag_says_what_it_shows_and_links_the_console(deployment) ->
 
     assert dag.description and len(dag.description) <= 90
     assert "[ConnectWise console](/connectwise-console/)" in dag.doc_md
-    assert dag.timetable.serialize()["expression"] == "*/15 * * * *"
+    assert dag.timetable.expression == "*/15 * * * *"
 
 
 def overview_rows(run: Any) -> dict[str, dict[str, Any]]:
