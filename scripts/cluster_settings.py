@@ -177,7 +177,9 @@ def cluster_only_values(endpoints: Endpoints) -> dict[str, str]:
         "AIRFLOW_HOME": str(endpoints.home / "airflow"),
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-        "AIRFLOW__CORE__PARALLELISM": "4",
+        # The executor queues at most `parallelism` tasks: exactly the workers' slots, so a
+        # worker added is capacity added and no task waits in the broker for a free slot.
+        "AIRFLOW__CORE__PARALLELISM": str(len(endpoints.worker_log_ports) * endpoints.concurrency),
         "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(endpoints.concurrency),
         "AIRFLOW__API__HOST": endpoints.api_host,
         "AIRFLOW__API__PORT": str(endpoints.api_port),
