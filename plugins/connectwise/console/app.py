@@ -24,7 +24,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from connectwise.console import docs, views
+from connectwise.console import URL_PREFIX, docs, views
 from connectwise.console.auth import (
     ConsoleUser,
     chosen_tenant,
@@ -41,7 +41,6 @@ from connectwise.tenant_overview import tenant_overview
 from connectwise.tenants import DEFAULT_TENANT, Tenant
 
 HERE = Path(__file__).resolve().parent
-URL_PREFIX = "/connectwise-console"
 REFRESH_SECONDS = 60.0
 # Airflow answers a forged or foreign session cookie with 403 and this detail.
 INVALID_SESSION = "Invalid JWT token"
