@@ -68,20 +68,32 @@ def ensure_schema(engine: Engine, specs: Sequence[TableSpec]) -> SchemaChanges:
     changes = SchemaChanges()
     with engine.begin() as connection:
         lock_schema(connection)
-        inspector = sa.inspect(connection)
-        existing = set(inspector.get_table_names())
+        existing = _columns_by_table(connection, [spec.table for spec in specs])
         for spec in specs:
             if spec.table not in existing:
                 for statement in create_table_statements(spec, engine.dialect.name):
                     connection.exec_driver_sql(statement)
                 changes.tables.append(spec.table)
             else:
-                present = {item["name"]: item["type"] for item in inspector.get_columns(spec.table)}
-                _evolve_table(connection, spec, present, changes)
+                _evolve_table(connection, spec, existing[spec.table], changes)
         changes.view_replaced = _ensure_view(connection, freshness_view_sql(specs))
     for name in [*changes.tables, *changes.columns]:
         log.info("Created staging %s %s", "table" if "." not in name else "column", name)
     return changes
+
+
+def _columns_by_table(connection: Connection, tables: list[str]) -> dict[str, dict[str, Any]]:
+    """Each existing table's columns (name → type), read in one catalog query, not one a table.
+
+    Every task opens its job here, so this runs once per task: on PostgreSQL one query for all
+    the staging tables costs a fraction of one reflection per table.
+    """
+    inspector = sa.inspect(connection)
+    found = inspector.get_multi_columns(filter_names=tables)
+    return {
+        table: {item["name"]: item["type"] for item in columns}
+        for (_, table), columns in found.items()
+    }
 
 
 def _evolve_table(
