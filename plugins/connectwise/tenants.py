@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,6 +19,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from connectwise.config_errors import item_problems
 from connectwise.errors import ConnectWiseConfigError
 from connectwise.mapping.models import SYNC_INTERVAL_SCHEDULES
 from connectwise.paths import include_dir
@@ -201,7 +201,7 @@ def _validate(items: list[Any]) -> tuple[list[TenantSpec], list[str]]:
         try:
             spec = TenantSpec.model_validate(item)
         except ValidationError as exc:
-            problems.extend(_describe(where, exc))
+            problems.extend(item_problems(where, exc, _KEYS, formats=_FORMATS))
             continue
         for key, value in (("id", spec.id), ("schema", _schema(spec))):
             if (key, value) in seen:
@@ -213,25 +213,11 @@ def _validate(items: list[Any]) -> tuple[list[TenantSpec], list[str]]:
 
 _KEYS = [field.alias or name for name, field in TenantSpec.model_fields.items()]
 _AIRFLOW_ID = "an Airflow id (letters, digits, _ . -)"
-_ALLOWED = {
+_FORMATS = {
+    **{key: _AIRFLOW_ID for key in _KEYS},
     "id": "a slug: lower-case letters, digits and single hyphens, at most 40 characters",
     "schema": "lower-case letters, digits and underscores, starting with a letter",
 }
-
-
-def _describe(where: str, exc: ValidationError) -> Iterator[str]:
-    for error in exc.errors(include_input=False, include_url=False):
-        key = ".".join(str(part) for part in error["loc"])
-        if error["type"] == "extra_forbidden":
-            yield f"{where}: unknown key {key!r} (allowed: {', '.join(_KEYS)})"
-        elif error["type"] == "missing":
-            yield f"{where}: missing required key {key!r}"
-        elif error["type"] == "string_type":
-            yield f"{where}: {key}: must be text (quote it in YAML: off, no and 1 are not text)"
-        elif error["type"] == "string_pattern_mismatch":
-            yield f"{where}: {key}: must be {_ALLOWED.get(key, _AIRFLOW_ID)}"
-        else:
-            yield f"{where}: {key}: {error['msg'].removeprefix('Value error, ')}"
 
 
 def _schema(spec: TenantSpec) -> str:

@@ -22,6 +22,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from connectwise.config_errors import item_problems
 from connectwise.errors import ConnectWiseConfigError, ConnectWiseConnectionError
 
 MASK = "***"
@@ -244,7 +245,7 @@ def _validate_section(section: str, items: Any, problems: list[str]) -> list[Any
         try:
             spec = model.model_validate(item)
         except ValidationError as exc:
-            problems.extend(_describe(where, exc, model))
+            problems.extend(item_problems(where, exc, model.model_fields, end="."))
             continue
         item_id = getattr(spec, id_key)
         if item_id in first_seen:
@@ -258,22 +259,6 @@ def _validate_section(section: str, items: Any, problems: list[str]) -> list[Any
 
 def _scalars(item: dict[str, Any]) -> list[Any]:
     return [value for value in item.values() if not isinstance(value, dict)]
-
-
-def _describe(where: str, exc: ValidationError, model: type[_Item]) -> list[str]:
-    allowed = ", ".join(model.model_fields)
-    lines = []
-    for error in exc.errors(include_input=False, include_url=False):
-        key = ".".join(str(part) for part in error["loc"])
-        if error["type"] == "extra_forbidden":
-            lines.append(f"{where}: unknown key {key!r} (allowed: {allowed}).")
-        elif error["type"] == "missing":
-            lines.append(f"{where}: missing required key {key!r}.")
-        elif error["type"] == "string_type":
-            lines.append(f"{where}: {key}: must be text (quote the value in YAML).")
-        else:
-            lines.append(f"{where}: {key}: {error['msg'].removeprefix('Value error, ')}.")
-    return lines
 
 
 def _meaning_problems(spec: _Item) -> list[str]:
