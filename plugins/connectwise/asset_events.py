@@ -18,7 +18,6 @@ from airflow.sdk import AssetAlias
 
 from connectwise.assets import staging_asset, staging_changes
 from connectwise.entities import REGISTRY, Registry
-from connectwise.tenants import DEFAULT_TENANT, tenant_of_dag
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -118,20 +117,22 @@ def with_watermarks(changes: Iterable[TableChange], engine: Engine) -> list[Tabl
 
 
 def emit_changes(
-    context: Context, changes: Iterable[TableChange], registry: Registry = REGISTRY
+    context: Context,
+    changes: Iterable[TableChange],
+    tenant_id: str | None = None,
+    registry: Registry = REGISTRY,
 ) -> list[str]:
     """Emit one event per changed table through its alias; return the tables that got one.
 
     Changes of the same table are added up first. A table whose rows did not change gets no
-    event (the log says so).
+    event (the log says so). The events go to ``tenant_id``'s assets (the job's tenant; None
+    for a deployment without a tenants file).
 
     Raises:
         ValueError: the running task does not declare the table's alias as an outlet (Airflow
             would drop the event without a word).
     """
     declared = {outlet.name for outlet in context["task"].outlets if isinstance(outlet, AssetAlias)}
-    dag = context.get("dag")  # every task has one; a bare context (a unit test) means the default
-    tenant = tenant_of_dag(dag.dag_id) if dag is not None else DEFAULT_TENANT
     emitted = []
     for change in _by_table(changes).values():
         entity = registry[change.entity]
@@ -148,7 +149,7 @@ def emit_changes(
                 f"the outlet {alias.name!r}; add staging_changes() of {entity.name} to its "
                 "outlets"
             )
-        asset = staging_asset(entity, tenant.id)
+        asset = staging_asset(entity, tenant_id)
         context["outlet_events"][alias].add(asset, extra=change.as_extra())
         log.info(
             "Asset event on %s: %d inserted, %d updated, %d soft-deleted, %d quarantined "

@@ -81,7 +81,7 @@ def apply_callbacks() -> dict[str, Any]:
             stop=stop,
         )
     changes = [change_from_sync(figures, run_id) for figures in result["entities"].values()]
-    emit_changes(context, with_watermarks(changes, job.engine))
+    emit_changes(context, with_watermarks(changes, job.engine), job.tenant.id)
     return result
 
 

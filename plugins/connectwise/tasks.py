@@ -14,7 +14,7 @@ import functools
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.sdk import get_current_context, task
 from airflow.sdk.exceptions import (
@@ -34,6 +34,9 @@ from connectwise.assets import staging_asset, staging_change_outlets
 from connectwise.dag_graph import sync_task_id
 from connectwise.entities import REGISTRY
 from connectwise.errors import ConnectWiseConfigError, EntityDisabledError
+
+if TYPE_CHECKING:
+    from connectwise.jobs import Job
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -87,9 +90,10 @@ def sync_entity(entity_name: str, mode: str = "full") -> dict[str, Any]:
     """Sync one entity of the registry into its staging table."""
     from connectwise import jobs
 
+    job = jobs.open_job()
     run_id = _run_id()
-    result = jobs.run_sync(jobs.open_job(), entity_name, mode=mode, run_id=run_id)
-    _announce([change_from_sync(result, run_id)])
+    result = jobs.run_sync(job, entity_name, mode=mode, run_id=run_id)
+    _announce([change_from_sync(result, run_id)], job)
     return result
 
 
@@ -108,7 +112,7 @@ def reconcile_deletes(entity_names: list[str], force: bool = False) -> list[dict
         if force or jobs.reconcile_due(job, name):
             results.append(jobs.run_reconcile(job, name, run_id=run_id))
     changes = [change_from_reconcile(result, run_id) for result in results]
-    _announce(with_watermarks(changes, job.engine))
+    _announce(with_watermarks(changes, job.engine), job)
     return results
 
 
@@ -178,7 +182,7 @@ def sync_planned_entity(entity_name: str, plan: dict[str, Any]) -> dict[str, Any
     job = jobs.open_job()
     run_id = _run_id()
     result = jobs.run_sync(job, entity_name, mode=mode, run_id=run_id, changed_since=since)
-    _announce([change_from_sync(result, run_id)])
+    _announce([change_from_sync(result, run_id)], job)
     return result
 
 
@@ -198,7 +202,7 @@ def reconcile_planned(plan: dict[str, Any]) -> list[dict[str, Any]]:
         jobs.run_reconcile(job, name, run_id=run_id) for name in manual.selected if job.syncs(name)
     ]
     changes = [change_from_reconcile(result, run_id) for result in results]
-    _announce(with_watermarks(changes, job.engine))
+    _announce(with_watermarks(changes, job.engine), job)
     return results
 
 
@@ -213,10 +217,10 @@ def push_outbox(flow: str) -> dict[str, Any]:
     run_id = _run_id()
     result = run_push(job, flow, run_id=run_id)
     changes = [change_from_sync(staged, run_id, mode="push") for staged in result["staged"]]
-    _announce(with_watermarks(changes, job.engine))
+    _announce(with_watermarks(changes, job.engine), job)
     return result
 
 
-def _announce(changes: list[TableChange]) -> None:
-    """Emit the asset events of the running task's changed tables."""
-    emit_changes(get_current_context(), changes)
+def _announce(changes: list[TableChange], job: Job) -> None:
+    """Emit the asset events of the running task's changed tables, on its tenant's assets."""
+    emit_changes(get_current_context(), changes, job.tenant.id)
