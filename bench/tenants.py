@@ -34,6 +34,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
 
 import sqlalchemy as sa  # noqa: E402
 
+from bench.cpu import MACHINE, CpuSample  # noqa: E402
 from bench.floor import measure_floor  # noqa: E402
 from bench.postgres import own_database  # noqa: E402
 from bench.report import add_output_options, publish, spread  # noqa: E402
@@ -44,6 +45,7 @@ from simulator.testing import SimulatorProcess  # noqa: E402
 DAG = "connectwise_initial_sync"
 REDIS_DB = 12
 SCALE = "medium"
+CONCURRENCY = 4  # a task waits on HTTP and PostgreSQL about half its time
 
 
 @dataclass
@@ -54,6 +56,13 @@ class Batch:
     rows: int
     floor: float
     slowest_tenant: float  # the longest single run's own trigger → success
+    cpu: dict[str, float]  # CPU-seconds by cluster component (bench/cpu.py), "machine" in all
+    tasks: dict[str, list[float]]  # per task instance: "run" (start → end), "wait" (queued → start)
+
+    @property
+    def utilisation(self) -> float:
+        """Share of the machine's cores busy over the wall time."""
+        return self.cpu[MACHINE] / (self.wall * (os.cpu_count() or 1))
 
 
 @dataclass
@@ -90,7 +99,7 @@ def write_tenants_file(folder: Path, count: int, prefix: str) -> Path:
 
 
 def run_batch(
-    api: AirflowApi, sim: SimulatorProcess, tenants: list[str], staging: str, prefix: str
+    cluster: Cluster, sim: SimulatorProcess, tenants: list[str], staging: str, prefix: str
 ) -> Batch:
     """Empty the tenants' schemas, trigger their initial syncs together, wait for all."""
     engine = sa.create_engine(staging)
@@ -98,6 +107,10 @@ def run_batch(
         for tenant in tenants:
             connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {prefix}_{tenant} CASCADE")
     floor = measure_floor(sim, 1, warm_up=False).median
+    api = cluster.api
+    roots = {entry.pid: name for name, entry in cluster.recorded.items()}
+    roots.update({sim.process.pid: "simulator"} if sim.process else {})
+    cpu = CpuSample.take(roots)
     started = time.monotonic()
     runs = {tenant: api.trigger(f"{DAG}__{tenant}") for tenant in tenants}
     finished: dict[str, float] = {}
@@ -107,9 +120,10 @@ def run_batch(
             raise RuntimeError(f"{DAG}__{tenant} {run_id} ended {run['state']}")
         finished[tenant] = time.monotonic() - started
     wall = max(finished.values())
+    spent = CpuSample.take(roots) - cpu
     rows = sum(_staged_rows(engine, f"{prefix}_{tenant}") for tenant in tenants)
     engine.dispose()
-    return Batch(wall=wall, rows=rows, floor=floor, slowest_tenant=_slowest(api, runs))
+    return Batch(wall, rows, floor, _slowest(api, runs), spent, _task_times(api, runs))
 
 
 def _staged_rows(engine: sa.Engine, schema: str) -> int:
@@ -127,6 +141,24 @@ def _staged_rows(engine: sa.Engine, schema: str) -> int:
         )
 
 
+def _task_times(api: AirflowApi, runs: dict[str, str]) -> dict[str, list[float]]:
+    from scripts.live_airflow import seconds_between
+
+    times: dict[str, list[float]] = {"run": [], "wait": [], "sched": []}
+    for tenant, run_id in runs.items():
+        listing = api.call("GET", f"dags/{DAG}__{tenant}/dagRuns/{run_id}/taskInstances")
+        for ti in listing["task_instances"]:
+            if ti.get("start_date") and ti.get("end_date"):
+                times["run"].append(seconds_between(ti["start_date"], ti["end_date"]) or 0.0)
+            if ti.get("queued_when") and ti.get("start_date"):
+                times["wait"].append(seconds_between(ti["queued_when"], ti["start_date"]) or 0.0)
+            if ti.get("scheduled_when") and ti.get("queued_when"):
+                times["sched"].append(
+                    seconds_between(ti["scheduled_when"], ti["queued_when"]) or 0.0
+                )
+    return times
+
+
 def _slowest(api: AirflowApi, runs: dict[str, str]) -> float:
     from scripts.live_airflow import seconds_between
 
@@ -137,7 +169,9 @@ def _slowest(api: AirflowApi, runs: dict[str, str]) -> float:
     return max(durations)
 
 
-def measure(workers: int, counts: list[int], repeats: int, sim: SimulatorProcess) -> list[Setup]:
+def measure(
+    workers: int, counts: list[int], repeats: int, sim: SimulatorProcess, concurrency: int
+) -> list[Setup]:
     """Start a cluster of ``workers`` with the largest tenant count, run every count on it."""
     suffix = uuid.uuid4().hex[:8]
     prefix = f"cwt{suffix}"
@@ -156,20 +190,24 @@ def measure(workers: int, counts: list[int], repeats: int, sim: SimulatorProcess
         cluster = Cluster(
             home / "cluster",
             workers=workers,
+            concurrency=concurrency,
             database=f"cw_bench_meta_{suffix}",
             redis_db=REDIS_DB,
             extra_env=environment,
         )
         try:
             cluster.start(timeout=600, dag_ids=[f"{DAG}__{tenant}" for tenant in everyone])
+            # Untimed: a fresh api-server builds its execution API's routes on their first calls.
+            run_batch(cluster, sim, everyone[:1], staging, prefix)
             for setup in setups:
                 for number in range(repeats):
                     tenants = everyone[: setup.tenants]
-                    batch = run_batch(cluster.api, sim, tenants, staging, prefix)
+                    batch = run_batch(cluster, sim, tenants, staging, prefix)
                     setup.batches.append(batch)
                     print(
                         f"{workers} worker(s), {setup.tenants} tenant(s), run {number + 1}: "
-                        f"{batch.wall:5.1f} s, {batch.rows:,} rows, floor {batch.floor:.2f} s",
+                        f"{batch.wall:5.1f} s, {batch.rows:,} rows, floor {batch.floor:.2f} s, "
+                        f"CPU {_cpu_text(batch)}; tasks {_tasks_text(batch)}",
                         flush=True,
                     )
         finally:
@@ -179,19 +217,49 @@ def measure(workers: int, counts: list[int], repeats: int, sim: SimulatorProcess
     return setups
 
 
-def render(setups: list[Setup], floor_requests: int) -> str:
+def _cpu_text(batch: Batch) -> str:
+    parts = sorted(batch.cpu.items(), key=lambda item: -item[1])
+    return f"{batch.utilisation:.0%} busy; " + ", ".join(f"{k} {v:.1f}" for k, v in parts)
+
+
+def _tasks_text(batch: Batch) -> str:
+    parts = [
+        f"{name} median {_median(values):.2f} s, max {max(values):.1f} s"
+        for name, values in batch.tasks.items()
+        if values
+    ]
+    return f"{len(batch.tasks['run'])} ran; " + "; ".join(parts)
+
+
+GROUPS = ("worker", "api-server", "postgres", "scheduler", "dag-processor")
+
+
+def _by_group(batch: Batch) -> dict[str, float]:
+    """CPU-seconds of the workers together, each other component, and everything else."""
+    spent = {group: 0.0 for group in GROUPS}
+    for name, seconds in batch.cpu.items():
+        group = "worker" if name.startswith("worker") else name
+        if group in spent:
+            spent[group] += seconds
+    spent["other"] = batch.cpu[MACHINE] - sum(spent.values())
+    return spent
+
+
+def render(setups: list[Setup], floor_requests: int, concurrency: int) -> str:
     """The section for docs/benchmarks.md."""
     lines = [
         f"The first N tenants' `{DAG}__<tenant>` triggered together through the REST API on "
         f"the Celery cluster (`scripts/local_cluster.py`: PostgreSQL metadata, Redis broker, "
-        f"worker concurrency 2), each into its own empty PostgreSQL schema, scale {SCALE}; "
-        "median (min–max) of the repeats. Wall time: first trigger to last success. Rows: "
-        "every staging table of the N schemas. The floor is one tenant's warm bare fetch "
+        f"worker concurrency {concurrency}, `parallelism` = workers × concurrency), each into "
+        f"its own empty PostgreSQL schema, scale {SCALE} (12,108 rows a tenant); median "
+        "(min–max) of the repeats, after one untimed batch. Wall time: first trigger to last "
+        "success. CPU: busy CPU-seconds of the whole machine over the batch (`bench/cpu.py`, "
+        "from /proc), and the cores' average use. The floor is one tenant's warm bare fetch "
         f"({floor_requests} requests, `bench/floor.py`), timed before each batch.",
         "",
         "| workers | tenants | batches | wall time (s) | ÷ 1 tenant | slowest tenant's run (s) "
-        "| rows | rows/min | floor (s) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| rows/min | CPU-seconds | cores busy | floor (s) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     single = {s.workers: s for s in setups if s.tenants == 1 and s.batches}
     for setup in setups:
@@ -201,12 +269,57 @@ def render(setups: list[Setup], floor_requests: int) -> str:
         lines.append(
             f"| {setup.workers} | {setup.tenants} | {len(setup.batches)} | {spread(walls)} | "
             f"{ratio} | {spread([b.slowest_tenant for b in setup.batches])} | "
-            f"{spread([b.rows for b in setup.batches], 0, grouped=True)} | "
             f"{spread(setup.rows_per_minute, 0, grouped=True)} | "
+            f"{spread([b.cpu[MACHINE] for b in setup.batches], 0)} | "
+            f"{spread([b.utilisation * 100 for b in setup.batches], 0)} % | "
             f"{spread([b.floor for b in setup.batches], 2)} |"
         )
-    lines += ["", *sizing()]
+    lines += ["", *where_cpu_went(setups), "", *sizing(setups)]
     return "\n".join(lines)
+
+
+def where_cpu_went(setups: list[Setup]) -> list[str]:
+    """CPU-seconds per tenant by component, median over each setup's batches."""
+    lines = [
+        "Where the CPU went, per tenant (CPU-seconds of the median batch ÷ tenants; "
+        "`other`: Redis, the simulator, the kernel):",
+        "",
+        "| workers | tenants | " + " | ".join(GROUPS) + " | other | total |",
+        "|---|---|" + "---|" * (len(GROUPS) + 2),
+    ]
+    for setup in setups:
+        if not setup.batches:
+            continue
+        median = sorted(setup.batches, key=lambda batch: batch.wall)[len(setup.batches) // 2]
+        spent = _by_group(median)
+        cells = [f"{seconds / setup.tenants:.1f}" for seconds in spent.values()]
+        total = median.cpu[MACHINE] / setup.tenants
+        lines.append(f"| {setup.workers} | {setup.tenants} | {' | '.join(cells)} | {total:.1f} |")
+    return lines
+
+
+def _cpu_bound(setups: list[Setup], cores: int) -> list[str]:
+    """The paragraph on what limits it, from one tenant's and four tenants' batches."""
+    single = next((s for s in setups if s.tenants == 1 and s.batches), None)
+    if single is None:
+        return []
+    wall = _median([batch.wall for batch in single.batches])
+    cpu = _median([batch.cpu[MACHINE] for batch in single.batches])
+    floor = 4 * cpu / cores
+    return [
+        f"What limits it here is CPU: {cores} cores run the scheduler, dag-processor, "
+        "api-server, every worker, PostgreSQL, Redis and the simulator that answers every "
+        f"tenant. One tenant's initial sync costs {cpu:.0f} CPU-seconds over its {wall:.1f} s "
+        f"({cpu / (wall * cores):.0%} of the machine: the rest of the time it waits on its chain "
+        "of dependent tasks), and N tenants cost N times that, so 4 tenants need at least "
+        f"{floor:.0f} s of all {cores} cores, {floor / wall:.1f}× one tenant's run, whatever the "
+        "number of workers: a second worker on the same cores adds task slots, not CPU. 4 "
+        "tenants within 2× of one needs workers with cores of their own. Most of a tenant's "
+        "CPU-seconds are Airflow's lifecycle of each of its task runs (Celery, the supervisor "
+        "and the task process, the execution API calls the api-server serves, the metadata rows "
+        "PostgreSQL writes), a few the sync itself.",
+        "",
+    ]
 
 
 def _median(values: list[float]) -> float:
@@ -215,19 +328,19 @@ def _median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def sizing() -> list[str]:
+def sizing(setups: list[Setup]) -> list[str]:
     """What limits the figures, and how to size 100 and 1,000 tenants (computed, not measured)."""
     from connectwise.entities import REGISTRY
 
     tasks = len(REGISTRY) + 2  # connectwise_incremental_sync: one per entity, deletes, counts
     per_hour = {count: count * tasks * 4 for count in (100, 1000)}  # every 15 minutes
+    cores = os.cpu_count() or 1
     return [
-        f"What limits it here is CPU: {os.cpu_count()} cores run the scheduler, dag-processor, "
-        "api-server, workers, PostgreSQL, Redis and the simulator that answers every tenant. On a "
-        "real deployment each tenant reads its own ConnectWise, whose request budget (~1,000 "
-        "requests a minute, the connection's `requests_per_minute`) and page latency (0.5–2 s) "
-        "bound that tenant alone: its pool (`pool_slots`) keeps its tasks within it, and tenants "
-        "add up until the workers' CPU is used.",
+        *_cpu_bound(setups, cores),
+        "On a real deployment each tenant reads its own ConnectWise, whose request budget "
+        "(~1,000 requests a minute, the connection's `requests_per_minute`) and page latency "
+        "(0.5–2 s) bound that tenant alone: its pool (`pool_slots`) keeps its tasks within it, "
+        "and tenants add up until the workers' CPU is used.",
         "",
         "Sizing: a medium tenant's initial sync costs a few CPU-seconds of pipeline work plus "
         f"Airflow's per-task overhead ({tasks} tasks an incremental run); an incremental run with "
@@ -252,6 +365,7 @@ def main() -> None:
     parser.add_argument("--tenants", type=int, nargs="+", default=[1, 4, 8])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=CONCURRENCY, help="task slots a worker")
     add_output_options(parser)
     args = parser.parse_args()
 
@@ -260,8 +374,8 @@ def main() -> None:
         warm = measure_floor(sim, 1)
         print(f"{SCALE}: warm bare fetch {warm.median:.2f} s, {warm.requests} requests", flush=True)
         for workers in args.workers:
-            setups += measure(workers, sorted(args.tenants), args.repeats, sim)
-    publish(args, "Many tenants on Celery", render(setups, warm.requests))
+            setups += measure(workers, sorted(args.tenants), args.repeats, sim, args.concurrency)
+    publish(args, "Many tenants on Celery", render(setups, warm.requests, args.concurrency))
 
 
 if __name__ == "__main__":
