@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from airflow.sdk import Param, dag
 from connectwise.callback_tasks import manage_callbacks
-from connectwise.dag_defaults import dag_defaults
-from connectwise.tenants import Tenant, dag_tenants
+from connectwise.dag_defaults import dag_defaults, for_each_tenant
+from connectwise.tenants import Tenant
 
 
 def build(tenant: Tenant) -> None:
@@ -43,5 +43,4 @@ def build(tenant: Tenant) -> None:
     connectwise_callback_setup()
 
 
-for each_tenant in dag_tenants():
-    build(each_tenant)
+for_each_tenant(build)

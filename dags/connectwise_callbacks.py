@@ -16,8 +16,8 @@ from __future__ import annotations
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag
 from connectwise.assets import callback_inbox_asset
 from connectwise.callback_tasks import apply_callbacks
-from connectwise.dag_defaults import dag_defaults
-from connectwise.tenants import Tenant, dag_tenants
+from connectwise.dag_defaults import dag_defaults, for_each_tenant
+from connectwise.tenants import Tenant
 
 
 def build(tenant: Tenant) -> None:
@@ -63,5 +63,4 @@ def build(tenant: Tenant) -> None:
     connectwise_callbacks()
 
 
-for each_tenant in dag_tenants():
-    build(each_tenant)
+for_each_tenant(build)

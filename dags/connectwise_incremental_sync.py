@@ -15,12 +15,12 @@ Settings: [Mapping guide](/connectwise-console/docs/mapping); freshness and lag 
 from __future__ import annotations
 
 from airflow.sdk import chain, dag
-from connectwise.dag_defaults import dag_defaults
+from connectwise.dag_defaults import dag_defaults, for_each_tenant
 from connectwise.dag_graph import entity_tasks, sync_options
 from connectwise.entities import REGISTRY
 from connectwise.schedule import incremental_schedule
 from connectwise.tasks import reconcile_deletes, summarize, sync_entity
-from connectwise.tenants import Tenant, dag_tenants
+from connectwise.tenants import Tenant
 
 
 def build(tenant: Tenant) -> None:
@@ -45,5 +45,4 @@ def build(tenant: Tenant) -> None:
     connectwise_incremental_sync()
 
 
-for each_tenant in dag_tenants():
-    build(each_tenant)
+for_each_tenant(build)

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from airflow.sdk import chain, dag
 from connectwise.callback_tasks import install_callbacks
-from connectwise.dag_defaults import dag_defaults
+from connectwise.dag_defaults import dag_defaults, for_each_tenant
 from connectwise.dag_graph import entity_tasks, sync_options
 from connectwise.tasks import check_integrity, preflight, summarize, sync_entity
-from connectwise.tenants import Tenant, dag_tenants
+from connectwise.tenants import Tenant
 
 
 def build(tenant: Tenant) -> None:
@@ -51,5 +51,4 @@ def build(tenant: Tenant) -> None:
     connectwise_initial_sync()
 
 
-for each_tenant in dag_tenants():
-    build(each_tenant)
+for_each_tenant(build)

@@ -15,11 +15,11 @@ Results per data type, and quarantined records with their fixes: the
 from __future__ import annotations
 
 from airflow.sdk import chain, dag
-from connectwise.dag_defaults import dag_defaults
+from connectwise.dag_defaults import dag_defaults, for_each_tenant
 from connectwise.dag_graph import entity_tasks, sync_options
 from connectwise.manual_form import manual_sync_params
 from connectwise.tasks import plan_manual_sync, reconcile_planned, summarize, sync_planned_entity
-from connectwise.tenants import Tenant, dag_tenants
+from connectwise.tenants import Tenant
 
 
 def build(tenant: Tenant) -> None:
@@ -50,5 +50,4 @@ def build(tenant: Tenant) -> None:
     connectwise_manual_sync()
 
 
-for each_tenant in dag_tenants():
-    build(each_tenant)
+for_each_tenant(build)

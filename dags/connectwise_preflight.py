@@ -12,9 +12,9 @@ in the task log, in the `meta_preflight` table and on the
 from __future__ import annotations
 
 from airflow.sdk import dag
-from connectwise.dag_defaults import dag_defaults
+from connectwise.dag_defaults import dag_defaults, for_each_tenant
 from connectwise.tasks import check_setup
-from connectwise.tenants import Tenant, dag_tenants
+from connectwise.tenants import Tenant
 
 
 def build(tenant: Tenant) -> None:
@@ -34,5 +34,4 @@ def build(tenant: Tenant) -> None:
     connectwise_preflight()
 
 
-for each_tenant in dag_tenants():
-    build(each_tenant)
+for_each_tenant(build)

@@ -13,9 +13,9 @@ failed rows are on the [ConnectWise console](/connectwise-console/). How to fill
 from __future__ import annotations
 
 from airflow.sdk import dag
-from connectwise.dag_defaults import dag_defaults
+from connectwise.dag_defaults import dag_defaults, for_each_tenant
 from connectwise.tasks import push_outbox
-from connectwise.tenants import Tenant, dag_tenants
+from connectwise.tenants import Tenant
 
 
 def build(tenant: Tenant) -> None:
@@ -39,5 +39,4 @@ def build(tenant: Tenant) -> None:
     connectwise_push()
 
 
-for each_tenant in dag_tenants():
-    build(each_tenant)
+for_each_tenant(build)

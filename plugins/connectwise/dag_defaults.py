@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pendulum
 
-from connectwise.tenants import DEFAULT_TENANT, Tenant
+from connectwise.tenants import DEFAULT_TENANT, Tenant, dag_tenants
 
 POOL_ENV = "CONNECTWISE_API_POOL"
 API_POOL = "connectwise_api"
@@ -47,3 +48,12 @@ def dag_defaults(
         "tags": tenant.tags,
         "default_args": default_args,
     }
+
+
+def for_each_tenant(build: Callable[[Tenant], object]) -> None:
+    """Build a DAG file's DAG once per enabled tenant (only its own tenant's in a task process).
+
+    Without a tenants file that is the one default tenant, with the DAG id unchanged.
+    """
+    for tenant in dag_tenants():
+        build(tenant)
