@@ -328,7 +328,8 @@ def _cpu_bound(setups: list[Setup], cores: int) -> list[str]:
         "CPU-seconds are Airflow's lifecycle of each of its task runs (Celery, the supervisor "
         "and the task process, the execution API calls the api-server serves, the metadata rows "
         "PostgreSQL writes), a few the sync itself. Between batches the dag-processor keeps "
-        f"parsing every tenant's {len(DAG_FILES)} DAGs (each file every `[dag_processor] "
+        f"parsing its {len(DAG_FILES)} DAG files, each building every tenant's DAG (each file "
+        "every `[dag_processor] "
         f"min_file_process_interval`, 30 s): with {configured} tenants it used "
         f"{single.parsing:.1f} CPU-seconds a minute, {single.parsing / configured:.2f} a tenant.",
         "",
