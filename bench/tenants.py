@@ -257,7 +257,7 @@ def render(setups: list[Setup], floor_requests: int, concurrency: int) -> str:
     lines = [
         f"The first N tenants' `{DAG}__<tenant>` triggered together through the REST API on "
         f"the Celery cluster (`scripts/local_cluster.py`: PostgreSQL metadata, Redis broker, "
-        f"worker concurrency {concurrency}, `parallelism` = workers × concurrency), each into "
+        f"worker concurrency {concurrency}, `parallelism` = 2 × workers × concurrency), each into "
         f"its own empty PostgreSQL schema, scale {SCALE} (12,108 rows a tenant); median "
         "(min–max) of the repeats, after one untimed batch. Wall time: first trigger to last "
         "success. CPU: busy CPU-seconds of the whole machine over the batch (`bench/cpu.py`, "

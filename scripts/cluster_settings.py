@@ -177,9 +177,12 @@ def cluster_only_values(endpoints: Endpoints) -> dict[str, str]:
         "AIRFLOW_HOME": str(endpoints.home / "airflow"),
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-        # The executor queues at most `parallelism` tasks: exactly the workers' slots, so a
-        # worker added is capacity added and no task waits in the broker for a free slot.
-        "AIRFLOW__CORE__PARALLELISM": str(len(endpoints.worker_log_ports) * endpoints.concurrency),
+        # The executor queues at most `parallelism` tasks. Twice the workers' slots: a worker
+        # added is capacity added, and a slot that frees takes the next task from the broker at
+        # once instead of waiting for the scheduler's next loop to queue one.
+        "AIRFLOW__CORE__PARALLELISM": str(
+            2 * len(endpoints.worker_log_ports) * endpoints.concurrency
+        ),
         "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(endpoints.concurrency),
         "AIRFLOW__API__HOST": endpoints.api_host,
         "AIRFLOW__API__PORT": str(endpoints.api_port),

@@ -157,13 +157,13 @@ def test_workers_are_celery_workers_with_hostnames_of_their_own(cluster: Cluster
 
 
 @pytest.mark.parametrize(("workers", "concurrency", "slots"), [(1, 2, 2), (2, 2, 4), (3, 4, 12)])
-def test_the_executor_queues_exactly_the_workers_slots(
+def test_the_executor_queues_twice_the_workers_slots(
     tmp_path: Path, workers: int, concurrency: int, slots: int
 ) -> None:
-    # A worker added is capacity added: the scheduler never holds tasks back below the slots.
+    # A worker added is capacity added, and a freed slot finds the next task in the broker.
     cluster = Cluster(tmp_path, workers=workers, concurrency=concurrency)
     cluster.assign_ports()
-    assert cluster.environment("scheduler")["AIRFLOW__CORE__PARALLELISM"] == str(slots)
+    assert cluster.environment("scheduler")["AIRFLOW__CORE__PARALLELISM"] == str(2 * slots)
 
 
 # --- command line -------------------------------------------------------------------------------
