@@ -319,21 +319,38 @@ def _cpu_bound(setups: list[Setup], cores: int) -> list[str]:
         f"What limits it here is CPU: {cores} cores run the scheduler, dag-processor, "
         "api-server, every worker, PostgreSQL, Redis and the simulator that answers every "
         f"tenant. On {single.workers} worker(s), one tenant's initial sync costs {cpu:.0f} "
-        f"CPU-seconds over its {wall:.1f} s "
-        f"({cpu / (wall * cores):.0%} of the machine: the rest of the time it waits on its chain "
-        "of dependent tasks), and N tenants cost N times that, so 4 tenants need at least "
-        f"{floor:.0f} s of all {cores} cores, {floor / wall:.1f}× one tenant's run, whatever the "
-        "number of workers: a second worker on the same cores adds task slots, not CPU. 4 "
-        "tenants within 2× of one needs workers with cores of their own. Most of a tenant's "
-        "CPU-seconds are Airflow's lifecycle of each of its task runs (Celery, the supervisor "
-        "and the task process, the execution API calls the api-server serves, the metadata rows "
-        "PostgreSQL writes), a few the sync itself. Between batches the dag-processor keeps "
-        f"parsing its {len(DAG_FILES)} DAG files, each building every tenant's DAG (each file "
-        "every `[dag_processor] "
-        f"min_file_process_interval`, 30 s): with {configured} tenants it used "
-        f"{single.parsing:.1f} CPU-seconds a minute, {single.parsing / configured:.2f} a tenant.",
+        f"CPU-seconds over its {wall:.1f} s ({cpu / (wall * cores):.0%} of the machine: the rest "
+        "of the time it waits on its chain of dependent tasks), and N tenants cost N times "
+        f"that, so 4 tenants need at least {floor:.0f} s of all {cores} cores, "
+        f"{floor / wall:.1f}× one tenant's run, whatever the number of workers: a second worker "
+        f"on the same cores adds task slots, not CPU. {_four_tenants(setups, single, floor)} "
+        "Most of a tenant's CPU-seconds are Airflow's lifecycle of each of its task runs "
+        "(Celery, the supervisor and the task process, the execution API calls the api-server "
+        "serves, the metadata rows PostgreSQL writes), a few the sync itself. Between batches "
+        f"the dag-processor keeps parsing its {len(DAG_FILES)} DAG files, each building every "
+        "tenant's DAG (each file every `[dag_processor] min_file_process_interval`, 30 s): with "
+        f"{configured} tenants it used {single.parsing:.1f} CPU-seconds a minute, "
+        f"{single.parsing / configured:.2f} a tenant.",
         "",
     ]
+
+
+def _four_tenants(setups: list[Setup], single: Setup, floor: float) -> str:
+    """What the 4-tenant batches took against that bound, on the same cluster."""
+    four = next((s for s in setups if s.tenants == 4 and s.workers == single.workers), None)
+    if four is None or not four.batches:
+        return ""
+    wall = _median([batch.wall for batch in four.batches])
+    busy = _median([batch.utilisation for batch in four.batches])
+    if floor >= 2 * _median([batch.wall for batch in single.batches]):
+        return (
+            f"They took {wall:.1f} s with the cores {busy:.0%} busy: 4 tenants within 2× of one "
+            "needs workers with cores of their own."
+        )
+    return (
+        f"They took {wall:.1f} s with the cores {busy:.0%} busy: the rest is the tenants' tasks "
+        "waiting for each other's slots and for the scheduler's loop, not CPU."
+    )
 
 
 def _median(values: list[float]) -> float:
