@@ -53,7 +53,7 @@ def manage_callbacks() -> list[dict[str, Any]]:
         raise AirflowSkipException(str(exc)) from None
 
 
-@task(task_id="apply_callbacks", outlets=staging_change_outlets())
+@task(task_id="apply_callbacks", outlets=staging_change_outlets(), multiple_outputs=False)
 @_fail_fast
 def apply_callbacks() -> dict[str, Any]:
     """Drain the callback inbox into staging (map → check → load; deletes soft-delete).

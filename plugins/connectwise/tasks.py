@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+# Tasks returning a dict say multiple_outputs=False: TaskFlow infers True from the annotation
+# and pushes every key as an XCom of its own too, one execution-API call each.
+
 # The flows re-stage what they pushed: contacts (contacts), opportunities (quotes, stages).
 PUSH_OUTLETS = staging_change_outlets(("contacts", "opportunities"))
 
@@ -66,7 +69,7 @@ def _run_id() -> str:
         return f"adhoc__{datetime.now(UTC):%Y-%m-%dT%H:%M:%S}"
 
 
-@task(task_id="preflight")
+@task(task_id="preflight", multiple_outputs=False)
 @_fail_fast
 def preflight() -> dict[str, Any]:
     """Check mapping, connection, modules and the mapping's names before any sync."""
@@ -75,7 +78,7 @@ def preflight() -> dict[str, Any]:
     return jobs.run_preflight(jobs.open_job(), _run_id(), strict=True)
 
 
-@task(task_id="check_setup")
+@task(task_id="check_setup", multiple_outputs=False)
 @_fail_fast
 def check_setup() -> dict[str, Any]:
     """Run the whole setup checklist; fail on any failed item, with the fix for each."""
@@ -84,7 +87,7 @@ def check_setup() -> dict[str, Any]:
     return jobs.run_preflight(jobs.open_job(), _run_id(), strict=False)
 
 
-@task(trigger_rule="none_failed")
+@task(trigger_rule="none_failed", multiple_outputs=False)
 @_fail_fast
 def sync_entity(entity_name: str, mode: str = "full") -> dict[str, Any]:
     """Sync one entity of the registry into its staging table."""
@@ -167,7 +170,7 @@ def plan_manual_sync() -> None:
         raise DownstreamTasksSkipped(tasks=left_out)
 
 
-@task(trigger_rule="none_failed")
+@task(trigger_rule="none_failed", multiple_outputs=False)
 @_fail_fast
 def sync_planned_entity(entity_name: str, plan: dict[str, Any]) -> dict[str, Any]:
     """Sync one entity as the manual plan says (``plan`` skips the unplanned ones)."""
@@ -206,7 +209,7 @@ def reconcile_planned(plan: dict[str, Any]) -> list[dict[str, Any]]:
     return results
 
 
-@task(task_id="push", outlets=PUSH_OUTLETS)
+@task(task_id="push", outlets=PUSH_OUTLETS, multiple_outputs=False)
 @_fail_fast
 def push_outbox(flow: str) -> dict[str, Any]:
     """Push the waiting rows of one outbox (contacts, todos, quotes, stages) to ConnectWise."""

@@ -188,3 +188,22 @@ def test_skipped_optional_entity_says_why_in_its_log_and_the_summary(initial_run
     assert "add the section (see docs/mapping.md)" in not_synced["agreement_additions"]
     assert not_synced["contacts"] is None
     assert any(line.startswith(f"Not synced: {reason}") for line in lines)
+
+
+def test_each_task_leaves_one_xcom_its_return_value(initial_run):
+    """A task's figures are one XCom, not one more per key (each is an execution-API call)."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    run, _, _ = initial_run
+    with create_session() as session:
+        rows = session.execute(
+            sa.select(XComModel.task_id, XComModel.key).where(
+                XComModel.dag_id == run.dag_id, XComModel.run_id == run.run_id
+            )
+        ).all()
+    keys_by_task: dict[str, set[str]] = {}
+    for task_id, key in rows:
+        keys_by_task.setdefault(task_id, set()).add(key)
+    assert {"preflight", "sync_contacts", "summarize"} <= set(keys_by_task)
+    assert {task: keys for task, keys in keys_by_task.items() if keys != {"return_value"}} == {}
