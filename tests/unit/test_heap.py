@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gc
+import multiprocessing
 import threading
+from typing import Any
 
 from connectwise.heap import BULK_FIRST_GENERATION, heap_frozen
 
@@ -64,3 +66,23 @@ def test_young_objects_are_collected_less_often_inside_and_as_before_after() -> 
             pass
         assert gc.get_threshold()[0] == BULK_FIRST_GENERATION  # the outer sync still runs
     assert gc.get_threshold() == before
+
+
+def _sync_in_a_forked_task(report: Any) -> None:
+    with heap_frozen():
+        pass
+    report.send(gc.get_freeze_count() > 0)
+
+
+def test_a_task_process_forked_from_the_worker_leaves_its_heap_frozen() -> None:
+    # The worker imported this module and froze nothing; its forked task process freezes for
+    # the sync and exits frozen, without walking the frozen objects to count them.
+    assert gc.get_freeze_count() == 0
+    context = multiprocessing.get_context("fork")
+    receiving, sending = context.Pipe(duplex=False)
+    task = context.Process(target=_sync_in_a_forked_task, args=(sending,))
+    task.start()
+    assert receiving.poll(30) and receiving.recv() is True
+    task.join(30)
+    assert task.exitcode == 0
+    assert gc.get_freeze_count() == 0  # the worker's own heap was never touched
