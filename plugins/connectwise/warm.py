@@ -2,7 +2,8 @@
 
 Each task instance is a process forked from an executor's worker. A sync task needs pandas,
 Great Expectations (about 3 s to import) and the sync loop; imported here, in the worker,
-before it forks, every task inherits them copy-on-write instead of importing them again.
+before it forks, every task inherits them copy-on-write instead of importing them again; the
+same goes for the quality gate's Great Expectations context.
 
 LocalExecutor (``airflow standalone``, the scheduler): ``[core] mp_start_method = forkserver``
 and ``[core] mp_forkserver_preload = connectwise.warm``. Celery workers: see
@@ -20,3 +21,6 @@ import pandas  # noqa: E402,F401 - imported for its side effect: loaded once, in
 from airflow.sdk.execution_time import supervisor, task_runner  # noqa: E402,F401
 
 from connectwise import callback_tasks, entity_sync, jobs, tasks  # noqa: E402,F401
+from connectwise.quality.gate import data_source  # noqa: E402
+
+data_source()  # Great Expectations' context, built once here instead of in every task
