@@ -19,7 +19,7 @@ from connectwise.dag_defaults import dag_defaults, for_each_tenant
 from connectwise.dag_graph import entity_tasks, sync_options
 from connectwise.entities import REGISTRY
 from connectwise.schedule import incremental_schedule
-from connectwise.tasks import reconcile_deletes, summarize, sync_entity
+from connectwise.tasks import reconcile_deletes, summarize, sync_entities
 from connectwise.tenants import Tenant
 
 
@@ -36,8 +36,8 @@ def build(tenant: Tenant) -> None:
     def connectwise_incremental_sync() -> None:
         """One incremental sync per entity along its dependencies, then deletes, then counts."""
         syncs = entity_tasks(
-            lambda entity: sync_entity.override(**sync_options(entity))(
-                entity_name=entity.name, mode="incremental"
+            lambda unit: sync_entities.override(**sync_options(unit))(
+                entity_names=unit.names, mode="incremental"
             )
         )
         chain(syncs.leaves, reconcile_deletes(entity_names=REGISTRY.names()), summarize())

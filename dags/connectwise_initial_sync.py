@@ -24,7 +24,7 @@ from airflow.sdk import chain, dag
 from connectwise.callback_tasks import install_callbacks
 from connectwise.dag_defaults import dag_defaults, for_each_tenant
 from connectwise.dag_graph import entity_tasks, sync_options
-from connectwise.tasks import check_integrity, preflight, summarize, sync_entity
+from connectwise.tasks import check_integrity, preflight, summarize, sync_entities
 from connectwise.tenants import Tenant
 
 
@@ -41,8 +41,8 @@ def build(tenant: Tenant) -> None:
     def connectwise_initial_sync() -> None:
         """Preflight, one sync task per entity along the registry's dependencies, checks."""
         syncs = entity_tasks(
-            lambda entity: sync_entity.override(**sync_options(entity))(
-                entity_name=entity.name, mode="full"
+            lambda unit: sync_entities.override(**sync_options(unit))(
+                entity_names=unit.names, mode="full"
             )
         )
         preflight() >> syncs.roots

@@ -18,7 +18,7 @@ from airflow.sdk import chain, dag
 from connectwise.dag_defaults import dag_defaults, for_each_tenant
 from connectwise.dag_graph import entity_tasks, sync_options
 from connectwise.manual_form import manual_sync_params
-from connectwise.tasks import plan_manual_sync, reconcile_planned, summarize, sync_planned_entity
+from connectwise.tasks import plan_manual_sync, reconcile_planned, summarize, sync_planned_entities
 from connectwise.tenants import Tenant
 
 
@@ -37,8 +37,8 @@ def build(tenant: Tenant) -> None:
         """Plan, then the planned entities along their dependencies, then deletes and counts."""
         plan = plan_manual_sync()
         syncs = entity_tasks(
-            lambda entity: sync_planned_entity.override(**sync_options(entity))(
-                entity_name=entity.name, plan=plan["plan"]
+            lambda unit: sync_planned_entities.override(**sync_options(unit))(
+                entity_names=unit.names, plan=plan["plan"]
             )
         )
         reconcile = reconcile_planned(plan=plan["plan"])

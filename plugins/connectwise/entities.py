@@ -66,6 +66,7 @@ class Entity:
     record_filter: str | None = None
     parent: Parent | None = None
     optional: bool = False  # synced only when the mapping file has its section
+    lookup: bool = False  # a small reference table, synced with the others in one task
     seed_order: int = 100
 
     @property
@@ -124,6 +125,8 @@ class Registry:
                         f"Entity {entity.name!r} depends on {needed!r} which is not "
                         f"registered{suggestion}"
                     )
+        for entity in entities:
+            _check_lookup(entity, by_name)
         registry = cls(by_name)
         registry.in_dependency_order()  # raises graphlib.CycleError on a cycle
         return registry
@@ -203,12 +206,27 @@ def _check_parent(entity: Entity) -> None:
         )
 
 
+def _check_lookup(entity: Entity, by_name: Mapping[str, Entity]) -> None:
+    """Refuse a lookup that is optional or depends on a non-lookup (its task would wait)."""
+    if not entity.lookup:
+        return
+    if entity.optional:
+        raise ValueError(f"Entity {entity.name!r} is a lookup, which cannot be optional.")
+    others = [name for name in entity.dependencies if not by_name[name].lookup]
+    if others:
+        raise ValueError(
+            f"Entity {entity.name!r} is a lookup but depends on {', '.join(others)}, which "
+            "are not: a lookup may depend on lookups only."
+        )
+
+
 REGISTRY = Registry.of(
     Entity(
         name="company_types",
         title="Company types",
         endpoint=endpoints.COMPANY_TYPES,
         group="companies",
+        lookup=True,
         seed_order=10,
     ),
     Entity(
@@ -216,6 +234,7 @@ REGISTRY = Registry.of(
         title="Company statuses",
         endpoint=endpoints.COMPANY_STATUSES,
         group="companies",
+        lookup=True,
         seed_order=15,
     ),
     Entity(
@@ -223,6 +242,7 @@ REGISTRY = Registry.of(
         title="Product categories",
         endpoint=endpoints.CATEGORIES,
         group="categories",
+        lookup=True,
         seed_order=20,
     ),
     Entity(
@@ -232,6 +252,7 @@ REGISTRY = Registry.of(
         group="categories",
         depends_on=("categories",),
         references=(Reference("category_id", "categories"),),
+        lookup=True,
         seed_order=25,
     ),
     Entity(
@@ -262,6 +283,7 @@ REGISTRY = Registry.of(
         title="Manufacturers",
         endpoint=endpoints.MANUFACTURERS,
         group="manufacturers",
+        lookup=True,
         seed_order=50,
     ),
     Entity(
@@ -269,6 +291,7 @@ REGISTRY = Registry.of(
         title="Product types",
         endpoint=endpoints.PRODUCT_TYPES,
         group="products",
+        lookup=True,
         seed_order=55,
     ),
     Entity(
@@ -304,6 +327,7 @@ REGISTRY = Registry.of(
         group="members",
         required_columns=("identifier",),
         callback_type="member",
+        lookup=True,
         seed_order=70,
     ),
     Entity(
@@ -311,6 +335,7 @@ REGISTRY = Registry.of(
         title="Opportunity statuses",
         endpoint=endpoints.OPPORTUNITY_STATUSES,
         group="opportunities",
+        lookup=True,
         seed_order=80,
     ),
     Entity(
@@ -318,6 +343,7 @@ REGISTRY = Registry.of(
         title="Sales stages",
         endpoint=endpoints.SALES_STAGES,
         group="opportunities",
+        lookup=True,
         seed_order=85,
     ),
     Entity(

@@ -31,7 +31,7 @@ from connectwise.asset_events import (
     with_watermarks,
 )
 from connectwise.assets import staging_asset, staging_change_outlets
-from connectwise.dag_graph import sync_task_id
+from connectwise.dag_graph import sync_units
 from connectwise.entities import REGISTRY
 from connectwise.errors import ConnectWiseConfigError, EntityDisabledError
 
@@ -89,15 +89,39 @@ def check_setup() -> dict[str, Any]:
 
 @task(trigger_rule="none_failed", multiple_outputs=False)
 @_fail_fast
-def sync_entity(entity_name: str, mode: str = "full") -> dict[str, Any]:
-    """Sync one entity of the registry into its staging table."""
+def sync_entities(entity_names: list[str], mode: str = "full") -> list[dict[str, Any]]:
+    """Sync entities of the registry into their staging tables, one after another."""
+    return _sync_each(entity_names, lambda _: {"mode": mode})
+
+
+def _sync_each(
+    entity_names: list[str], options: Callable[[str], dict[str, Any] | None]
+) -> list[dict[str, Any]]:
+    """Sync each entity with its ``options`` (None: leave it out); return their figures.
+
+    One entity's failure stops none of the others (the lookups share a task): each is logged,
+    and the first is raised at the end, so its kind decides between retry and fail-fast.
+    """
     from connectwise import jobs
 
     job = jobs.open_job()
     run_id = _run_id()
-    result = jobs.run_sync(job, entity_name, mode=mode, run_id=run_id)
-    _announce([change_from_sync(result, run_id)], job)
-    return result
+    results, failures = [], []
+    for name in entity_names:
+        chosen = options(name)
+        if chosen is None:
+            continue
+        try:
+            results.append(jobs.run_sync(job, name, run_id=run_id, **chosen))
+        except Exception as exc:  # raised below, after the others ran
+            if len(entity_names) == 1:
+                raise
+            log.error("%s was not synced: %s", name, exc)
+            failures.append(exc)
+    _announce([change_from_sync(result, run_id) for result in results], job)
+    if failures:
+        raise failures[0]
+    return results
 
 
 @task(trigger_rule="none_failed", outlets=staging_change_outlets())
@@ -162,7 +186,7 @@ def plan_manual_sync() -> None:
     )
     context["ti"].xcom_push(key="plan", value=plan.as_dict())
     planned = set(plan.planned())
-    left_out = [sync_task_id(entity) for entity in REGISTRY if entity.name not in planned]
+    left_out = [unit.task_id for unit in sync_units() if not planned & set(unit.names)]
     if not plan.find_deleted:
         left_out.append("reconcile_planned")
     if left_out:
@@ -172,21 +196,23 @@ def plan_manual_sync() -> None:
 
 @task(trigger_rule="none_failed", multiple_outputs=False)
 @_fail_fast
-def sync_planned_entity(entity_name: str, plan: dict[str, Any]) -> dict[str, Any]:
-    """Sync one entity as the manual plan says (``plan`` skips the unplanned ones)."""
-    from connectwise import jobs
+def sync_planned_entities(entity_names: list[str], plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """Sync the entities of this task as the manual plan says (it skips unplanned tasks)."""
     from connectwise.manual import ManualPlan
 
     manual = ManualPlan.from_dict(plan)
-    mode = manual.mode_of(entity_name)
-    if mode is None:  # only when run outside the branch, e.g. a cleared task re-run alone
-        raise AirflowSkipException(f"{entity_name} was not selected")
-    since = manual.changed_since if entity_name in manual.selected else None
-    job = jobs.open_job()
-    run_id = _run_id()
-    result = jobs.run_sync(job, entity_name, mode=mode, run_id=run_id, changed_since=since)
-    _announce([change_from_sync(result, run_id)], job)
-    return result
+    if all(manual.mode_of(name) is None for name in entity_names):
+        # only when run outside the plan, e.g. a cleared task re-run alone
+        raise AirflowSkipException(f"{', '.join(entity_names)} not selected")
+
+    def options(name: str) -> dict[str, Any] | None:
+        mode = manual.mode_of(name)
+        if mode is None:
+            return None
+        since = manual.changed_since if name in manual.selected else None
+        return {"mode": mode, "changed_since": since}
+
+    return _sync_each(entity_names, options)
 
 
 @task(task_id="reconcile_planned", trigger_rule="none_failed", outlets=staging_change_outlets())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 
@@ -41,3 +43,26 @@ def _params_restored(request: pytest.FixtureRequest):
     yield
     for param, value in saved:
         param.value = value
+
+
+class LogCollector(logging.Handler):
+    """Keep every formatted log line emitted while a DAG runs."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@pytest.fixture
+def collected_logs():
+    collector = LogCollector()
+    root = logging.getLogger()
+    root.addHandler(collector)
+    previous = root.level
+    root.setLevel(logging.DEBUG)
+    yield collector.lines
+    root.removeHandler(collector)
+    root.setLevel(previous)

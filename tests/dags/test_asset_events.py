@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from connectwise import jobs
 from connectwise.assets import staging_asset, staging_changes
+from connectwise.dag_graph import sync_units
 from connectwise.entities import REGISTRY, Entity
 from connectwise.staging.database import create_staging_engine
 from connectwise.staging.history import as_datetime
@@ -68,8 +69,9 @@ def structure_edges(dag_id: str, monkeypatch: pytest.MonkeyPatch) -> set[tuple[s
 def test_tasks_that_change_tables_declare_their_aliases_not_the_plain_assets(dagbag):
     for dag_id in ("connectwise_initial_sync", "connectwise_incremental_sync", MANUAL):
         dag = dagbag.dags[dag_id]
-        for entity in REGISTRY:
-            assert dag.get_task(f"sync_{entity.name}").outlets == [staging_changes(entity)]
+        for unit in sync_units():
+            outlets = [staging_changes(entity) for entity in unit.entities]
+            assert dag.get_task(unit.task_id).outlets == outlets
     every_table = [staging_changes(entity) for entity in REGISTRY]
     assert dagbag.dags["connectwise_callbacks"].get_task("apply_callbacks").outlets == every_table
     manual = dagbag.dags[MANUAL]

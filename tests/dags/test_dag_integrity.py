@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from connectwise.dag_graph import sync_task_id, sync_units
 from connectwise.entities import REGISTRY
 
 
@@ -26,11 +27,7 @@ def test_incremental_sync_is_scheduled_one_run_at_a_time_without_catchup(dagbag)
     dag = dagbag.dags["connectwise_incremental_sync"]
     assert dag.max_active_runs == 1 and dag.catchup is False
     order = [task.task_id for task in dag.topological_sort()]
-    assert order == [
-        *(f"sync_{name}" for name in REGISTRY.names()),
-        "reconcile_deletes",
-        "summarize",
-    ]
+    assert order == [*(unit.task_id for unit in sync_units()), "reconcile_deletes", "summarize"]
 
 
 def test_manual_sync_form_offers_every_entity_grouped(dagbag):
@@ -51,11 +48,13 @@ def test_initial_sync_runs_preflight_then_entities_along_dependencies_then_check
     dag = dagbag.dags["connectwise_initial_sync"]
     order = [task.task_id for task in dag.topological_sort()]
     # The grid lists tasks topologically: it still reads in the seed's order.
-    expected = ["preflight", *(f"sync_{name}" for name in REGISTRY.names())]
+    expected = ["preflight", "sync_lookups", *(f"sync_{e.name}" for e in REGISTRY if not e.lookup)]
     assert order == [*expected, "check_integrity", "summarize", "install_callbacks"]
+    assert dag.get_task("sync_lookups").upstream_task_ids == {"preflight"}
     for entity in REGISTRY:
-        upstream = dag.get_task(f"sync_{entity.name}").upstream_task_ids
-        assert upstream == ({f"sync_{name}" for name in entity.dependencies} or {"preflight"})
+        upstream = dag.get_task(sync_task_id(entity)).upstream_task_ids
+        needed = {sync_task_id(REGISTRY[name]) for name in entity.dependencies}
+        assert upstream >= needed - {sync_task_id(entity)}
     # Everything is synced before the checks: each sync task leads to check_integrity.
     assert set(dag.get_task("check_integrity").get_flat_relative_ids(upstream=True)) >= set(
         expected
@@ -71,10 +70,10 @@ def test_entities_that_do_not_depend_on_each_other_run_in_parallel(dagbag, dag_i
     contacts = dag.get_task("sync_contacts")
     companies = dag.get_task("sync_companies")
     catalog = dag.get_task("sync_catalog_items")
-    # The seed's real dependencies hold ...
-    assert "sync_company_types" in contacts.upstream_task_ids
-    assert "sync_company_types" in companies.upstream_task_ids
-    assert {"sync_categories", "sync_subcategories"} <= catalog.upstream_task_ids
+    # The seed's real dependencies hold (company types, categories: in the lookups) ...
+    assert "sync_lookups" in contacts.upstream_task_ids
+    assert "sync_lookups" in companies.upstream_task_ids
+    assert "sync_lookups" in catalog.upstream_task_ids
     # ... and independent entities no longer wait for each other.
     assert "sync_contacts" not in companies.get_flat_relative_ids(upstream=True)
     assert "sync_companies" not in contacts.get_flat_relative_ids(upstream=True)
@@ -82,23 +81,26 @@ def test_entities_that_do_not_depend_on_each_other_run_in_parallel(dagbag, dag_i
         "sync_contacts",
         "sync_companies",
     }
-    depth = _longest_chain(dag)
-    assert depth < len(dag.tasks) / 2, f"{dag_id} is still nearly one chain ({depth} deep)"
+    # No chain longer than the references need: lookups, contacts, agreements, their additions.
+    syncs = {unit.task_id for unit in sync_units()}
+    depth = _longest_chain(dag, syncs)
+    assert depth == 4, f"{dag_id}: its sync tasks are a chain {depth} deep"
 
 
-def _longest_chain(dag) -> int:
+def _longest_chain(dag, task_ids: set[str]) -> int:
     longest: dict[str, int] = {}
     for task in dag.topological_sort():
-        longest[task.task_id] = 1 + max(
-            (longest[upstream] for upstream in task.upstream_task_ids), default=0
-        )
+        if task.task_id in task_ids:
+            longest[task.task_id] = 1 + max(
+                (longest[up] for up in task.upstream_task_ids if up in task_ids), default=0
+            )
     return max(longest.values())
 
 
 def test_manual_sync_plan_precedes_every_task_it_may_skip(dagbag):
     dag = dagbag.dags["connectwise_manual_sync"]
     plan = dag.get_task("plan")
-    followable = {f"sync_{name}" for name in REGISTRY.names()} | {"reconcile_planned"}
+    followable = {unit.task_id for unit in sync_units()} | {"reconcile_planned"}
     assert followable <= plan.downstream_task_ids
     summarize = dag.get_task("summarize")
     assert "reconcile_planned" in summarize.upstream_task_ids

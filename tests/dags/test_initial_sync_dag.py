@@ -16,32 +16,10 @@ from connectwise.staging.history import as_datetime
 
 from tests.conftest import connection_json
 from tests.dags.asset_support import events_of
+from tests.dags.conftest import LogCollector
 from tests.support import assert_matches_truth
 
 SEED_FILTER = {"customer", "prospect", "suspect"}
-
-
-class LogCollector(logging.Handler):
-    """Keep every formatted log line emitted while a DAG runs."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-
-@pytest.fixture
-def collected_logs():
-    collector = LogCollector()
-    root = logging.getLogger()
-    root.addHandler(collector)
-    previous = root.level
-    root.setLevel(logging.DEBUG)
-    yield collector.lines
-    root.removeHandler(collector)
-    root.setLevel(previous)
 
 
 def xcom_values() -> list[str]:

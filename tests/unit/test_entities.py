@@ -92,6 +92,27 @@ def test_registry_rejects_a_reference_to_an_unregistered_entity() -> None:
         Registry.of(orphan)
 
 
+def test_registry_rejects_a_lookup_that_waits_for_a_big_entity() -> None:
+    with pytest.raises(ValueError, match="'stages' is a lookup but depends on deals, which"):
+        Registry.of(make_entity("deals"), make_entity("stages", "deals", lookup=True))
+
+
+def test_registry_rejects_an_optional_lookup() -> None:
+    with pytest.raises(ValueError, match="'types' is a lookup, which cannot be optional"):
+        Registry.of(make_entity("types", lookup=True, optional=True))
+
+
+def test_lookups_share_one_task_that_waits_for_nothing_big() -> None:
+    from connectwise.dag_graph import sync_units
+
+    units = sync_units()
+    assert units[0].task_id == "sync_lookups"
+    assert units[0].names == [e.name for e in REGISTRY if e.lookup]
+    assert [unit.task_id for unit in units[1:]] == [
+        f"sync_{e.name}" for e in REGISTRY if not e.lookup
+    ]
+
+
 def test_registry_rejects_a_dependency_cycle() -> None:
     with pytest.raises(graphlib.CycleError):
         Registry.of(make_entity("a", "c"), make_entity("b", "a"), make_entity("c", "b"))
