@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from connectwise.dag_graph import sync_task_id
 from connectwise.entities import REGISTRY
 from connectwise.manual import data_type_labels
 
@@ -107,12 +108,12 @@ def test_manual_sync_from_the_trigger_form(
     assert len(run["conf"]["data_types"]) == len(CHOSEN)
     instances = stack.api.task_instances(DAG_ID, result["runId"])
     sync_states = {
-        ti["task_id"].removeprefix("sync_"): ti["state"]
-        for ti in instances
-        if ti["task_id"].startswith("sync_")
+        ti["task_id"]: ti["state"] for ti in instances if ti["task_id"].startswith("sync_")
     }
-    assert {name for name, state in sync_states.items() if state == "success"} == set(CHOSEN)
-    assert {state for name, state in sync_states.items() if name not in CHOSEN} == {"skipped"}
+    planned_tasks = {sync_task_id(REGISTRY[name]) for name in CHOSEN}  # both are lookups
+    assert {task for task, state in sync_states.items() if state == "success"} == planned_tasks
+    others = {state for task, state in sync_states.items() if task not in planned_tasks}
+    assert others == {"skipped"}
 
     # The staging database: run history only for the chosen entities (they depend on nothing).
     planned = {entity.name for entity in REGISTRY.with_dependencies(CHOSEN)}
