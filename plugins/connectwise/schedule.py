@@ -25,6 +25,7 @@ from connectwise.errors import ConnectWiseConfigError
 from connectwise.mapping.load import default_mapping_path
 from connectwise.mapping.models import SYNC_INTERVAL_SCHEDULES
 from connectwise.tenants import DEFAULT_TENANT, Tenant
+from connectwise.yaml_load import safe_load
 
 INTERVAL_VARIABLE = "connectwise_sync_interval"
 DEFAULT_INTERVAL = "15m"
@@ -46,7 +47,7 @@ def sync_interval(mapping_path: Path | None = None) -> str:
 
 def _mapping_interval(path: Path) -> str:
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        document = safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ConnectWiseConfigError(
             f"{path}: cannot read settings.sync_interval ({exc})."

@@ -23,6 +23,7 @@ from connectwise.config_errors import item_problems
 from connectwise.errors import ConnectWiseConfigError
 from connectwise.mapping.models import SYNC_INTERVAL_SCHEDULES
 from connectwise.paths import include_dir
+from connectwise.yaml_load import safe_load
 
 TENANTS_ENV = "CONNECTWISE_TENANTS_FILE"
 # What airflow.sdk.get_parsing_context() reads: set while a task's process parses its DAG file.
@@ -170,7 +171,7 @@ def current_tenant() -> Tenant:
 
 def _read(file: Path) -> tuple[list[TenantSpec], set[str]]:
     try:
-        document = yaml.safe_load(file.read_text(encoding="utf-8"))
+        document = safe_load(file.read_text(encoding="utf-8"))
     except OSError as exc:
         raise TenantsFileError(f"{file}: cannot read the tenants file ({exc.strerror}).") from None
     except yaml.YAMLError as exc:

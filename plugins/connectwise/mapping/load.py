@@ -19,6 +19,7 @@ from connectwise.mapping.models import MappingConfig
 from connectwise.paths import include_dir
 from connectwise.staging.history import MappingVersion
 from connectwise.staging.schema import TableSpec
+from connectwise.yaml_load import safe_load
 
 MAPPING_ENV = "CONNECTWISE_MAPPING_FILE"
 
@@ -98,8 +99,7 @@ def load_mapping(path: Path | str | None = None, registry: Registry = REGISTRY) 
             "create it from include/mappings/connectwise.yaml."
         ) from None
     try:
-        # libyaml's loader: every task loads the mapping, and the pure-Python one takes 15 ms.
-        document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+        document = safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
