@@ -20,7 +20,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from connectwise.staging.database import is_postgres, utc_now
-from connectwise.staging.pg_copy import column_types, copy_rows
 from connectwise.staging.records import Rejection, record_hash
 
 Row = dict[str, Any]
@@ -240,6 +239,10 @@ class StagingWriter:
             self._merge_with_copy(connection, values)
 
     def _copy_into(self, connection: Connection, table: str, values: list[tuple[Any, ...]]) -> None:
+        # Imported here: psycopg costs ~70 ms to import, and every parse of a DAG file (the
+        # dag-processor's, each task's) imports this module without ever copying.
+        from connectwise.staging.pg_copy import column_types, copy_rows
+
         if self._column_types is None:  # the temporary table is LIKE the staging table
             self._column_types = column_types(connection, self.table, self.write_columns)
         copy_rows(connection, table, self.write_columns, self._column_types, values)
