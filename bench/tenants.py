@@ -361,9 +361,9 @@ def _median(values: list[float]) -> float:
 
 def sizing(setups: list[Setup]) -> list[str]:
     """What limits the figures, and how to size 100 and 1,000 tenants (computed, not measured)."""
-    from connectwise.entities import REGISTRY
+    from connectwise.dag_graph import sync_units
 
-    tasks = len(REGISTRY) + 2  # connectwise_incremental_sync: one per entity, deletes, counts
+    tasks = len(sync_units()) + 2  # connectwise_incremental_sync: its syncs, deletes, counts
     per_hour = {count: count * tasks * 4 for count in (100, 1000)}  # every 15 minutes
     cores = os.cpu_count() or 1
     return [
