@@ -55,9 +55,8 @@ def sync_units(registry: Registry = REGISTRY) -> list[SyncUnit]:
 
 @dataclass(frozen=True)
 class EntityTasks:
-    """The sync tasks of a DAG, by entity, with the ends of their graph."""
+    """The ends of a DAG's graph of sync tasks."""
 
-    by_entity: dict[str, AbstractOperator]  # the lookups share one task
     roots: list[AbstractOperator]  # depend on no other task
     leaves: list[AbstractOperator]  # no other task depends on them
 
@@ -81,7 +80,6 @@ def entity_tasks(
             by_task[task_id] >> by_task[unit.task_id]
     depended_on = set().union(*upstream.values())
     return EntityTasks(
-        by_entity={entity.name: by_task[sync_task_id(entity)] for entity in registry},
         roots=[task for task_id, task in by_task.items() if not upstream[task_id]],
         leaves=[task for task_id, task in by_task.items() if task_id not in depended_on],
     )
