@@ -55,7 +55,9 @@ COLUMN_TYPES = {
 # Amounts the outbox takes from the applications (its staging twins follow the mapping).
 OUTBOX_MONEY = {"outbox_quote_lines": ("unit_price", "unit_cost")}
 _FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
-_LOCK_KEY = 7_242_611  # any constant: serialises concurrent migrators on PostgreSQL
+# Any constant: with the schema's hash it serialises the migrators of one PostgreSQL schema
+# (one tenant), never one tenant's tasks behind another's.
+_LOCK_KEY = 7_242_611
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,13 @@ def lock_schema(connection: Connection) -> None:
     committed its tables, instead of both creating the same one.
     """
     if is_postgres(connection.engine):
-        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+        connection.execute(
+            sa.text(
+                "SELECT pg_advisory_xact_lock("
+                "CAST(:key AS integer), hashtext(COALESCE(current_schema(), '')))"
+            ),
+            {"key": _LOCK_KEY},
+        )
     elif not connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 

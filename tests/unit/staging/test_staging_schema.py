@@ -197,3 +197,33 @@ def test_the_schema_lock_holds_other_writers_off_until_commit(tmp_path: Path) ->
     other.execute("ROLLBACK")
     other.close()
     database.dispose()
+
+
+def test_the_schema_lock_on_postgresql_holds_off_its_own_schema_only(postgres_url: str) -> None:
+    """Tenants share one database: a task migrating tenant A never waits for tenant B's."""
+    from connectwise.staging.database import create_schema, create_staging_engine, tenant_url
+    from connectwise.staging.migrations import lock_schema
+    from sqlalchemy.engine import make_url
+
+    tenant_a = create_staging_engine(postgres_url)
+    other_schema = f"{make_url(postgres_url).query['options'].split('=')[1]}_b"
+    tenant_b = create_staging_engine(tenant_url(make_url(postgres_url), other_schema))
+    create_schema(tenant_b, other_schema)
+
+    def lock_within_a_moment(engine: Engine) -> None:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("SET LOCAL lock_timeout = '200ms'")
+            lock_schema(connection)
+
+    try:
+        with tenant_a.begin() as connection:
+            lock_schema(connection)
+            lock_within_a_moment(tenant_b)  # another schema: not held off
+            with pytest.raises(sa.exc.OperationalError, match="lock timeout"):
+                lock_within_a_moment(tenant_a)
+        lock_within_a_moment(tenant_a)  # free again after the commit
+    finally:
+        with tenant_a.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA "{other_schema}" CASCADE')
+        tenant_a.dispose()
+        tenant_b.dispose()
