@@ -120,16 +120,27 @@ def measure_run(sim: SimulatorProcess, kind: str, optional: tuple[str, ...]) -> 
     return DagRun(wall, figures, requests, rss, floor.median, extra)
 
 
-def probe_memory(sim: SimulatorProcess, traced: bool) -> dict[str, Any]:
-    """Run ``bench/pipeline_memory.py`` in a process of its own; return its document."""
+def probe_memory(
+    sim: SimulatorProcess,
+    traced: bool,
+    *,
+    extra: dict[str, Any] | None = None,
+    mapping_file: Path | None = None,
+) -> dict[str, Any]:
+    """Run ``bench/pipeline_memory.py`` in a process of its own; return its document.
+
+    ``extra`` is added to the connection's extra; ``mapping_file`` replaces the shipped mapping.
+    """
     workdir = Path(tempfile.mkdtemp(prefix="cw-bench-memory-"))
     env = dict(
         os.environ,
         AIRFLOW_HOME=str(workdir / "airflow"),
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
         CONNECTWISE_INCLUDE_DIR=str(ROOT / "include"),
-        AIRFLOW_CONN_CONNECTWISE_DEFAULT=json.dumps(simulator_connection(sim)),
+        AIRFLOW_CONN_CONNECTWISE_DEFAULT=json.dumps(simulator_connection(sim, **(extra or {}))),
     )
+    if mapping_file is not None:
+        env["CONNECTWISE_MAPPING_FILE"] = str(mapping_file)
     command = [
         sys.executable,
         str(ROOT / "bench" / "pipeline_memory.py"),

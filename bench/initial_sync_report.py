@@ -251,10 +251,11 @@ def memory_target(
         line += (
             f" Large ÷ medium: {versus:.2f}. What the sync holds is bounded by its page readers "
             "(at most one decoded page each, plus the page being mapped; a page of 1,000 "
-            "contacts is ~10 MB of Python objects) and one chunk of `load_chunk_rows` rows, "
-            "not by the table; the whole small scale is smaller than one such page, so small "
-            "cannot show that bound. Medium reads its larger entities with one reader, large "
-            "with four."
+            "contacts is ~6 MB of Python objects) and two chunks of `load_chunk_rows` rows (one "
+            "gathered while the previous loads), not by the table; small's largest entity is "
+            "a quarter of one such page, so small cannot show that bound. Medium reads its "
+            'larger entities with one reader, large with four. "Memory settings" below '
+            "measures both bounds lowered, and what that costs."
         )
     return line
 

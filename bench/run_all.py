@@ -1,8 +1,9 @@
 """Regenerate docs/benchmarks.md (and the README's demo output) with every benchmark, in order.
 
-Runs each script of ``bench/`` as a process of its own, in a fixed order — initial sync, under a
-real scheduler, incremental, fault run, write-back, callback latency, callback receiver,
-simulator serving, agreement additions — each writing its sections into a part file; then
+Runs each script of ``bench/`` as a process of its own, in a fixed order — initial sync, memory
+settings, under a real scheduler, incremental, fault run, write-back, callback latency, callback
+receiver, simulator serving, tenants, agreement additions — each writing its sections into a
+part file; then
 rewrites docs/benchmarks.md from scratch out of those parts (each section is stamped with date,
 commit and machine by ``bench/report.py``). Last, ``scripts/demo.py`` (DEMO_SCALE=medium) runs
 and its summary replaces the README's quick-start output block (between the
@@ -57,6 +58,12 @@ class Step:
 
 STEPS = (
     Step("initial_sync", "bench/initial_sync.py", (), ("--scales", "small", "--repeats", "1")),
+    Step(
+        "memory_settings",
+        "bench/memory_settings.py",
+        (),
+        ("--scale", "small", "--repeats", "1"),
+    ),
     Step(
         "scheduler",
         "bench/scheduler.py",

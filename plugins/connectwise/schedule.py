@@ -67,9 +67,7 @@ def read_interval_variable() -> str | None:
     return None if value is None else str(value)
 
 
-def incremental_schedule(
-    mapping_path: Path | None = None, tenant: Tenant = DEFAULT_TENANT
-) -> str:
+def incremental_schedule(mapping_path: Path | None = None, tenant: Tenant = DEFAULT_TENANT) -> str:
     """Return the cron expression of the configured interval.
 
     A configured tenant's interval is its ``sync_interval`` in the tenants file, else its

@@ -38,8 +38,10 @@ def test_a_page_decodes_to_its_records() -> None:
         (b'{"id": 123456789012345678901234567890}', {"id": 123456789012345678901234567890}),
         (b'{"rate": NaN}', "nan"),
         (b'\xef\xbb\xbf{"id": 7}', {"id": 7}),  # a UTF-8 byte order mark
+        (b'{"rate": 1e400}', {"rate": float("inf")}),
+        (b'{"name": "\\ud800"}', {"name": "\ud800"}),  # a lone surrogate, escaped
     ],
-    ids=["integer beyond 64 bits", "NaN", "byte order mark"],
+    ids=["integer beyond 64 bits", "NaN", "byte order mark", "beyond double", "lone surrogate"],
 )
 def test_what_the_fast_decoder_refuses_the_standard_library_decodes(
     body: bytes, expected: object
@@ -49,6 +51,24 @@ def test_what_the_fast_decoder_refuses_the_standard_library_decodes(
         assert decoded["rate"] != decoded["rate"]  # NaN is the only value unequal to itself
     else:
         assert decoded == expected
+
+
+def test_a_page_decodes_exactly_as_the_standard_library_reads_it() -> None:
+    page = json.dumps(
+        [
+            {
+                "id": 2**70,
+                "balance": -(2**65),
+                "rate": 0.1 + 0.2,
+                "tiny": 5e-324,
+                "name": 'Zoë \u2014 \U0001f600 "quoted" \\ tab\t',
+                "site": {"id": 1, "name": None, "tags": [True, False, [], {}]},
+                "id_again": 3,
+            },
+        ]
+    ).encode()
+    page = page[:-1] + b', {"id": 4, "id": 5}]'  # a duplicate key: the last one wins
+    assert decode(response(page)) == json.loads(page)
 
 
 def test_a_body_in_a_declared_charset_is_decoded_in_it() -> None:
