@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
 
 from connectwise.client.site import DEFAULT_PARALLEL_REQUESTS  # noqa: E402
+from connectwise.mapping.models import SyncSettings  # noqa: E402
 
 from bench.floor import measure_floor  # noqa: E402
 from bench.initial_sync import SEED, probe_memory  # noqa: E402
@@ -37,9 +38,9 @@ from bench.report import add_output_options, publish, spread  # noqa: E402
 from simulator.testing import SimulatorProcess  # noqa: E402
 
 MAPPING = ROOT / "include" / "mappings" / "connectwise.yaml"
-DEFAULT_CHUNK_ROWS = 5000
-# (readers, chunk rows): the defaults first, then each bound lowered alone and both together.
+DEFAULT_CHUNK_ROWS: int = SyncSettings().load_chunk_rows
 READERS = DEFAULT_PARALLEL_REQUESTS
+# (readers, chunk rows): the defaults first, then each bound lowered alone and both together.
 SETTINGS = ((READERS, DEFAULT_CHUNK_ROWS), (READERS, 1000), (1, 5000), (1, 1000), (1, 250))
 
 
@@ -136,8 +137,8 @@ def render(scale: str, small_mb: float, floor: list[float], probes: list[Probe])
         f"target asks ≤ {TARGET_MEMORY_RATIO}×, and the time target ≤ {limit}× the floor. "
         "With one reader, what is left is two pages of 1,000 records decoded (the one being "
         "mapped and the one read ahead; the request budget fixes the page size), and the "
-        "chunks. Smaller chunks "
-        "cost time because each is one Great Expectations validation, whose cost is mostly "
+        "chunks. Smaller chunks cost time because each is one Great Expectations validation, "
+        "whose cost is mostly "
         "fixed (tens of milliseconds, whatever the rows); fewer readers cost time once the "
         "API's latency, not this machine's CPU, bounds the read (real ConnectWise answers a "
         "page in ~0.5–2 s; the simulator here in milliseconds).",

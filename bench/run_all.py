@@ -3,10 +3,9 @@
 Runs each script of ``bench/`` as a process of its own, in a fixed order — initial sync, memory
 settings, under a real scheduler, incremental, fault run, write-back, callback latency, callback
 receiver, simulator serving, tenants, agreement additions — each writing its sections into a
-part file; then
-rewrites docs/benchmarks.md from scratch out of those parts (each section is stamped with date,
-commit and machine by ``bench/report.py``). Last, ``scripts/demo.py`` (DEMO_SCALE=medium) runs
-and its summary replaces the README's quick-start output block (between the
+part file; then rewrites docs/benchmarks.md from scratch out of those parts (each section is
+stamped with date, commit and machine by ``bench/report.py``). Last, ``scripts/demo.py``
+(DEMO_SCALE=medium) runs and its summary replaces the README's quick-start output block (between the
 ``<!-- demo-output`` markers). Output of every script is shown with elapsed time and kept in
 ``.bench/run-<time>/``. A script that fails leaves a stamped "failed" note in its place and
 the run exits non-zero.
