@@ -170,6 +170,7 @@ class EntitySync:
                     loader.submit(pending, rejected)
                     pending, rejected = [], []
                 progress.update(figures.fetched)
+                del page, kept  # before the next page is decoded, not after
             loader.submit(pending, rejected)
         if seen is not None:
             figures.deleted += self._delete_unseen(request, seen)

@@ -7,6 +7,7 @@ import time
 
 import pytest
 from connectwise.client.hook import ConnectWiseHook
+from connectwise.client.packed import PackedPage, records_of
 from connectwise.client.paging import read_pages
 from connectwise.errors import ConnectWiseTransientError
 
@@ -23,6 +24,14 @@ def test_paginate_reads_every_record_once_in_id_order(shared_simulator, cw_conne
     assert ids_of(pages) == truth
     assert all(len(page) == 7 for page in pages[:-1])
     assert hook.count("company/contacts") == len(truth)
+
+
+def test_packed_pages_hold_the_same_records_until_decoded(shared_simulator, cw_connection):
+    cw_connection(shared_simulator, page_size=50)
+    hook = ConnectWiseHook()
+    packed = list(hook.paginate("company/contacts", packed=True))
+    assert packed and all(isinstance(page, PackedPage) for page in packed)
+    assert [records_of(page) for page in packed] == list(hook.paginate("company/contacts"))
 
 
 def test_parallel_readers_cover_the_same_records(shared_simulator, cw_connection):

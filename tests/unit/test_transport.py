@@ -9,9 +9,19 @@ import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 
+import msgspec
 import pytest
 import requests
-from connectwise.client.bodies import GARBLED, decode, read_whole_body, request_json
+from connectwise.client.bodies import (
+    GARBLED,
+    decode,
+    decode_page,
+    read_whole_body,
+    request_json,
+)
+from connectwise.client.packed import PackedPage, records_of
+from connectwise.client.paging import interleave
+from connectwise.errors import ConnectWiseRequestError
 
 
 def response(body: bytes, *, status: int = 200, charset: str | None = None) -> requests.Response:
@@ -80,6 +90,65 @@ def test_a_body_in_a_declared_charset_is_decoded_in_it() -> None:
 @pytest.mark.parametrize("body", [b'[{"id": 1}, {"id"', b"<html>Bad gateway</html>", b"\xff\xfe"])
 def test_a_truncated_or_garbled_body_is_told_apart(body: bytes) -> None:
     assert decode(response(body)) is GARBLED
+
+
+TRICKY_PAGE = (
+    b'[{"id": 1, "name": "Zo\xc3\xab \\u2014 \\ud83d\\ude00",'
+    b' "big": 123456789012345678901234567890,'
+    b' "site": {"id": 9, "tags": [true, null, [], {}]}, "id": 1},'
+    b' {"id": 2, "rate": 1e400, "tiny": 5e-324}, 7, "x"]'
+)
+
+
+def test_a_page_is_packed_and_decodes_exactly_as_the_standard_library_reads_it() -> None:
+    page = decode_page(response(TRICKY_PAGE))
+    assert isinstance(page, PackedPage)
+    assert len(page) == 4
+    assert page[1] == {"id": 2, "rate": float("inf"), "tiny": 5e-324}  # one record, alone
+    assert records_of(page) == json.loads(TRICKY_PAGE)
+
+
+@pytest.mark.parametrize(
+    ("body", "charset", "expected"),
+    [
+        (b'[{"id": 7}, {"rate": NaN}]', None, "nan"),
+        (b'\xef\xbb\xbf[{"id": 7}]', None, [{"id": 7}]),
+        (b'[{"name": "\\ud800"}]', None, [{"name": "\ud800"}]),
+        ('[{"name": "Müller"}]'.encode("latin-1"), "latin-1", [{"name": "Müller"}]),
+    ],
+    ids=["NaN", "byte order mark", "lone surrogate", "declared charset"],
+)
+def test_a_page_msgspec_refuses_or_not_in_utf8_is_decoded_whole(
+    body: bytes, charset: str | None, expected: object
+) -> None:
+    page = decode_page(response(body, charset=charset))
+    assert isinstance(page, list)
+    if expected == "nan":
+        assert page[0] == {"id": 7} and page[1]["rate"] != page[1]["rate"]
+    else:
+        assert page == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [(b'{"count": 3}', {"count": 3}), (b'[{"id": 1}, {"id"', GARBLED), (b"", None)],
+    ids=["an object", "truncated", "empty"],
+)
+def test_a_body_that_is_not_a_page_decodes_as_any_other(body: bytes, expected: object) -> None:
+    assert decode_page(response(body)) == expected
+
+
+def test_a_record_no_json_reader_accepts_is_a_clear_error() -> None:
+    page = PackedPage([msgspec.Raw(b'{"id": 1, "x": [1e5000, }')])  # never from a checked body
+    with pytest.raises(ConnectWiseRequestError, match="not valid JSON"):
+        page.records()
+
+
+def test_packed_pages_are_decoded_by_their_consumer() -> None:
+    packed = decode_page(response(b'[{"id": 1}, {"id": 2}]'))
+    pages = list(interleave([[packed], [[{"id": 3}]]], depth=2))
+    assert sorted(pages, key=len) == [[{"id": 3}], [{"id": 1}, {"id": 2}]]
+    assert all(isinstance(page, list) for page in pages)
 
 
 @pytest.mark.parametrize(("body", "status"), [(b"", 200), (b"", 204), (b"ignored", 204)])

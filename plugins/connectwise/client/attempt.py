@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
-from connectwise.client.bodies import GARBLED, ApiResponse, decode, read_whole_body, request_json
+from connectwise.client.bodies import (
+    GARBLED,
+    ApiResponse,
+    decode,
+    decode_page,
+    read_whole_body,
+    request_json,
+)
 from connectwise.client.policy import (
     Action,
     api_message,
@@ -85,15 +92,22 @@ def send_once(
 
 
 def judge(
-    method: str, endpoint: str, response: requests.Response, site: ConnectWiseSite
+    method: str,
+    endpoint: str,
+    response: requests.Response,
+    site: ConnectWiseSite,
+    *,
+    page: bool = False,
 ) -> ApiResponse | Failure:
     """Decode a received response, or classify its failure by the response policy.
+
+    With ``page``, a JSON array comes back as a :class:`~connectwise.client.packed.PackedPage`.
 
     Raises:
         ConnectWiseError: the policy says fail, or a POST may have been applied.
     """
     if response.status_code < 400:
-        decoded = decode(response)
+        decoded = decode_page(response) if page else decode(response)
         if decoded is not GARBLED:
             return ApiResponse(response.status_code, decoded, response.headers)
         if method == "POST":

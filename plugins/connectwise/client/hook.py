@@ -29,6 +29,7 @@ from connectwise.client.budget import RequestBudget, RequestStats, backoff_delay
 from connectwise.client.checklist import diagnose_connection
 from connectwise.client.discovery import lookup_codebase
 from connectwise.client.keyset import keyset_pages
+from connectwise.client.packed import PackedPage, records_of
 from connectwise.client.policy import (
     Action,
     failure_error,
@@ -191,8 +192,11 @@ class ConnectWiseHook(HttpHook):
         *,
         params: dict[str, Any] | None = None,
         json: Any = None,
+        page: bool = False,
     ) -> ApiResponse:
         """Send one API request, retrying per the response policy, and decode its JSON.
+
+        With ``page``, a JSON array body is returned packed (``client/packed.py``).
 
         POST is retried only when the server certainly did not act on it (429, connection
         refused); a lost response or a 5xx to a POST is the push layer's problem (see docs).
@@ -208,7 +212,7 @@ class ConnectWiseHook(HttpHook):
         rediscovered = False
         failure = Failure("no attempt made", Action.BACKOFF)
         for attempt in range(site.max_retries + 1):
-            outcome = self._attempt(method, endpoint, params, json)
+            outcome = self._attempt(method, endpoint, params, json, page)
             if isinstance(outcome, ApiResponse):
                 return outcome
             failure = outcome
@@ -229,7 +233,7 @@ class ConnectWiseHook(HttpHook):
         )
 
     def _attempt(
-        self, method: str, endpoint: str, params: dict[str, Any] | None, json: Any
+        self, method: str, endpoint: str, params: dict[str, Any] | None, json: Any, page: bool
     ) -> ApiResponse | Failure:
         """Send the request once within the budget; return the answer or why to retry.
 
@@ -245,7 +249,7 @@ class ConnectWiseHook(HttpHook):
         if isinstance(response, Failure):
             return response
         self._note_server_time(response)
-        return judge(method, endpoint, response, self.site)
+        return judge(method, endpoint, response, self.site, page=page)
 
     def _wait(self, method: str, endpoint: str, attempt: int, failure: Failure) -> None:
         site = self.site
@@ -280,6 +284,10 @@ class ConnectWiseHook(HttpHook):
     def get_json(self, endpoint: str, params: dict[str, Any] | None = None) -> Any:
         """GET ``endpoint`` and return its decoded JSON body."""
         return self.request("GET", endpoint, params=params).data
+
+    def get_page(self, endpoint: str, params: dict[str, Any] | None = None) -> Any:
+        """GET a page of ``endpoint``: a JSON array comes back as a :class:`PackedPage`."""
+        return self.request("GET", endpoint, params=params, page=True).data
 
     def post(self, endpoint: str, body: Any) -> Any:
         """POST ``body`` to ``endpoint``; return the created record."""
@@ -319,21 +327,23 @@ class ConnectWiseHook(HttpHook):
         start_after: int = 0,
         stop_at: int | None = None,
         key: str = "id",
-    ) -> Iterator[list[Record]]:
+        packed: bool = False,
+    ) -> Iterator[list[Record]] | Iterator[PackedPage]:
         """Yield ``endpoint`` page by page, in the order of its integer ``key``.
 
         ``key`` is the entity's primary key. Pages are keyset-based (``key > last key seen``),
         so records created or deleted while we read cannot shift a page boundary and make us
         skip or repeat one. ``page_size`` never exceeds the server's maximum, so a short page
         is the last one. ``start_after`` and ``stop_at`` bound the key range
-        (``start_after < key <= stop_at``) for parallel readers.
+        (``start_after < key <= stop_at``) for parallel readers. With ``packed``, each page is
+        a :class:`PackedPage` whose records the consumer decodes (``records_of``).
 
         Raises:
             ConnectWiseRequestError: the server ignored the id order or returned a non-list.
         """
         size = min(page_size or self.site.page_size, self.site.page_size)
-        yield from keyset_pages(
-            self.get_json,
+        pages = keyset_pages(
+            self.get_page,
             endpoint,
             size=size,
             conditions=conditions,
@@ -342,6 +352,7 @@ class ConnectWiseHook(HttpHook):
             stop_at=stop_at,
             key=key,
         )
+        yield from pages if packed else map(records_of, pages)
 
     def edge_id(
         self, endpoint: str, *, conditions: str | None, last: bool, key: str = "id"

@@ -10,13 +10,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from connectwise.client.conditions import all_of
+from connectwise.client.packed import PackedPage
 from connectwise.errors import ConnectWiseRequestError
 
 Record = dict[str, Any]
 
 
 def keyset_pages(
-    get_json: Callable[..., Any],
+    get_page: Callable[..., Any],
     endpoint: str,
     *,
     size: int,
@@ -25,20 +26,21 @@ def keyset_pages(
     start_after: int = 0,
     stop_at: int | None = None,
     key: str = "id",
-) -> Iterator[list[Record]]:
-    """Yield the pages of ``endpoint`` with ``start_after < key <= stop_at``.
+) -> Iterator[list[Record] | PackedPage]:
+    """Yield the pages of ``endpoint`` with ``start_after < key <= stop_at``, as read.
 
-    A page shorter than ``size`` (the server's maximum at most) is the last one.
+    A page shorter than ``size`` (the server's maximum at most) is the last one. Of a
+    :class:`PackedPage` only the last record is decoded here, for its key.
 
     Raises:
         ConnectWiseRequestError: the server ignored the key order or returned a non-list.
     """
     last_id = start_after
     while True:
-        records = get_json(
+        records = get_page(
             endpoint, params=page_params(key, last_id, stop_at, size, conditions, fields)
         )
-        if not isinstance(records, list):
+        if not isinstance(records, list | PackedPage):
             raise ConnectWiseRequestError(
                 f"GET {endpoint} returned {type(records).__name__}, expected a JSON array.",
                 status=200,

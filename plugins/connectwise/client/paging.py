@@ -13,10 +13,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from connectwise.client.packed import PackedPage, records_of
+
 if TYPE_CHECKING:
     from connectwise.client.hook import ConnectWiseHook
 
 Record = dict[str, Any]
+Page = list[Record] | PackedPage
 _DONE = object()
 
 
@@ -55,12 +58,15 @@ def read_pages(
     ``start_after`` the first window starts at the smallest id (one request to find it); the
     largest id is one request too. Pages are fetched in background threads (one page ahead when
     there is a single reader), and at most one page per reader plus the consumer's exists at
-    once: memory follows the readers, not the entity.
+    once: memory follows the readers, not the entity. A page waits packed, as its body; the
+    consumer decodes the one it takes.
     """
     page_size = hook.site.page_size
     pages = -(-expected // page_size) if expected is not None else None
     readers = min(parallelism, pages // PAGES_PER_READER) if pages is not None else parallelism
-    window = partial(hook.paginate, endpoint, conditions=conditions, fields=fields, key=key)
+    window = partial(
+        hook.paginate, endpoint, conditions=conditions, fields=fields, key=key, packed=True
+    )
     if readers <= 1:
         yield from prefetch(window(start_after=start_after or 0))
         return
@@ -75,7 +81,7 @@ def read_pages(
     yield from interleave(sources, depth=readers + 1)
 
 
-def prefetch(pages: Iterable[list[Record]], depth: int = 2) -> Iterator[list[Record]]:
+def prefetch(pages: Iterable[Page], depth: int = 2) -> Iterator[list[Record]]:
     """Yield from ``pages`` while a background thread already fetches the next one.
 
     ``depth`` counts the page the consumer works on: 2 keeps one page coming while it does.
@@ -85,8 +91,10 @@ def prefetch(pages: Iterable[list[Record]], depth: int = 2) -> Iterator[list[Rec
     return interleave([pages], depth=depth)
 
 
-def interleave(sources: Sequence[Iterable[list[Record]]], depth: int) -> Iterator[list[Record]]:
+def interleave(sources: Sequence[Iterable[Page]], depth: int) -> Iterator[list[Record]]:
     """Yield the pages of ``sources``, each read in its own thread, as they arrive.
+
+    A :class:`PackedPage` is decoded here, in the consumer's thread, when it is taken.
 
     At most ``depth`` pages exist at once, counting those being fetched, those waiting and the
     one the consumer works on: a reader takes a slot before it asks for a page and the consumer
@@ -117,7 +125,7 @@ def interleave(sources: Sequence[Iterable[list[Record]]], depth: int) -> Iterato
             elif isinstance(item, BaseException):
                 raise item
             else:
-                yield item
+                yield records_of(item)
                 slots.release()
     finally:
         stop.set()
@@ -129,7 +137,7 @@ def interleave(sources: Sequence[Iterable[list[Record]]], depth: int) -> Iterato
 
 
 def _read(
-    source: Iterable[list[Record]],
+    source: Iterable[Page],
     buffer: queue.SimpleQueue[Any],
     slots: threading.Semaphore,
     stop: threading.Event,
