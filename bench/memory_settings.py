@@ -1,8 +1,9 @@
 """What bounds the pipeline's memory, and what each bound costs in time: the settings swept.
 
 An initial sync holds at once what two settings allow, not what the table holds: the parallel
-page readers (the connection's ``max_parallel_requests``; each holds one decoded page of up to
-1,000 records, since keyset paging needs a page's last id before it asks for the next) and
+page readers (the connection's ``max_parallel_requests``; each holds one page of up to 1,000
+records as its body, packed, since keyset paging needs a page's last id before it asks for the
+next; only the page being mapped is decoded) and
 ``settings.load_chunk_rows`` (a chunk being gathered while the previous one loads). Per
 combination, at one scale: ``bench/pipeline_memory.py`` (the preflight and a full sync of every
 entity, in-process, into fresh SQLite staging) once with tracemalloc for the peak, then
@@ -135,9 +136,9 @@ def render(scale: str, small_mb: float, floor: list[float], probes: list[Probe])
         f"The leanest combination here (readers {leanest.readers}, chunks of "
         f"{leanest.chunk_rows:,}) peaks at {leanest.peak_mb / small_mb:.1f}× small; the memory "
         f"target asks ≤ {TARGET_MEMORY_RATIO}×, and the time target ≤ {limit}× the floor. "
-        "With one reader, what is left is two pages of 1,000 records decoded (the one being "
-        "mapped and the one read ahead; the request budget fixes the page size), and the "
-        "chunks. Smaller chunks cost time because each is one Great Expectations validation, "
+        "With one reader, what is left is the page of 1,000 records being mapped (~6 MB of "
+        "objects; the request budget fixes the page size), the one read ahead as its body "
+        "(~1.8 MB), and the chunks. Smaller chunks cost time because each is one Great Expectations validation, "
         "whose cost is mostly "
         "fixed (tens of milliseconds, whatever the rows); fewer readers cost time once the "
         "API's latency, not this machine's CPU, bounds the read (real ConnectWise answers a "
