@@ -251,8 +251,9 @@ def memory_target(
         line += (
             f" Large ÷ medium: {versus:.2f}. What the sync holds is bounded by its page readers "
             "(at most one page each, kept as its body, ~1.8 MB for 1,000 contacts, plus the "
-            "page being mapped, ~6 MB of Python objects) and two chunks of `load_chunk_rows` rows (one "
-            "gathered while the previous loads), not by the table; small's largest entity is "
+            "page being mapped, ~6 MB of Python objects) and two chunks of `load_chunk_rows` "
+            "rows (one gathered while the previous loads), not by the table; small's largest "
+            "entity is "
             "a quarter of one such page, so small cannot show that bound. Medium reads its "
             'larger entities with one reader, large with four. "Memory settings" below '
             "measures both bounds lowered, and what that costs."
