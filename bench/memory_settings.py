@@ -139,7 +139,8 @@ def render(scale: str, small_mb: float, floor: list[float], probes: list[Probe])
         "With one reader, what is left is the page of 1,000 records being mapped (~6 MB of "
         "objects; the request budget fixes the page size), the one read ahead as its body "
         "(~1.8 MB), and the chunks. Smaller chunks cost time because each is one Great "
-        "Expectations validation, whose cost is mostly fixed (tens of milliseconds, whatever the rows); fewer readers cost time once the "
+        "Expectations validation, whose cost is mostly fixed (tens of milliseconds, "
+        "whatever the rows); fewer readers cost time once the "
         "API's latency, not this machine's CPU, bounds the read (real ConnectWise answers a "
         "page in ~0.5–2 s; the simulator here in milliseconds).",
     ]
