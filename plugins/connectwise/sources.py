@@ -17,7 +17,7 @@ from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from connectwise.client.conditions import all_of, changed_since, conditions_for_ids
-from connectwise.client.packed import PackedPage
+from connectwise.client.packed import Page
 from connectwise.client.paging import interleave, read_pages
 from connectwise.staging import history, issues, lookups
 
@@ -157,7 +157,7 @@ def child_source(
     readers = max(1, hook.site.max_parallel_requests)
     groups = [parents[index::readers] for index in range(readers)]
 
-    def read(group: list[int]) -> Iterator[PackedPage]:
+    def read(group: list[int]) -> Iterator[Page]:
         for parent_id in group:
             endpoint = entity.endpoint_for(parent_id)
             yield from hook.paginate(

@@ -12,14 +12,8 @@ from decimal import Decimal
 import msgspec
 import pytest
 import requests
-from connectwise.client.bodies import (
-    GARBLED,
-    decode,
-    decode_page,
-    read_whole_body,
-    request_json,
-)
-from connectwise.client.packed import PackedPage, records_of
+from connectwise.client.bodies import GARBLED, decode, read_whole_body, request_json
+from connectwise.client.packed import PackedPage, decode_page, records_of
 from connectwise.client.paging import interleave
 from connectwise.errors import ConnectWiseRequestError
 

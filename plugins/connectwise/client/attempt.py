@@ -14,14 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
-from connectwise.client.bodies import (
-    GARBLED,
-    ApiResponse,
-    decode,
-    decode_page,
-    read_whole_body,
-    request_json,
-)
+from connectwise.client.bodies import GARBLED, ApiResponse, decode, read_whole_body, request_json
+from connectwise.client.packed import decode_page
 from connectwise.client.policy import (
     Action,
     api_message,

@@ -11,8 +11,6 @@ import msgspec
 import requests
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError, SSLError
 
-from connectwise.client.packed import PackedPage
-
 
 @dataclass(frozen=True)
 class ApiResponse:
@@ -31,9 +29,7 @@ GARBLED = object()
 # library 9 MB, a third slower). It keeps integers of any size exact. What it refuses but JSON
 # readers accept (NaN, a byte order mark, a float beyond double range, a lone surrogate, another
 # charset) goes to the standard library.
-_DECODER = msgspec.json.Decoder()
-# A page's syntax checked in one pass, each record kept as the slice of the body that holds it.
-_PAGE_DECODER = msgspec.json.Decoder(list[msgspec.Raw])
+DECODER = msgspec.json.Decoder()
 
 
 def request_json(body: Any) -> Any:
@@ -82,7 +78,7 @@ def decode(response: requests.Response) -> Any:
         return None
     body = response.content
     try:
-        return _DECODER.decode(body)
+        return DECODER.decode(body)
     except (msgspec.MsgspecError, UnicodeDecodeError):  # NaN, a BOM, another charset, garbage
         pass
     try:
@@ -96,29 +92,6 @@ def decode(response: requests.Response) -> Any:
         return response.json()
     except ValueError:
         return GARBLED
-
-
-def decode_page(response: requests.Response) -> Any:
-    """Return a JSON array body as a :class:`PackedPage`; any other body as :func:`decode` does.
-
-    Packing keeps a page that waits for its consumer at the size of its body (see
-    ``client/packed.py``). A body that is not UTF-8, or that msgspec refuses, is decoded whole.
-    """
-    body = response.content if response.status_code != 204 else b""
-    if body and (body.isascii() or _is_utf8(body)):
-        try:
-            return PackedPage(_PAGE_DECODER.decode(body))
-        except msgspec.MsgspecError:  # not an array, or what only the standard library reads
-            pass
-    return decode(response)
-
-
-def _is_utf8(body: bytes) -> bool:
-    try:
-        body.decode()
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def json_or_none(response: requests.Response) -> Any:

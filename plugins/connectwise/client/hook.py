@@ -29,7 +29,7 @@ from connectwise.client.budget import RequestBudget, RequestStats, backoff_delay
 from connectwise.client.checklist import diagnose_connection
 from connectwise.client.discovery import lookup_codebase
 from connectwise.client.keyset import keyset_pages
-from connectwise.client.packed import PackedPage, records_of
+from connectwise.client.packed import Page, records_of
 from connectwise.client.policy import (
     Action,
     failure_error,
@@ -286,7 +286,7 @@ class ConnectWiseHook(HttpHook):
         return self.request("GET", endpoint, params=params).data
 
     def get_page(self, endpoint: str, params: dict[str, Any] | None = None) -> Any:
-        """GET a page of ``endpoint``: a JSON array comes back as a :class:`PackedPage`."""
+        """GET a page of ``endpoint``: a JSON array comes back packed (``client/packed.py``)."""
         return self.request("GET", endpoint, params=params, page=True).data
 
     def post(self, endpoint: str, body: Any) -> Any:
@@ -328,7 +328,7 @@ class ConnectWiseHook(HttpHook):
         stop_at: int | None = None,
         key: str = "id",
         packed: bool = False,
-    ) -> Iterator[list[Record]] | Iterator[PackedPage]:
+    ) -> Iterator[Page]:
         """Yield ``endpoint`` page by page, in the order of its integer ``key``.
 
         ``key`` is the entity's primary key. Pages are keyset-based (``key > last key seen``),

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from connectwise.client.conditions import all_of
-from connectwise.client.packed import PackedPage
+from connectwise.client.packed import PackedPage, Page
 from connectwise.errors import ConnectWiseRequestError
 
 Record = dict[str, Any]
@@ -26,7 +26,7 @@ def keyset_pages(
     start_after: int = 0,
     stop_at: int | None = None,
     key: str = "id",
-) -> Iterator[list[Record] | PackedPage]:
+) -> Iterator[Page]:
     """Yield the pages of ``endpoint`` with ``start_after < key <= stop_at``, as read.
 
     A page shorter than ``size`` (the server's maximum at most) is the last one. Of a

@@ -9,16 +9,18 @@ to ask for the next page, and decodes only that record.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
 import msgspec
+import requests
 
+from connectwise.client.bodies import DECODER, decode
 from connectwise.errors import ConnectWiseRequestError
 
 Record = dict[str, Any]
 
-_RECORD_DECODER = msgspec.json.Decoder()
+# A page's syntax checked in one pass, each record kept as the slice of the body that holds it.
+_PAGE_DECODER = msgspec.json.Decoder(list[msgspec.Raw])
 
 
 class PackedPage:
@@ -40,16 +42,40 @@ class PackedPage:
         return [_decode_record(text) for text in self._texts]
 
 
-def records_of(page: PackedPage | Sequence[Record]) -> list[Record]:
+Page = list[Record] | PackedPage
+"""A page as read: packed, or decoded whole when msgspec refused its body."""
+
+
+def decode_page(response: requests.Response) -> Any:
+    """Return a JSON array body as a :class:`PackedPage`; any other body as ``decode`` does.
+
+    A body that is not UTF-8, or that msgspec refuses, is decoded whole.
+    """
+    body = response.content
+    if response.status_code != 204 and body and (body.isascii() or _is_utf8(body)):
+        try:
+            return PackedPage(_PAGE_DECODER.decode(body))
+        except msgspec.MsgspecError:  # not an array, or what only the standard library reads
+            pass
+    return decode(response)
+
+
+def records_of(page: Page) -> list[Record]:
     """Return a page's records, decoding a packed page."""
-    if isinstance(page, PackedPage):
-        return page.records()
-    return page if isinstance(page, list) else list(page)
+    return page.records() if isinstance(page, PackedPage) else page
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _decode_record(text: msgspec.Raw) -> Any:
     try:
-        return _RECORD_DECODER.decode(text)
+        return DECODER.decode(text)
     except msgspec.MsgspecError:
         pass
     # A float beyond double range: the standard library reads it as infinity, as it reads a

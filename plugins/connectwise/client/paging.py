@@ -13,13 +13,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from connectwise.client.packed import PackedPage, records_of
+from connectwise.client.packed import Page, records_of
 
 if TYPE_CHECKING:
     from connectwise.client.hook import ConnectWiseHook
 
 Record = dict[str, Any]
-Page = list[Record] | PackedPage
 _DONE = object()
 
 
