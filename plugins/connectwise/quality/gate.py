@@ -17,7 +17,7 @@ from connectwise.staging.records import Rejection
 
 if TYPE_CHECKING:
     import pandas as pd
-    from great_expectations.core import ExpectationSuite
+    from great_expectations.core import ExpectationSuite, ExpectationSuiteValidationResult
     from great_expectations.core.batch_definition import BatchDefinition
 
     from connectwise.entities import Entity
@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 
 
 _building = threading.Lock()
+# GX keeps a batch's data in the data source's one execution engine under the batch's id, and
+# every chunk of an entity has the same id: two chunks validated at once (PostgreSQL loads two
+# in parallel) would each be checked against whichever was stored last.
+_validating = threading.Lock()
 
 
 @functools.cache
@@ -121,10 +125,9 @@ class QualityGate:
             for check in self._derived_checks
         ]
         frame = self._frame(rows, verdicts)
-        batch = self._batch_definition.get_batch(batch_parameters={"dataframe": frame})
-        if batch.validate(self._suite, result_format="BOOLEAN_ONLY").success:
+        if self._validate(frame, "BOOLEAN_ONLY").success:
             return rows, []
-        result = batch.validate(self._suite, result_format="COMPLETE")
+        result = self._validate(frame, "COMPLETE")
         failures: dict[int, list[tuple[int, Check]]] = {}  # row -> (check order, check)
         for check, outcome in zip(self._column_checks, result.results, strict=False):
             for position in outcome.result.get("unexpected_index_list") or []:
@@ -138,6 +141,23 @@ class QualityGate:
             self._rejection(rows[index], [check for _, check in sorted(found, key=_order)])
             for index, found in sorted(failures.items())
         ]
+
+    def _validate(
+        self, frame: pd.DataFrame, result_format: str
+    ) -> ExpectationSuiteValidationResult:
+        """Validate ``frame`` alone, and let GX forget it afterwards.
+
+        GX caches each batch's data until a batch with the same id replaces it: without
+        forgetting, every entity's last chunk would stay in memory for the life of the process.
+        """
+        with _validating:
+            batch = self._batch_definition.get_batch(batch_parameters={"dataframe": frame})
+            try:
+                return batch.validate(self._suite, result_format=result_format)
+            finally:
+                cached = batch.data.execution_engine.batch_manager
+                cached.batch_data_cache.pop(batch.id, None)
+                cached.batch_cache.pop(batch.id, None)
 
     def _rejection(self, row: Row, failed: list[Check]) -> Rejection:
         """Every reason of a failing row; its problems (one per check) say what to group by."""

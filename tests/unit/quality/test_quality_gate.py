@@ -7,6 +7,7 @@ and reused; a gate keeps no state between chunks.
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -492,3 +493,60 @@ def test_a_value_that_does_not_fit_its_column_is_a_mapping_problem(
     assert rejection.reason == "column 'price': 'ten' is not a valid amount (money)"
     assert rejection.problem == "column 'price': the value is not a valid amount (money)"
     assert rejection.value == "ten"
+
+
+def test_chunks_checked_at_once_are_each_checked_against_their_own_rows(
+    catalog_gate: QualityGate, shipped_mapping: Mapping, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL loads two chunks of an entity at once; GX stores both under one batch id.
+
+    The first chunk's validation is held right after GX stored its rows until the second chunk
+    has been checked (or 2 s passed): checked against the second chunk's rows, the first
+    chunk's bad row would pass and load.
+    """
+    from great_expectations.execution_engine import PandasExecutionEngine
+
+    bad = map_rows("catalog_items", shipped_mapping, make_catalog_item(1, price=-5))
+    good = map_rows("catalog_items", shipped_mapping, make_catalog_item(2))
+    first_validating, second_checked = threading.Event(), threading.Event()
+    resolve = PandasExecutionEngine.resolve_metrics
+    first_thread: list[int] = []
+
+    def held_resolve(engine: Any, *args: Any, **kwargs: Any) -> Any:
+        if threading.get_ident() in first_thread and not first_validating.is_set():
+            first_validating.set()
+            second_checked.wait(timeout=2)
+        return resolve(engine, *args, **kwargs)
+
+    monkeypatch.setattr(PandasExecutionEngine, "resolve_metrics", held_resolve)
+    outcomes: dict[str, tuple[list[Row], list[Any]]] = {}
+
+    def check_first() -> None:
+        first_thread.append(threading.get_ident())
+        outcomes["bad"] = catalog_gate.split(bad)
+
+    def check_second() -> None:
+        first_validating.wait(timeout=5)
+        outcomes["good"] = catalog_gate.split(good)
+        second_checked.set()
+
+    threads = [threading.Thread(target=check_first), threading.Thread(target=check_second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert first_validating.is_set()
+    passed, rejected = outcomes["bad"]
+    assert passed == [] and [item.record_id for item in rejected] == [1]
+    assert outcomes["good"] == (good, [])
+
+
+def test_a_checked_chunk_is_not_kept_by_great_expectations(
+    catalog_gate: QualityGate, shipped_mapping: Mapping
+) -> None:
+    from connectwise.quality.gate import data_source
+
+    catalog_gate.split(map_rows("catalog_items", shipped_mapping, make_catalog_item(3)))
+    catalog_gate.split(map_rows("catalog_items", shipped_mapping, make_catalog_item(4, price=-1)))
+    kept = data_source().get_execution_engine().batch_manager
+    assert kept.batch_data_cache == {} and kept.batch_cache == {}
