@@ -8,6 +8,7 @@ Rerunning any chunk converges to the same table.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -44,13 +45,23 @@ class LoadCounts:
         self.unchanged += other.unchanged
 
 
-def id_list(ids: Iterable[int]) -> str:
-    """Render record ids for ``IN (...)``: inlined, as each is forced to ``int``.
+def one_of(column: str, *, postgres: bool) -> str:
+    """Return SQL saying ``column`` is one of the list bound as ``:members`` (:func:`members`).
 
-    A chunk holds thousands of ids; as bound parameters SQLAlchemy renders one each per
-    statement, which cost more than the query (and SQLite caps a statement's parameters).
+    One statement text whatever the list: a chunk's thousands of ids inlined into the SQL made
+    each statement unique, and SQLAlchemy's compiled cache and sqlite3's statement cache kept
+    every one (tens of kilobytes each) for the life of the engine. As one parameter each, the
+    list cost more to bind than the query took.
     """
-    return ", ".join(str(int(record_id)) for record_id in ids) or "NULL"
+    if postgres:
+        return f"{column} = ANY(:members)"
+    return f"{column} IN (SELECT value FROM json_each(:members))"
+
+
+def members(values: Iterable[Any], *, postgres: bool) -> Any:
+    """Bind ``values`` for :func:`one_of`: an array on PostgreSQL, a JSON array on SQLite."""
+    listed = list(values)
+    return listed if postgres else json.dumps(listed)
 
 
 def sql_value(value: Any, *, postgres: bool) -> Any:
@@ -177,9 +188,12 @@ class StagingWriter:
         return adapted
 
     def _staged_state(self, connection: Connection, ids: list[int]) -> dict[int, StagedRow]:
-        result = connection.exec_driver_sql(
-            "SELECT id, record_hash, deleted_at IS NOT NULL, mapping_version, last_updated "
-            f"FROM {self.table} WHERE id IN ({id_list(ids)})"
+        result = connection.execute(
+            sa.text(
+                "SELECT id, record_hash, deleted_at IS NOT NULL, mapping_version, last_updated "
+                f"FROM {self.table} WHERE {one_of('id', postgres=self.postgres)}"
+            ),
+            {"members": members(ids, postgres=self.postgres)},
         )
         return {
             int(row[0]): StagedRow(row[1], bool(row[2]), row[3], _as_utc(row[4])) for row in result
@@ -308,16 +322,20 @@ def quarantine(
 
 def resolve_quarantine(connection: Connection, entity: str, record_ids: Iterable[int]) -> None:
     """Mark open quarantine rows of records that have now loaded as resolved."""
-    ids = list(record_ids)
-    if not ids:
+    keys = [str(int(record_id)) for record_id in record_ids]  # record_key is the id as text
+    if not keys:
         return
-    keys = ", ".join(f"'{int(record_id)}'" for record_id in ids)  # record_key is the id as text
+    postgres = is_postgres(connection.engine)
     connection.execute(
         sa.text(
             "UPDATE meta_quarantine SET resolved_at = :now WHERE entity = :entity "
-            f"AND resolved_at IS NULL AND record_key IN ({keys})"
+            f"AND resolved_at IS NULL AND {one_of('record_key', postgres=postgres)}"
         ),
-        {"now": sql_value(utc_now(), postgres=is_postgres(connection.engine)), "entity": entity},
+        {
+            "now": sql_value(utc_now(), postgres=postgres),
+            "entity": entity,
+            "members": members(keys, postgres=postgres),
+        },
     )
 
 

@@ -187,6 +187,36 @@ def test_a_record_staged_between_the_check_and_the_write_is_merged_not_lost(
     ]
 
 
+def test_chunks_of_other_records_run_the_same_statements(
+    engine: Engine, writer: StagingWriter, contact_rows
+) -> None:
+    """Ids are bound, not written into the SQL: caches keep one statement, not one per chunk."""
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    chunks = [[make_contact(1), make_contact(2)], [make_contact(30), make_contact(40)]]
+    texts = []
+    for records in chunks:
+        statements.clear()
+        load(engine, writer, contact_rows(*records))
+        with engine.begin() as connection:
+            resolve_quarantine(connection, "contacts", [record["id"] for record in records])
+        texts.append(
+            [
+                text
+                for text in statements
+                if "SELECT id, record_hash" in text or "UPDATE meta_quarantine" in text
+            ]
+        )
+    sa.event.remove(engine, "before_cursor_execute", seen)
+
+    assert len(texts[0]) == 2 and texts[0] == texts[1]
+    assert not any(str(record["id"]) in text for text in texts[1] for record in chunks[1])
+
+
 def test_load_of_nothing_writes_nothing(engine: Engine, writer: StagingWriter) -> None:
     assert load(engine, writer, []) == counts()
 
