@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from connectwise.chunk_loader import ChunkLoader
+from connectwise.client.packed import parts_of
 from connectwise.errors import QualityGateError
 from connectwise.filters import RecordFilter, record_filter_for
 from connectwise.heap import heap_frozen
@@ -48,6 +49,9 @@ log = logging.getLogger(__name__)
 # Chunks a PostgreSQL load keeps in flight: two kept the server busy while the sync mapped the
 # next (large initial sync 4.7 s → 4.0 s here); each holds a connection and one more chunk.
 PARALLEL_LOADS = 2
+# Records of a page decoded at once: a page of 1,000 contacts is 6 MB of objects; a quarter of
+# it is as many as the whole table at scale small. The part's rows are kept, its records not.
+DECODED_RECORDS = 250
 
 Row = dict[str, Any]
 
@@ -156,21 +160,23 @@ class EntitySync:
         with background_checkpoints(self.engine), ChunkLoader(check_and_load, loaders) as loader:
             for page in source.pages:
                 figures.pages += 1
-                figures.fetched += len(page)
-                if seen is not None:
-                    key = entity.primary_key
-                    seen.update(record[key] for record in page if isinstance(record.get(key), int))
-                kept = [record for record in page if record_filter.keep(record)]
-                figures.filtered += len(page) - len(kept)
-                rows, failures = mapper.map_records(kept)
-                pending.extend(rows)
-                rejected.extend(failures)
-                newest = _newest(newest, rows)
-                if len(pending) >= self.chunk_rows:
-                    loader.submit(pending, rejected)
-                    pending, rejected = [], []
-                progress.update(figures.fetched)
-                del page, kept  # before the next page is decoded, not after
+                for records in parts_of(page, DECODED_RECORDS):
+                    figures.fetched += len(records)
+                    if seen is not None:
+                        key = entity.primary_key
+                        seen.update(r[key] for r in records if isinstance(r.get(key), int))
+                    kept = [record for record in records if record_filter.keep(record)]
+                    figures.filtered += len(records) - len(kept)
+                    rows, failures = mapper.map_records(kept)
+                    pending.extend(rows)
+                    rejected.extend(failures)
+                    newest = _newest(newest, rows)
+                    if len(pending) >= self.chunk_rows:
+                        loader.submit(pending, rejected)
+                        pending, rejected = [], []
+                    progress.update(figures.fetched)
+                    del records, kept  # before the next part is decoded, not after
+                del page
             loader.submit(pending, rejected)
         if seen is not None:
             figures.deleted += self._delete_unseen(request, seen)

@@ -37,7 +37,7 @@ class PageSource:
     """An expected record count and the pages themselves."""
 
     expected: int
-    pages: Iterator[list[Record]]
+    pages: Iterator[Page]  # a packed page is decoded by the sync, part by part
     settled: list[int] = field(default_factory=list)  # ids whose quarantine row is moot
 
 
@@ -69,7 +69,7 @@ def api_source(hook: ConnectWiseHook, entity: Entity, since: datetime | None) ->
     return PageSource(len(first) + remaining, _first_then(first, pages))
 
 
-def _first_then(first: list[Record], rest: Iterator[list[Record]]) -> Iterator[list[Record]]:
+def _first_then(first: list[Record], rest: Iterator[Page]) -> Iterator[Page]:
     """Yield ``first``, then ``rest``, holding ``first`` no longer than its consumer does.
 
     (``chain([first], rest)`` keeps its arguments, so the first page, 6 MB of objects at

@@ -13,7 +13,7 @@ import msgspec
 import pytest
 import requests
 from connectwise.client.bodies import GARBLED, decode, read_whole_body, request_json
-from connectwise.client.packed import PackedPage, decode_page, records_of
+from connectwise.client.packed import PackedPage, decode_page, parts_of, records_of
 from connectwise.client.paging import interleave
 from connectwise.errors import ConnectWiseRequestError
 
@@ -138,11 +138,17 @@ def test_a_record_no_json_reader_accepts_is_a_clear_error() -> None:
         page.records()
 
 
-def test_packed_pages_are_decoded_by_their_consumer() -> None:
-    packed = decode_page(response(b'[{"id": 1}, {"id": 2}]'))
-    pages = list(interleave([[packed], [[{"id": 3}]]], depth=2))
-    assert sorted(pages, key=len) == [[{"id": 3}], [{"id": 1}, {"id": 2}]]
-    assert all(isinstance(page, list) for page in pages)
+def test_packed_pages_reach_their_consumer_packed_and_decode_part_by_part() -> None:
+    packed = decode_page(response(b'[{"id": 1}, {"id": 2}, {"id": 3}, {"id": 4}, {"id": 5}]'))
+    pages = list(interleave([[packed], [[{"id": 6}]]], depth=2))
+    assert sorted(map(len, pages)) == [1, 5]
+    assert packed in pages
+    assert list(parts_of(packed, 2)) == [
+        [{"id": 1}, {"id": 2}],
+        [{"id": 3}, {"id": 4}],
+        [{"id": 5}],
+    ]
+    assert list(parts_of([{"id": 6}], 2)) == [[{"id": 6}]]  # a page decoded whole stays whole
 
 
 @pytest.mark.parametrize(("body", "status"), [(b"", 200), (b"", 204), (b"ignored", 204)])

@@ -1,14 +1,16 @@
 """A page of records kept as the JSON text of each until its consumer reads it.
 
 A page of 1,000 contacts is 1.8 MB of JSON and 6 MB of Python objects. Parallel readers keep
-a page each, and one more waits for the consumer: held as text, each costs its body, and the
-objects exist only for the one page the sync maps. A reader needs just the last record's key
-to ask for the next page, and decodes only that record.
+a page each, and one more waits for the consumer: held as text, each costs its body. The sync
+decodes the page it maps a part at a time (:func:`parts_of`), so the objects of only one part
+exist at once. A reader needs just the last record's key to ask for the next page, and decodes
+only that record.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import msgspec
@@ -37,9 +39,9 @@ class PackedPage:
     def __getitem__(self, index: int) -> Any:
         return _decode_record(self._texts[index])
 
-    def records(self) -> list[Any]:
-        """Decode every record (once: the caller keeps the list)."""
-        return [_decode_record(text) for text in self._texts]
+    def records(self, start: int = 0, stop: int | None = None) -> list[Any]:
+        """Decode the records from ``start`` to ``stop`` (once: the caller keeps the list)."""
+        return [_decode_record(text) for text in self._texts[start:stop]]
 
 
 Page = list[Record] | PackedPage
@@ -63,6 +65,15 @@ def decode_page(response: requests.Response) -> Any:
 def records_of(page: Page) -> list[Record]:
     """Return a page's records, decoding a packed page."""
     return page.records() if isinstance(page, PackedPage) else page
+
+
+def parts_of(page: Page, size: int) -> Iterator[list[Record]]:
+    """Yield a page's records ``size`` at a time, decoding a packed page part by part."""
+    if not isinstance(page, PackedPage):
+        yield page
+        return
+    for start in range(0, len(page), size):
+        yield page.records(start, start + size)
 
 
 def _is_utf8(body: bytes) -> bool:

@@ -13,12 +13,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from connectwise.client.packed import Page, records_of
+from connectwise.client.packed import Page
 
 if TYPE_CHECKING:
     from connectwise.client.hook import ConnectWiseHook
 
-Record = dict[str, Any]
 _DONE = object()
 
 
@@ -47,7 +46,7 @@ def read_pages(
     expected: int | None = None,
     start_after: int | None = None,
     key: str = "id",
-) -> Iterator[list[Record]]:
+) -> Iterator[Page]:
     """Yield every page of ``endpoint`` (keys after ``start_after``), using parallel readers.
 
     With ``expected`` records, up to ``parallelism`` readers each page through one id window,
@@ -58,7 +57,7 @@ def read_pages(
     largest id is one request too. Pages are fetched in background threads (one page ahead when
     there is a single reader), and at most one page per reader plus the consumer's exists at
     once: memory follows the readers, not the entity. A page waits packed, as its body; the
-    consumer decodes the one it takes.
+    consumer decodes the one it takes, part by part.
     """
     page_size = hook.site.page_size
     pages = -(-expected // page_size) if expected is not None else None
@@ -80,7 +79,7 @@ def read_pages(
     yield from interleave(sources, depth=readers + 1)
 
 
-def prefetch(pages: Iterable[Page], depth: int = 2) -> Iterator[list[Record]]:
+def prefetch(pages: Iterable[Page], depth: int = 2) -> Iterator[Page]:
     """Yield from ``pages`` while a background thread already fetches the next one.
 
     ``depth`` counts the page the consumer works on: 2 keeps one page coming while it does.
@@ -90,10 +89,10 @@ def prefetch(pages: Iterable[Page], depth: int = 2) -> Iterator[list[Record]]:
     return interleave([pages], depth=depth)
 
 
-def interleave(sources: Sequence[Iterable[Page]], depth: int) -> Iterator[list[Record]]:
+def interleave(sources: Sequence[Iterable[Page]], depth: int) -> Iterator[Page]:
     """Yield the pages of ``sources``, each read in its own thread, as they arrive.
 
-    A :class:`PackedPage` is decoded here, in the consumer's thread, when it is taken.
+    A :class:`PackedPage` is handed over as it is: its consumer decodes it (``parts_of``).
 
     At most ``depth`` pages exist at once, counting those being fetched, those waiting and the
     one the consumer works on: a reader takes a slot before it asks for a page and the consumer
@@ -124,7 +123,7 @@ def interleave(sources: Sequence[Iterable[Page]], depth: int) -> Iterator[list[R
             elif isinstance(item, BaseException):
                 raise item
             else:
-                yield records_of(item)
+                yield item
                 slots.release()
     finally:
         stop.set()
