@@ -73,7 +73,10 @@ class EntitySync:
         self.mapping = mapping
         self.registry = registry
         # Rows checked and loaded per transaction: bounds memory and amortises GX's overhead.
+        # The bytes of their records' JSON bound it too: wide records (many custom fields)
+        # would otherwise make a chunk of the same rows many times larger.
         self.chunk_rows = mapping.config.settings.load_chunk_rows
+        self.chunk_bytes = int(mapping.config.settings.load_chunk_megabytes * 1024 * 1024)
         self.progress_seconds = progress_seconds
         self._figures_lock = threading.Lock()  # chunks may load on several threads at once
 
@@ -153,6 +156,7 @@ class EntitySync:
         progress = Progress(entity.name, source.expected, self.progress_seconds)
         newest: datetime | None = None
         pending: list[Row] = []
+        pending_bytes = 0
         rejected: list[Rejection] = []
         # Only a callback batch soft-deletes what it did not see: other modes need no id set.
         seen: set[int] | None = set() if request.mode == "callback" else None
@@ -169,11 +173,12 @@ class EntitySync:
                     figures.filtered += len(records) - len(kept)
                     rows, failures = mapper.map_records(kept)
                     pending.extend(rows)
+                    pending_bytes += sum(len(row["raw"]) for row in rows)
                     rejected.extend(failures)
                     newest = _newest(newest, rows)
-                    if len(pending) >= self.chunk_rows:
+                    if len(pending) >= self.chunk_rows or pending_bytes >= self.chunk_bytes:
                         loader.submit(pending, rejected)
-                        pending, rejected = [], []
+                        pending, pending_bytes, rejected = [], 0, []
                     progress.update(figures.fetched)
                     del records, kept  # before the next part is decoded, not after
                 del page

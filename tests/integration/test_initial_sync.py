@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -228,3 +229,37 @@ def new_contact(hook, company_id: int, first_name: str) -> dict:
         "company/contacts",
         {"firstName": first_name, "lastName": "Test", "company": {"id": company_id}},
     )
+
+
+def test_chunks_close_at_their_megabytes_as_well_as_their_rows(
+    shared_simulator, cw_connection, staging_url, tmp_path
+):
+    """Wide records make a chunk of ``load_chunk_rows`` rows many times larger: bytes bound it.
+
+    Each chunk loads in a transaction of its own, stamping ``loaded_at`` once for its rows.
+    """
+    cw_connection(shared_simulator, page_size=25)
+    contacts = REGISTRY["contacts"]
+    engine = create_staging_engine(staging_url)
+    chunks = {}
+    for megabytes in (4, 0.05):
+        mapping = mapping_variant(
+            tmp_path,
+            ("load_chunk_rows: 5000", "load_chunk_rows: 100000"),
+            ("load_chunk_megabytes: 4", f"load_chunk_megabytes: {megabytes}"),
+        )
+        job = jobs.open_job(mapping_path=mapping, engine=engine)
+        figures = jobs.run_sync(job, "contacts", mode="full", run_id=f"cap-{megabytes}")
+        staged = staged_rows(engine, contacts)
+        assert figures["inserted"] == len(staged) > 0
+        chunks[megabytes] = {}
+        for row in staged.values():
+            size = len(json.dumps(row["raw"], separators=(",", ":")))
+            chunks[megabytes].setdefault(row["loaded_at"], []).append(size)
+        with engine.begin() as connection:  # the next run inserts every row again
+            connection.execute(sa.text(f"DELETE FROM {contacts.staging_table}"))
+    assert len(chunks[4]) == 1
+    # A chunk closes after the page (25 records) that took it to the cap.
+    widest = max(max(sizes) for sizes in chunks[0.05].values())
+    assert len(chunks[0.05]) > 1
+    assert max(sum(sizes) for sizes in chunks[0.05].values()) < 0.05 * 1024 * 1024 + 25 * widest

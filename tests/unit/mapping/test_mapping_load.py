@@ -402,6 +402,15 @@ def test_sync_interval_outside_the_dropdown_is_refused_with_the_choices(
     assert "5m, 15m, 30m, 1h, 4h" in message
 
 
+@pytest.mark.parametrize("megabytes", [0, -1, 2048, "lots"])
+def test_load_chunk_megabytes_outside_its_range_is_refused(
+    megabytes: Any, mapping_document: dict[str, Any], write_mapping: WriteMapping
+) -> None:
+    mapping_document["settings"]["load_chunk_megabytes"] = megabytes
+
+    assert "settings.load_chunk_megabytes" in load_error(write_mapping(mapping_document))
+
+
 @pytest.mark.parametrize("ratio", [-0.1, 1.5])
 def test_max_quarantine_ratio_outside_zero_to_one_is_refused(
     ratio: float, mapping_document: dict[str, Any], write_mapping: WriteMapping
