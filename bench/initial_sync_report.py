@@ -251,12 +251,12 @@ def memory_target(
         line += (
             f" Large ÷ medium: {versus:.2f}. What the sync holds is bounded by its page readers "
             "(at most one page each, kept as its body, ~1.8 MB for 1,000 contacts, plus the "
-            "page being mapped, ~6 MB of Python objects) and two chunks of `load_chunk_rows` "
-            "rows (one gathered while the previous loads), not by the table; small's largest "
-            "entity is "
-            "a quarter of one such page, so small cannot show that bound. Medium reads its "
-            'larger entities with one reader, large with four. "Memory settings" below '
-            "measures both bounds lowered, and what that costs."
+            "page being mapped, decoded 250 records at a time) and two chunks (one gathered "
+            "while the previous loads) of `load_chunk_rows` rows or `load_chunk_megabytes` of "
+            "record JSON, not by the table; small's largest entity is a quarter of one such "
+            "page, so small cannot show that bound. Medium reads its larger entities with one "
+            'reader, large with four. "Memory settings" below measures the bounds lowered, and '
+            "what that costs."
         )
     return line
 

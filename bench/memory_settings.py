@@ -1,10 +1,11 @@
 """What bounds the pipeline's memory, and what each bound costs in time: the settings swept.
 
-An initial sync holds at once what two settings allow, not what the table holds: the parallel
-page readers (the connection's ``max_parallel_requests``; each holds one page of up to 1,000
-records as its body, packed, since keyset paging needs a page's last id before it asks for the
-next; only the page being mapped is decoded) and
-``settings.load_chunk_rows`` (a chunk being gathered while the previous one loads). Per
+An initial sync holds at once what three settings allow, not what the table holds: the
+parallel page readers (the connection's ``max_parallel_requests``; each holds one page of up to
+1,000 records as its body, packed, since keyset paging needs a page's last id before it asks for
+the next; the page being mapped is decoded 250 records at a time) and the chunks
+(a chunk being gathered while the previous one loads), each closed at ``settings.load_chunk_rows``
+rows or ``settings.load_chunk_megabytes`` of record JSON, whichever comes first. Per
 combination, at one scale: ``bench/pipeline_memory.py`` (the preflight and a full sync of every
 entity, in-process, into fresh SQLite staging) once with tracemalloc for the peak, then
 ``--repeats`` times without it for the syncs' time and the RSS growth. The reference of the
@@ -40,9 +41,18 @@ from simulator.testing import SimulatorProcess  # noqa: E402
 
 MAPPING = ROOT / "include" / "mappings" / "connectwise.yaml"
 DEFAULT_CHUNK_ROWS: int = SyncSettings().load_chunk_rows
+DEFAULT_CHUNK_MB: float = SyncSettings().load_chunk_megabytes
 READERS = DEFAULT_PARALLEL_REQUESTS
-# (readers, chunk rows): the defaults first, then each bound lowered alone and both together.
-SETTINGS = ((READERS, DEFAULT_CHUNK_ROWS), (READERS, 1000), (1, 5000), (1, 1000), (1, 250))
+# (readers, chunk rows, chunk megabytes): the defaults first, then the bytes bound lifted (what
+# it buys), then the bounds lowered alone and together.
+SETTINGS = (
+    (READERS, DEFAULT_CHUNK_ROWS, DEFAULT_CHUNK_MB),
+    (READERS, DEFAULT_CHUNK_ROWS, 1024),
+    (READERS, DEFAULT_CHUNK_ROWS, 2),
+    (1, DEFAULT_CHUNK_ROWS, DEFAULT_CHUNK_MB),
+    (1, DEFAULT_CHUNK_ROWS, 2),
+    (1, 1000, 1),
+)
 
 
 @dataclass
@@ -51,19 +61,25 @@ class Probe:
 
     readers: int
     chunk_rows: int
+    chunk_mb: float
     peak_mb: float
     seconds: list[float]
     rss_growth_mb: list[float]
 
 
-def mapping_with_chunk_rows(folder: Path, rows: int) -> Path:
-    """A copy of the shipped mapping with ``settings.load_chunk_rows`` set to ``rows``."""
+def mapping_with_chunks(folder: Path, rows: int, megabytes: float) -> Path:
+    """A copy of the shipped mapping with its chunks closed at ``rows`` or ``megabytes``."""
     text = MAPPING.read_text()
-    line = f"  load_chunk_rows: {DEFAULT_CHUNK_ROWS}"
-    if line not in text:
-        raise RuntimeError(f"{MAPPING} no longer has the line {line.strip()!r} to change")
-    path = folder / f"mapping-{rows}-rows.yaml"
-    path.write_text(text.replace(line, f"  load_chunk_rows: {rows}", 1))
+    for key, default, value in (
+        ("load_chunk_rows", DEFAULT_CHUNK_ROWS, rows),
+        ("load_chunk_megabytes", f"{DEFAULT_CHUNK_MB:g}", f"{megabytes:g}"),
+    ):
+        line = f"  {key}: {default}"
+        if line not in text:
+            raise RuntimeError(f"{MAPPING} no longer has the line {line.strip()!r} to change")
+        text = text.replace(line, f"  {key}: {value}", 1)
+    path = folder / f"mapping-{rows}-rows-{megabytes:g}-mb.yaml"
+    path.write_text(text)
     return path
 
 
@@ -72,24 +88,28 @@ def sync_seconds(document: dict[str, Any]) -> float:
     return sum(step.get("seconds") or 0.0 for step in document["steps"][1:])
 
 
-def probe(sim: SimulatorProcess, readers: int, chunk_rows: int, repeats: int) -> Probe:
+def probe(
+    sim: SimulatorProcess, readers: int, chunk_rows: int, chunk_mb: float, repeats: int
+) -> Probe:
     """The peak of one traced probe and ``repeats`` untraced probes of one combination."""
     folder = Path(tempfile.mkdtemp(prefix="cw-bench-memory-settings-"))
     options = {
         "extra": {"max_parallel_requests": readers},
-        "mapping_file": mapping_with_chunk_rows(folder, chunk_rows),
+        "mapping_file": mapping_with_chunks(folder, chunk_rows, chunk_mb),
     }
     traced = probe_memory(sim, True, **options)
     untraced = [probe_memory(sim, False, **options) for _ in range(repeats)]
     result = Probe(
         readers,
         chunk_rows,
+        chunk_mb,
         traced["peak_mb"],
         [sync_seconds(document) for document in untraced],
         [document["rss_growth_mb"] for document in untraced],
     )
     print(
-        f"readers {readers}, chunks of {chunk_rows}: peak {result.peak_mb:.1f} MB, syncs "
+        f"readers {readers}, chunks of {chunk_rows} rows or {chunk_mb:g} MB: "
+        f"peak {result.peak_mb:.1f} MB, syncs "
         f"{spread(result.seconds, 2, ' s')}, RSS growth {spread(result.rss_growth_mb)} MB",
         flush=True,
     )
@@ -111,22 +131,24 @@ def render(scale: str, small_mb: float, floor: list[float], probes: list[Probe])
     limit = TARGET_TASK_RATIO["sqlite"]
     lines = [
         f"Scale {scale}, SQLite staging, in-process (`bench/pipeline_memory.py`, what a warm "
-        "task imports loaded first): per combination of the two settings that bound what a "
+        "task imports loaded first): per combination of the three settings that bound what a "
         "sync holds at once, the tracemalloc peak of one probe and the time of the entities' "
         f"syncs in {len(probes[0].seconds)} more without tracing, median (min–max). The "
         f"memory target's reference is small at the defaults: {small_mb:.1f} MB. The floor is "
         f"the bare fetch of the same pages on the same warm server: {spread(floor, 2, ' s')}. "
         "Readers are the connection's `max_parallel_requests` (default "
-        f"{DEFAULT_PARALLEL_REQUESTS}); chunk rows are `settings.load_chunk_rows` (default "
-        f"{DEFAULT_CHUNK_ROWS:,}).",
+        f"{DEFAULT_PARALLEL_REQUESTS}); a chunk closes at `settings.load_chunk_rows` rows "
+        f"(default {DEFAULT_CHUNK_ROWS:,}) or `settings.load_chunk_megabytes` of record JSON "
+        f"(default {DEFAULT_CHUNK_MB:g}), whichever comes first.",
         "",
-        "| readers | chunk rows | peak (MB) | ÷ small | RSS growth (MB) | syncs (s) | ÷ floor |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| readers | chunk rows | chunk MB | peak (MB) | ÷ small | RSS growth (MB) | syncs (s) "
+        "| ÷ floor |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for item in probes:
         ratio = statistics.median(item.seconds) / floor_median
         lines.append(
-            f"| {item.readers} | {item.chunk_rows:,} | {item.peak_mb:.1f} | "
+            f"| {item.readers} | {item.chunk_rows:,} | {item.chunk_mb:g} | {item.peak_mb:.1f} | "
             f"{item.peak_mb / small_mb:.1f} | {spread(item.rss_growth_mb)} | "
             f"{spread(item.seconds, 2)} | {ratio:.2f} |"
         )
@@ -134,11 +156,12 @@ def render(scale: str, small_mb: float, floor: list[float], probes: list[Probe])
     lines += [
         "",
         f"The leanest combination here (readers {leanest.readers}, chunks of "
-        f"{leanest.chunk_rows:,}) peaks at {leanest.peak_mb / small_mb:.1f}× small; the memory "
-        f"target asks ≤ {TARGET_MEMORY_RATIO}×, and the time target ≤ {limit}× the floor. "
-        "With one reader, what is left is the page of 1,000 records being mapped (~6 MB of "
-        "objects; the request budget fixes the page size), the one read ahead as its body "
-        "(~1.8 MB), and the chunks. Smaller chunks cost time because each is one Great "
+        f"{leanest.chunk_rows:,} rows or {leanest.chunk_mb:g} MB) peaks at "
+        f"{leanest.peak_mb / small_mb:.1f}× small; the memory target asks ≤ "
+        f"{TARGET_MEMORY_RATIO}×, and the time target ≤ {limit}× the floor. With one reader, "
+        "what is left is the page being mapped and the one read ahead, each as its body "
+        "(~1.8 MB for 1,000 contacts; the request budget fixes the page size), 250 decoded "
+        "records, and the chunks. Smaller chunks cost time because each is one Great "
         "Expectations validation, whose cost is mostly fixed (tens of milliseconds, "
         "whatever the rows); fewer readers cost time once the "
         "API's latency, not this machine's CPU, bounds the read (real ConnectWise answers a "
@@ -156,7 +179,7 @@ def main() -> None:
     small_mb = small_reference()
     with SimulatorProcess(scale=args.scale, seed=SEED, quiet=True) as sim:
         floor = list(measure_floor(sim, 3).seconds)
-        probes = [probe(sim, readers, rows, args.repeats) for readers, rows in SETTINGS]
+        probes = [probe(sim, *settings, args.repeats) for settings in SETTINGS]
     publish(args, "Memory settings", render(args.scale, small_mb, floor, probes))
 
 
