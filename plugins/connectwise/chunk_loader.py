@@ -1,4 +1,4 @@
-"""Check and load a sync's chunks on threads of their own, behind the mapping."""
+"""Gather a sync's mapped rows into chunks; check and load each on threads of their own."""
 
 from __future__ import annotations
 
@@ -17,7 +17,10 @@ Load = Callable[[list[Row], list[Rejection]], None]
 
 
 class ChunkLoader:
-    """Run ``load`` for each submitted chunk on threads of their own, started in order.
+    """Gather rows into chunks and run ``load`` for each on threads of their own, in order.
+
+    A chunk closes at ``max_rows`` rows or once its records' JSON (``raw``) reaches
+    ``max_bytes``: wide records (many custom fields) cannot make it many times larger.
 
     SQLite and PostgreSQL do their share of a load without holding the GIL (SQLite's B-tree
     and checkpoint, PostgreSQL's parsing and indexing in its own process), so the sync maps the
@@ -30,8 +33,14 @@ class ChunkLoader:
     and no chunk submitted after the error was seen loads.
     """
 
-    def __init__(self, load: Load, loaders: int = 1) -> None:
+    def __init__(
+        self, load: Load, loaders: int = 1, *, max_rows: int = 5000, max_bytes: int = 4 << 20
+    ) -> None:
         self._load = load
+        self._max_rows, self._max_bytes = max_rows, max_bytes
+        self._rows: list[Row] = []
+        self._rejected: list[Rejection] = []
+        self._bytes = 0
         self._chunks: queue.SimpleQueue[tuple[list[Row], list[Rejection]] | None] = (
             queue.SimpleQueue()
         )
@@ -56,6 +65,20 @@ class ChunkLoader:
             self._raise_failure()
         elif self._error is not None:  # the read failed too: its error propagates
             log.error("Loading a chunk failed as well: %s", self._error)
+
+    def add(self, rows: list[Row], rejected: list[Rejection]) -> None:
+        """Add mapped rows and rejections to the chunk; hand it over once it is full."""
+        self._rows.extend(rows)
+        self._rejected.extend(rejected)
+        self._bytes += sum(len(row["raw"]) for row in rows)
+        if len(self._rows) >= self._max_rows or self._bytes >= self._max_bytes:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand over what has been gathered (the sync's last chunk, once it has read all)."""
+        rows, rejected = self._rows, self._rejected
+        self._rows, self._rejected, self._bytes = [], [], 0
+        self.submit(rows, rejected)
 
     def submit(self, rows: list[Row], rejected: list[Rejection]) -> None:
         """Hand a chunk over once a loader is free (with one, once the previous has loaded)."""

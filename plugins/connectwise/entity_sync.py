@@ -155,13 +155,15 @@ class EntitySync:
         self._settle_quarantine(entity, source.settled)
         progress = Progress(entity.name, source.expected, self.progress_seconds)
         newest: datetime | None = None
-        pending: list[Row] = []
-        pending_bytes = 0
-        rejected: list[Rejection] = []
         # Only a callback batch soft-deletes what it did not see: other modes need no id set.
         seen: set[int] | None = set() if request.mode == "callback" else None
-        loaders = self._loaders(request)
-        with background_checkpoints(self.engine), ChunkLoader(check_and_load, loaders) as loader:
+        loader = ChunkLoader(
+            check_and_load,
+            self._loaders(request),
+            max_rows=self.chunk_rows,
+            max_bytes=self.chunk_bytes,
+        )
+        with background_checkpoints(self.engine), loader:
             for page in source.pages:
                 figures.pages += 1
                 for records in parts_of(page, DECODED_RECORDS):
@@ -172,17 +174,12 @@ class EntitySync:
                     kept = [record for record in records if record_filter.keep(record)]
                     figures.filtered += len(records) - len(kept)
                     rows, failures = mapper.map_records(kept)
-                    pending.extend(rows)
-                    pending_bytes += sum(len(row["raw"]) for row in rows)
-                    rejected.extend(failures)
+                    loader.add(rows, failures)
                     newest = _newest(newest, rows)
-                    if len(pending) >= self.chunk_rows or pending_bytes >= self.chunk_bytes:
-                        loader.submit(pending, rejected)
-                        pending, pending_bytes, rejected = [], 0, []
                     progress.update(figures.fetched)
                     del records, kept  # before the next part is decoded, not after
                 del page
-            loader.submit(pending, rejected)
+            loader.flush()
         if seen is not None:
             figures.deleted += self._delete_unseen(request, seen)
         progress.done(figures.fetched)

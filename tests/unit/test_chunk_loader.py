@@ -110,3 +110,23 @@ def test_with_several_loaders_a_failure_still_stops_the_sync() -> None:
             time.sleep(0.02)
 
     assert 2 not in loaded and max(loaded) < 8  # chunks after the failure was seen never load
+
+
+def test_rows_gather_into_chunks_closed_at_their_rows_or_their_bytes() -> None:
+    loaded: list[list[int]] = []
+
+    def load(rows, rejected) -> None:
+        loaded.append([row["id"] for row in rows] + [item for item in rejected])
+
+    narrow = [{"id": n, "raw": "x" * 10} for n in range(5)]
+    wide = [{"id": n, "raw": "x" * 60} for n in range(10, 14)]
+    with ChunkLoader(load, max_rows=3, max_bytes=100) as loader:
+        loader.add(narrow[:2], ["rejected-1"])
+        loader.add(narrow[2:], [])  # 5 rows: past max_rows, handed over whole
+        loader.add(wide[:1], [])
+        loader.add(wide[1:2], [])  # 120 bytes of raw: past max_bytes
+        loader.add(wide[2:], [])
+        loader.flush()
+        loader.flush()  # nothing gathered: nothing to load
+
+    assert loaded == [[0, 1, 2, 3, 4, "rejected-1"], [10, 11], [12, 13]]
