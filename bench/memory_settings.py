@@ -43,11 +43,11 @@ MAPPING = ROOT / "include" / "mappings" / "connectwise.yaml"
 DEFAULT_CHUNK_ROWS: int = SyncSettings().load_chunk_rows
 DEFAULT_CHUNK_MB: float = SyncSettings().load_chunk_megabytes
 READERS = DEFAULT_PARALLEL_REQUESTS
-# (readers, chunk rows, chunk megabytes): the defaults first, then the bytes bound lifted (what
-# it buys), then the bounds lowered alone and together.
+# (readers, chunk rows, chunk megabytes): the defaults first, then the bounds lowered alone and
+# together.
 SETTINGS = (
     (READERS, DEFAULT_CHUNK_ROWS, DEFAULT_CHUNK_MB),
-    (READERS, DEFAULT_CHUNK_ROWS, 1024),
+    (READERS, DEFAULT_CHUNK_ROWS, 4),
     (READERS, DEFAULT_CHUNK_ROWS, 2),
     (1, DEFAULT_CHUNK_ROWS, DEFAULT_CHUNK_MB),
     (1, DEFAULT_CHUNK_ROWS, 2),

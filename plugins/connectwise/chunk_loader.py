@@ -34,7 +34,7 @@ class ChunkLoader:
     """
 
     def __init__(
-        self, load: Load, loaders: int = 1, *, max_rows: int = 5000, max_bytes: int = 4 << 20
+        self, load: Load, loaders: int = 1, *, max_rows: int = 5000, max_bytes: int = 16 << 20
     ) -> None:
         self._load = load
         self._max_rows, self._max_bytes = max_rows, max_bytes

@@ -242,11 +242,11 @@ def test_chunks_close_at_their_megabytes_as_well_as_their_rows(
     contacts = REGISTRY["contacts"]
     engine = create_staging_engine(staging_url)
     chunks = {}
-    for megabytes in (4, 0.05):
+    for megabytes in (16, 0.05):
         mapping = mapping_variant(
             tmp_path,
             ("load_chunk_rows: 5000", "load_chunk_rows: 100000"),
-            ("load_chunk_megabytes: 4", f"load_chunk_megabytes: {megabytes}"),
+            ("load_chunk_megabytes: 16", f"load_chunk_megabytes: {megabytes}"),
         )
         job = jobs.open_job(mapping_path=mapping, engine=engine)
         figures = jobs.run_sync(job, "contacts", mode="full", run_id=f"cap-{megabytes}")
@@ -258,7 +258,7 @@ def test_chunks_close_at_their_megabytes_as_well_as_their_rows(
             chunks[megabytes].setdefault(row["loaded_at"], []).append(size)
         with engine.begin() as connection:  # the next run inserts every row again
             connection.execute(sa.text(f"DELETE FROM {contacts.staging_table}"))
-    assert len(chunks[4]) == 1
+    assert len(chunks[16]) == 1
     # A chunk closes after the page (25 records) that took it to the cap.
     widest = max(max(sizes) for sizes in chunks[0.05].values())
     assert len(chunks[0.05]) > 1

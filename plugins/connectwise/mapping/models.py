@@ -155,7 +155,7 @@ class SyncSettings(BaseModel):
     max_quarantine_ratio: float = Field(default=0.05, ge=0, le=1)
     watermark_overlap_seconds: int = Field(default=60, ge=0, le=86_400)
     load_chunk_rows: int = Field(default=5000, ge=1, le=100_000)
-    load_chunk_megabytes: float = Field(default=4, gt=0, le=1024)
+    load_chunk_megabytes: float = Field(default=16, gt=0, le=1024)
     reconcile_interval: ReconcileInterval = "1d"
     max_delete_ratio: float = Field(default=0.5, ge=0, le=1)
 
