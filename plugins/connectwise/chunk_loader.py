@@ -8,12 +8,15 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from connectwise.mapping.models import SyncSettings
 from connectwise.staging.records import Rejection
 
 log = logging.getLogger(__name__)
 
 Row = dict[str, Any]
 Load = Callable[[list[Row], list[Rejection]], None]
+MEGABYTE = 1024 * 1024
+_DEFAULTS = SyncSettings()  # the mapping's chunk bounds when a caller gives none
 
 
 class ChunkLoader:
@@ -34,7 +37,12 @@ class ChunkLoader:
     """
 
     def __init__(
-        self, load: Load, loaders: int = 1, *, max_rows: int = 5000, max_bytes: int = 16 << 20
+        self,
+        load: Load,
+        loaders: int = 1,
+        *,
+        max_rows: int = _DEFAULTS.load_chunk_rows,
+        max_bytes: int = int(_DEFAULTS.load_chunk_megabytes * MEGABYTE),
     ) -> None:
         self._load = load
         self._max_rows, self._max_bytes = max_rows, max_bytes

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from connectwise.chunk_loader import ChunkLoader
+from connectwise.chunk_loader import MEGABYTE, ChunkLoader
 from connectwise.client.packed import parts_of
 from connectwise.errors import QualityGateError
 from connectwise.filters import RecordFilter, record_filter_for
@@ -76,7 +76,7 @@ class EntitySync:
         # The bytes of their records' JSON bound it too: wide records (many custom fields)
         # would otherwise make a chunk of the same rows many times larger.
         self.chunk_rows = mapping.config.settings.load_chunk_rows
-        self.chunk_bytes = int(mapping.config.settings.load_chunk_megabytes * 1024 * 1024)
+        self.chunk_bytes = int(mapping.config.settings.load_chunk_megabytes * MEGABYTE)
         self.progress_seconds = progress_seconds
         self._figures_lock = threading.Lock()  # chunks may load on several threads at once
 
