@@ -9,12 +9,13 @@ from collections.abc import Callable
 from typing import Any
 
 from connectwise.mapping.models import SyncSettings
+from connectwise.spilled_chunk import SpilledChunk
 from connectwise.staging.records import Rejection
 
 log = logging.getLogger(__name__)
 
 Row = dict[str, Any]
-Load = Callable[[list[Row], list[Rejection]], None]
+Load = Callable[[SpilledChunk], None]
 MEGABYTE = 1024 * 1024
 _DEFAULTS = SyncSettings()  # the mapping's chunk bounds when a caller gives none
 
@@ -23,17 +24,19 @@ class ChunkLoader:
     """Gather rows into chunks and run ``load`` for each on threads of their own, in order.
 
     A chunk closes at ``max_rows`` rows or once its records' JSON (``raw``) reaches
-    ``max_bytes``: wide records (many custom fields) cannot make it many times larger.
+    ``max_bytes``: wide records (many custom fields) cannot make one transaction many times
+    larger. Chunks are spilled (:class:`SpilledChunk`, made by ``new_chunk``): gathered on disk, not
+    in memory.
 
     SQLite and PostgreSQL do their share of a load without holding the GIL (SQLite's B-tree
     and checkpoint, PostgreSQL's parsing and indexing in its own process), so the sync maps the
     next chunk meanwhile. Each chunk loads in its own transaction, exactly as it would inline.
-    With one loader (the default) chunks load one at a time, in order, and ``submit`` waits
-    until the previous chunk has loaded, so at most two chunks exist. With ``loaders`` > 1 that
-    many chunks load at once, on as many connections: for a server that works on each in a
-    process of its own, and only for chunks that share no record (one read of an entity).
-    A failed load stops the sync: the next ``submit`` (or leaving the block) raises its error,
-    and no chunk submitted after the error was seen loads.
+    With one loader (the default) chunks load one at a time, in order, and a full chunk waits
+    until the previous one has loaded, so at most two exist. With ``loaders`` > 1 that many
+    chunks load at once, on as many connections: for a server that works on each in a process
+    of its own, and only for chunks that share no record (one read of an entity).
+    A failed load stops the sync: the next hand-over (or leaving the block) raises its error,
+    and no chunk handed over after the error was seen loads.
     """
 
     def __init__(
@@ -41,17 +44,15 @@ class ChunkLoader:
         load: Load,
         loaders: int = 1,
         *,
+        new_chunk: Callable[[], SpilledChunk] = SpilledChunk,
         max_rows: int = _DEFAULTS.load_chunk_rows,
         max_bytes: int = int(_DEFAULTS.load_chunk_megabytes * MEGABYTE),
     ) -> None:
         self._load = load
+        self._new_chunk = new_chunk
         self._max_rows, self._max_bytes = max_rows, max_bytes
-        self._rows: list[Row] = []
-        self._rejected: list[Rejection] = []
-        self._bytes = 0
-        self._chunks: queue.SimpleQueue[tuple[list[Row], list[Rejection]] | None] = (
-            queue.SimpleQueue()
-        )
+        self._chunk = new_chunk()
+        self._chunks: queue.SimpleQueue[SpilledChunk | None] = queue.SimpleQueue()
         self._idle = threading.Semaphore(loaders)
         self._error: BaseException | None = None
         self._threads = [
@@ -69,6 +70,7 @@ class ChunkLoader:
             self._chunks.put(None)
         for thread in self._threads:
             thread.join()  # a chunk already handed over is loaded (or fails) first
+        self._chunk.close()
         if kind is None:
             self._raise_failure()
         elif self._error is not None:  # the read failed too: its error propagates
@@ -76,40 +78,34 @@ class ChunkLoader:
 
     def add(self, rows: list[Row], rejected: list[Rejection]) -> None:
         """Add mapped rows and rejections to the chunk; hand it over once it is full."""
-        self._rows.extend(rows)
-        self._rejected.extend(rejected)
-        self._bytes += sum(len(row["raw"]) for row in rows)
-        if len(self._rows) >= self._max_rows or self._bytes >= self._max_bytes:
+        chunk = self._chunk
+        chunk.add(rows, rejected)
+        if chunk.rows >= self._max_rows or chunk.bytes >= self._max_bytes:
             self.flush()
 
     def flush(self) -> None:
         """Hand over what has been gathered (the sync's last chunk, once it has read all)."""
-        rows, rejected = self._rows, self._rejected
-        self._rows, self._rejected, self._bytes = [], [], 0
-        self.submit(rows, rejected)
-
-    def submit(self, rows: list[Row], rejected: list[Rejection]) -> None:
-        """Hand a chunk over once a loader is free (with one, once the previous has loaded)."""
-        if not rows and not rejected:
+        chunk, self._chunk = self._chunk, self._new_chunk()
+        if chunk.is_empty:
+            chunk.close()
             self._raise_failure()
             return
-        self._idle.acquire()
-        self._raise_failure_releasing()
-        self._chunks.put((rows, rejected))
+        self._idle.acquire()  # with one loader: once the previous chunk has loaded
+        if self._error is not None:
+            self._idle.release()
+            chunk.close()
+            raise self._error
+        self._chunks.put(chunk)
 
     def _run(self) -> None:
         while (chunk := self._chunks.get()) is not None:
             try:
-                self._load(*chunk)
+                self._load(chunk)
             except BaseException as exc:  # handed to the sync's thread
                 self._error = self._error or exc
             finally:
+                chunk.close()
                 self._idle.release()
-
-    def _raise_failure_releasing(self) -> None:
-        if self._error is not None:
-            self._idle.release()
-            raise self._error
 
     def _raise_failure(self) -> None:
         if self._error is not None:

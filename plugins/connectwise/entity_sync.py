@@ -9,7 +9,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from connectwise.chunk_loader import MEGABYTE, ChunkLoader
 from connectwise.client.packed import parts_of
@@ -19,7 +19,7 @@ from connectwise.heap import heap_frozen
 from connectwise.mapping.apply import RecordMapper
 from connectwise.progress import Progress
 from connectwise.quality.checks import CheckContext
-from connectwise.quality.gate import QualityGate
+from connectwise.quality.gate import ChunkChecks, QualityGate
 from connectwise.reconcile import mark_deleted
 from connectwise.sources import (
     PageSource,
@@ -31,11 +31,16 @@ from connectwise.sources import (
     remap_source,
     staged_children,
 )
+from connectwise.spilled_chunk import SpilledChunk
 from connectwise.staging import history
 from connectwise.staging.checkpoints import background_checkpoints
 from connectwise.staging.database import defer_flush, is_postgres, utc_now
-from connectwise.staging.records import Rejection
-from connectwise.staging.writer import StagingWriter, quarantine, resolve_quarantine
+from connectwise.staging.writer import (
+    LoadCounts,
+    StagingWriter,
+    quarantine,
+    resolve_quarantine,
+)
 from connectwise.sync_request import SyncRequest
 
 if TYPE_CHECKING:
@@ -150,7 +155,7 @@ class EntitySync:
         entity = request.entity
         record_filter = self._record_filter(request, since)
         mapper = RecordMapper(entity, self.mapping)
-        check_and_load = self._chunk_loading(request, mapper.columns, figures)
+        new_chunk, check_and_load = self._chunk_loading(request, mapper.columns, figures)
         source = self._source(request, since)
         self._settle_quarantine(entity, source.settled)
         progress = Progress(entity.name, source.expected, self.progress_seconds)
@@ -160,6 +165,7 @@ class EntitySync:
         loader = ChunkLoader(
             check_and_load,
             self._loaders(request),
+            new_chunk=new_chunk,
             max_rows=self.chunk_rows,
             max_bytes=self.chunk_bytes,
         )
@@ -177,7 +183,7 @@ class EntitySync:
                     loader.add(rows, failures)
                     newest = _newest(newest, rows)
                     progress.update(figures.fetched)
-                    del records, kept  # before the next part is decoded, not after
+                    del records, kept, rows, failures  # before the next part is decoded
                 del page
             loader.flush()
         if seen is not None:
@@ -187,17 +193,20 @@ class EntitySync:
 
     def _chunk_loading(
         self, request: SyncRequest, columns: dict[str, Any], figures: history.RunFigures
-    ) -> Callable[[list[Row], list[Rejection]], None]:
-        """Return what checks and loads one chunk of mapped rows (on the loader threads)."""
+    ) -> tuple[Callable[[], SpilledChunk], Callable[[SpilledChunk], None]]:
+        """Return what starts a chunk and what checks and loads it (on the loader threads)."""
         entity = request.entity
         gate = QualityGate(entity, CheckContext(self.mapping.config, self._known_ids(entity)))
         remap = request.mode == "remap"
         writer = StagingWriter(self.engine, entity.staging_table, columns, remap=remap)
 
-        def check_and_load(rows: list[Row], failures: list[Rejection]) -> None:
-            self._check_and_load(gate, writer, request, rows, failures, figures)
+        def new_chunk() -> SpilledChunk:
+            return SpilledChunk(gate.chunk_checks())
 
-        return check_and_load
+        def check_and_load(chunk: SpilledChunk) -> None:
+            self._check_and_load(gate, writer, request, chunk, figures)
+
+        return new_chunk, check_and_load
 
     def _record_filter(self, request: SyncRequest, since: datetime | None) -> RecordFilter:
         """Return the entity's record filter, prepared (a re-map keeps what staging holds)."""
@@ -260,17 +269,26 @@ class EntitySync:
         gate: QualityGate,
         writer: StagingWriter,
         request: SyncRequest,
-        rows: list[Row],
-        rejected: list[Rejection],
+        chunk: SpilledChunk,
         figures: history.RunFigures,
     ) -> None:
-        passed, failed = gate.split(rows)
-        rejected = [*rejected, *failed]
+        """Validate the chunk at once, then load it part by part in one transaction."""
+        failures = cast(ChunkChecks, chunk.observer).failures()
+        counts, quarantined, offset = LoadCounts(), 0, 0
+        name, loaded_at = request.entity.name, utc_now()
         with self.engine.begin() as connection:
             defer_flush(connection)  # the run's closing commit flushes it
-            counts = writer.load(connection, passed, request.run_id)
-            quarantined = quarantine(connection, request.entity.name, rejected, request.run_id)
-            resolve_quarantine(connection, request.entity.name, [row["id"] for row in passed])
+            for rows, rejected in chunk.parts():
+                passed: list[Row] = []
+                for position, row in enumerate(rows, start=offset):
+                    if failed := failures.get(position):
+                        rejected.append(gate.rejection(row, failed))
+                    else:
+                        passed.append(row)
+                offset += len(rows)
+                counts.add(writer.load(connection, passed, request.run_id, loaded_at=loaded_at))
+                quarantined += quarantine(connection, name, rejected, request.run_id)
+                resolve_quarantine(connection, name, [row["id"] for row in passed])
         with self._figures_lock:
             figures.quarantined += quarantined
             figures.inserted += counts.inserted

@@ -94,12 +94,14 @@ KILLABLE_SYNC = textwrap.dedent(
     from connectwise.staging.database import create_staging_engine
     from connectwise.staging.writer import StagingWriter
     load = StagingWriter.load
-    def load_or_die(self, connection, rows, run_id):
+    def load_or_die(self, connection, rows, run_id, **options):
         if self.table == {table!r}:
-            staged = connection.execute(sa.text("SELECT COUNT(*) FROM " + self.table)).scalar()
+            # Committed rows only (another connection): a chunk loads part by part.
+            with self.engine.connect() as other:
+                staged = other.execute(sa.text("SELECT COUNT(*) FROM " + self.table)).scalar()
             if staged >= 20:
                 os.kill(os.getpid(), signal.SIGKILL)
-        return load(self, connection, rows, run_id)
+        return load(self, connection, rows, run_id, **options)
     StagingWriter.load = load_or_die
     engine = create_staging_engine({url!r})
     for entity in REGISTRY:

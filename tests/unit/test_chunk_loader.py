@@ -7,18 +7,33 @@ import time
 
 import pytest
 from connectwise.chunk_loader import ChunkLoader
+from connectwise.spilled_chunk import SpilledChunk
+
+
+def submit(loader: ChunkLoader, *ids: int) -> None:
+    """Hand over a chunk of rows with ``ids`` (as the sync's last chunk is)."""
+    loader.add([{"id": number, "raw": "{}"} for number in ids], [])
+    loader.flush()
+
+
+def ids_of(chunk: SpilledChunk) -> list[object]:
+    """The ids of the chunk's rows, then its rejections, as the load reads them back."""
+    found: list[object] = []
+    for rows, rejected in chunk.parts():
+        found += [row["id"] for row in rows] + rejected
+    return found
 
 
 def test_chunks_load_in_order_on_another_thread() -> None:
     loaded: list[tuple[list[int], str]] = []
 
-    def load(rows, _rejected) -> None:
+    def load(chunk) -> None:
         time.sleep(0.01)  # slower than the submitter: submit must wait, not reorder
-        loaded.append(([row["id"] for row in rows], threading.current_thread().name))
+        loaded.append((ids_of(chunk), threading.current_thread().name))
 
     with ChunkLoader(load) as loader:
         for start in range(0, 50, 10):
-            loader.submit([{"id": n} for n in range(start, start + 10)], [])
+            submit(loader, *range(start, start + 10))
 
     assert [ids for ids, _ in loaded] == [list(range(s, s + 10)) for s in range(0, 50, 10)]
     assert {name for _, name in loaded} == {"cw-load-0"}
@@ -27,10 +42,11 @@ def test_chunks_load_in_order_on_another_thread() -> None:
 def refusing_chunk_2(loaded: list[int]):
     """A load that records each chunk's first id and fails on chunk 2."""
 
-    def load(rows, _rejected) -> None:
-        if rows[0]["id"] == 2:
+    def load(chunk) -> None:
+        first = ids_of(chunk)[0]
+        if first == 2:
             raise RuntimeError("staging refused chunk 2")
-        loaded.append(rows[0]["id"])
+        loaded.append(first)
 
     return load
 
@@ -41,7 +57,7 @@ def test_a_failed_load_stops_the_later_chunks_and_reaches_the_sync() -> None:
 
     with pytest.raises(RuntimeError, match="chunk 2"), ChunkLoader(load) as loader:
         for number in range(1, 6):
-            loader.submit([{"id": number}], [])
+            submit(loader, number)
             time.sleep(0.02)  # let the loader reach the failure before the next submit
 
     assert loaded == [1]
@@ -50,8 +66,8 @@ def test_a_failed_load_stops_the_later_chunks_and_reaches_the_sync() -> None:
 def test_a_chunk_handed_over_before_the_read_failed_is_still_loaded() -> None:
     loaded: list[int] = []
 
-    with pytest.raises(ConnectionError), ChunkLoader(lambda rows, _: loaded.append(1)) as loader:
-        loader.submit([{"id": 1}], [])
+    with pytest.raises(ConnectionError), ChunkLoader(lambda _: loaded.append(1)) as loader:
+        submit(loader, 1)
         raise ConnectionError("the API went away mid-read")
 
     assert loaded == [1]
@@ -59,20 +75,21 @@ def test_a_chunk_handed_over_before_the_read_failed_is_still_loaded() -> None:
 
 def test_empty_chunks_are_not_loaded() -> None:
     calls: list[int] = []
-    with ChunkLoader(lambda rows, rejected: calls.append(len(rows))) as loader:
-        loader.submit([], [])
+    with ChunkLoader(lambda chunk: calls.append(chunk.rows)) as loader:
+        loader.add([], [])
+        loader.flush()
     assert calls == []
 
 
-def test_submit_waits_until_the_previous_chunk_has_loaded() -> None:
+def test_a_full_chunk_waits_until_the_previous_chunk_has_loaded() -> None:
     # At most two chunks exist: the one loading and the one being mapped (memory).
     release = threading.Event()
-    with ChunkLoader(lambda rows, _: release.wait(5)) as loader:
-        loader.submit([{"id": 1}], [])
+    with ChunkLoader(lambda _: release.wait(5)) as loader:
+        submit(loader, 1)
         handed_over = threading.Event()
 
         def submit_second() -> None:
-            loader.submit([{"id": 2}], [])
+            submit(loader, 2)
             handed_over.set()
 
         submitter = threading.Thread(target=submit_second)
@@ -88,14 +105,14 @@ def test_several_loaders_load_chunks_at_the_same_time() -> None:
     loaded: list[int] = []
     lock = threading.Lock()
 
-    def load(rows, _rejected) -> None:
+    def load(chunk) -> None:
         together.wait()
         with lock:
-            loaded.append(rows[0]["id"])
+            loaded.append(ids_of(chunk)[0])
 
     with ChunkLoader(load, loaders=2) as loader:
         for number in range(1, 5):
-            loader.submit([{"id": number}], [])
+            submit(loader, number)
 
     assert sorted(loaded) == [1, 2, 3, 4]
 
@@ -106,7 +123,7 @@ def test_with_several_loaders_a_failure_still_stops_the_sync() -> None:
 
     with pytest.raises(RuntimeError, match="chunk 2"), ChunkLoader(load, loaders=2) as loader:
         for number in range(1, 9):
-            loader.submit([{"id": number}], [])
+            submit(loader, number)
             time.sleep(0.02)
 
     assert 2 not in loaded and max(loaded) < 8  # chunks after the failure was seen never load
@@ -115,8 +132,8 @@ def test_with_several_loaders_a_failure_still_stops_the_sync() -> None:
 def test_rows_gather_into_chunks_closed_at_their_rows_or_their_bytes() -> None:
     loaded: list[list[int]] = []
 
-    def load(rows, rejected) -> None:
-        loaded.append([row["id"] for row in rows] + [item for item in rejected])
+    def load(chunk) -> None:
+        loaded.append(ids_of(chunk))
 
     narrow = [{"id": n, "raw": "x" * 10} for n in range(5)]
     wide = [{"id": n, "raw": "x" * 60} for n in range(10, 14)]
@@ -129,4 +146,4 @@ def test_rows_gather_into_chunks_closed_at_their_rows_or_their_bytes() -> None:
         loader.flush()
         loader.flush()  # nothing gathered: nothing to load
 
-    assert loaded == [[0, 1, 2, 3, 4, "rejected-1"], [10, 11], [12, 13]]
+    assert loaded == [[0, 1, "rejected-1", 2, 3, 4], [10, 11], [12, 13]]

@@ -6,13 +6,14 @@ import json
 import socket
 import threading
 import time
+import tracemalloc
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 import msgspec
 import pytest
 import requests
-from connectwise.client.bodies import GARBLED, decode, read_whole_body, request_json
+from connectwise.client.bodies import GARBLED, decode, read_whole_body, request_json, spool_body
 from connectwise.client.packed import PackedPage, decode_page, parts_of, records_of
 from connectwise.client.paging import interleave
 from connectwise.errors import ConnectWiseRequestError
@@ -201,40 +202,81 @@ def _headers(length: int) -> bytes:
     ).encode()
 
 
-def _get(session: requests.Session, url: str) -> requests.Response:
+def _get(
+    session: requests.Session, url: str, read: Callable[[requests.Response], None] = read_whole_body
+) -> requests.Response:
     answer = session.get(url, stream=True, timeout=(2, 0.3))
-    read_whole_body(answer)
+    read(answer)
     return answer
 
 
-def test_a_whole_body_is_read_once_and_the_connection_is_kept(serve) -> None:
+READERS = pytest.mark.parametrize("read", [read_whole_body, spool_body], ids=["whole", "spooled"])
+
+
+@READERS
+def test_a_whole_body_is_read_once_and_the_connection_is_kept(serve, read) -> None:
     page = b"[" + b",".join(b'{"id": %d}' % number for number in range(50_000)) + b"]"
     server = serve(lambda client: client.sendall(_headers(len(page)) + page))
     with requests.Session() as session:
-        first, second = _get(session, server.url), _get(session, server.url)
-    assert first.content == second.content == page
+        first, second = _get(session, server.url, read), _get(session, server.url, read)
+    assert bytes(first.content) == bytes(second.content) == page
     assert decode(first) == [{"id": number} for number in range(50_000)]
     assert server.connections == 1  # returned to the pool after the read, not closed
 
 
-def test_a_body_cut_short_is_a_transport_error(serve) -> None:
+@READERS
+def test_a_body_cut_short_is_a_transport_error(serve, read) -> None:
     def cut(client: socket.socket) -> None:
         client.sendall(_headers(1000) + b'[{"id": 1}')
         client.shutdown(socket.SHUT_RDWR)
 
     server = serve(cut)
     with requests.Session() as session, pytest.raises(requests.exceptions.ChunkedEncodingError):
-        _get(session, server.url)
+        _get(session, server.url, read)
 
 
-def test_a_body_that_stalls_is_a_read_timeout(serve) -> None:
+@READERS
+def test_a_body_that_stalls_is_a_read_timeout(serve, read) -> None:
     def stall(client: socket.socket) -> None:
         client.sendall(_headers(1000) + b'[{"id": 1}')
         time.sleep(1.5)
 
     server = serve(stall)
     with requests.Session() as session, pytest.raises(requests.ReadTimeout):
-        _get(session, server.url)
+        _get(session, server.url, read)
+
+
+def test_a_spooled_page_waits_in_its_file_not_in_memory(serve) -> None:
+    records = [{"id": number, "name": "Zoë " + "x" * 1800} for number in range(1000)]
+    page = json.dumps(records, ensure_ascii=False).encode()  # 1.8 MB, not ASCII
+    server = serve(lambda client: client.sendall(_headers(len(page)) + page))
+    with requests.Session() as session:
+        tracemalloc.start()
+        try:
+            packed = decode_page(_get(session, server.url, spool_body))
+            held, _peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert isinstance(packed, PackedPage)
+    assert held < 300 * 1024  # the record slices, not the 1.8 MB body
+    assert packed.records() == records
+
+
+def test_a_spooled_body_only_the_standard_library_reads_still_decodes(serve) -> None:
+    page = b'[{"id": 1, "rate": NaN}, {"id": 2, "rate": 1.5}]'
+    server = serve(lambda client: client.sendall(_headers(len(page)) + page))
+    with requests.Session() as session:
+        decoded = decode_page(_get(session, server.url, spool_body))
+    assert [record["id"] for record in decoded] == [1, 2]
+    assert decoded[0]["rate"] != decoded[0]["rate"]  # NaN
+
+
+def test_a_spooled_empty_body_is_no_page(serve) -> None:
+    server = serve(lambda client: client.sendall(_headers(0)))
+    with requests.Session() as session:
+        answer = _get(session, server.url, spool_body)
+    assert answer.content == b""
+    assert decode_page(answer) is None
 
 
 def test_a_request_body_sends_money_as_json_numbers() -> None:

@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
-from connectwise.client.bodies import GARBLED, ApiResponse, decode, read_whole_body, request_json
+from connectwise.client.bodies import (
+    GARBLED,
+    ApiResponse,
+    decode,
+    read_whole_body,
+    request_json,
+    spool_body,
+)
 from connectwise.client.packed import decode_page
 from connectwise.client.policy import (
     Action,
@@ -50,8 +57,11 @@ def send_once(
     *,
     params: dict[str, Any] | None,
     json: Any,
+    spool: bool = False,
 ) -> requests.Response | Failure:
     """Send one request and read its whole body; a transport failure is a :class:`Failure`.
+
+    With ``spool``, a successful answer's body goes to a temporary file (``spool_body``).
 
     Raises:
         ConnectWiseTransientError: a POST whose fate is unknown.
@@ -66,7 +76,10 @@ def send_once(
             timeout=(site.connect_timeout, site.read_timeout),
             stream=True,
         )
-        read_whole_body(response)
+        if spool and response.status_code < 400:
+            spool_body(response)
+        else:
+            read_whole_body(response)
     except requests.ConnectionError as exc:
         if method == "POST" and not is_connect_failure(exc):
             raise uncertain_write(method, endpoint, site, LOST) from None

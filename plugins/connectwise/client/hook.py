@@ -245,7 +245,9 @@ class ConnectWiseHook(HttpHook):
         self._budget.acquire()
         self.stats.count_request()
         url = self.api_url(endpoint)
-        response = send_once(session, method, endpoint, url, self.site, params=params, json=json)
+        response = send_once(
+            session, method, endpoint, url, self.site, params=params, json=json, spool=page
+        )
         if isinstance(response, Failure):
             return response
         self._note_server_time(response)

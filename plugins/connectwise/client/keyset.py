@@ -56,6 +56,7 @@ def keyset_pages(
             last_id = next_id
         if len(records) < size:
             return
+        del records  # not held while the next page is read: a reader holds one page, not two
 
 
 def page_params(

@@ -9,6 +9,7 @@ only that record.
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -23,6 +24,7 @@ Record = dict[str, Any]
 
 # A page's syntax checked in one pass, each record kept as the slice of the body that holds it.
 _PAGE_DECODER = msgspec.json.Decoder(list[msgspec.Raw])
+UTF8_SLICE = 64 * 1024
 
 
 class PackedPage:
@@ -51,14 +53,17 @@ Page = list[Record] | PackedPage
 def decode_page(response: requests.Response) -> Any:
     """Return a JSON array body as a :class:`PackedPage`; any other body as ``decode`` does.
 
-    A body that is not UTF-8, or that msgspec refuses, is decoded whole.
+    A body that is not UTF-8, or that msgspec refuses, is decoded whole. A spooled body
+    (``bodies.spool_body``) stays in its file: the page's slices read it from the mapping.
     """
     body = response.content
-    if response.status_code != 204 and body and (body.isascii() or _is_utf8(body)):
+    if response.status_code != 204 and body and _is_utf8(body):
         try:
             return PackedPage(_PAGE_DECODER.decode(body))
         except msgspec.MsgspecError:  # not an array, or what only the standard library reads
             pass
+    if isinstance(body, memoryview):  # what reads a whole body takes bytes
+        response._content = body.tobytes()
     return decode(response)
 
 
@@ -76,9 +81,16 @@ def parts_of(page: Page, size: int) -> Iterator[list[Record]]:
         yield page.records(start, start + size)
 
 
-def _is_utf8(body: bytes) -> bool:
+def _is_utf8(body: bytes | memoryview) -> bool:
+    if isinstance(body, bytes) and body.isascii():
+        return True
+    # Slice by slice: decoding a page whole made a str of it (up to four times its bytes).
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(body)
     try:
-        body.decode()
+        for start in range(0, len(view), UTF8_SLICE):
+            decoder.decode(view[start : start + UTF8_SLICE])
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return False
     return True

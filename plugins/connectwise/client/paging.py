@@ -124,6 +124,7 @@ def interleave(sources: Sequence[Iterable[Page]], depth: int) -> Iterator[Page]:
                 raise item
             else:
                 yield item
+                del item  # not kept while waiting for the next page
                 slots.release()
     finally:
         stop.set()
@@ -149,6 +150,7 @@ def _read(
             if page is None:
                 return
             buffer.put(page)
+            del page  # the consumer's now: not kept while the next one is read
     except BaseException as exc:  # handed to the consumer, which re-raises it
         buffer.put(exc)
     finally:

@@ -135,8 +135,18 @@ class StagingWriter:
             if column == "last_updated" or columns.get(column) == "timestamp"
         ]
 
-    def load(self, connection: Connection, rows: list[Row], run_id: str) -> LoadCounts:
+    def load(
+        self,
+        connection: Connection,
+        rows: list[Row],
+        run_id: str,
+        *,
+        loaded_at: datetime | None = None,
+    ) -> LoadCounts:
         """Upsert ``rows`` within ``connection``'s transaction; unchanged rows are skipped.
+
+        ``loaded_at`` (default: now) stamps the rows: a chunk loaded part by part gives each
+        part its transaction's one moment.
 
         A row is unchanged when its raw record hash matches the staged one and it is not
         soft-deleted; its mapping version then stays as it was (mapping changes apply to
@@ -160,7 +170,7 @@ class StagingWriter:
                 counts.updated += 1
             to_write.append(row)
         if to_write:
-            values = self._values(to_write, run_id)
+            values = self._values(to_write, run_id, loaded_at or utc_now())
             if self.postgres and counts.inserted == len(rows):
                 self._copy_new(connection, values)
             elif self.postgres:
@@ -169,9 +179,8 @@ class StagingWriter:
                 self._upsert_many(connection, values)
         return counts
 
-    def _values(self, rows: list[Row], run_id: str) -> list[tuple[Any, ...]]:
+    def _values(self, rows: list[Row], run_id: str, now: datetime) -> list[tuple[Any, ...]]:
         """Return one tuple per row in ``write_columns`` order, adapted for the driver."""
-        now = utc_now()
         per_load = (run_id, *(sql_value(now, postgres=self.postgres),) * 2)
         values = [self._own_values(row) + per_load for row in rows]
         if self.postgres or not self._timestamp_positions:

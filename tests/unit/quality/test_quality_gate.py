@@ -430,6 +430,37 @@ def test_good_rows_in_a_failing_chunk_still_pass(
     assert [rejection.record_id for rejection in rejected] == [2, 4]
 
 
+def test_a_chunk_gathered_part_by_part_is_judged_as_one(
+    catalog_gate: QualityGate, shipped_mapping: Mapping
+) -> None:
+    # The sync hands the gate a chunk's rows a part at a time and keeps only what the checks
+    # need; positions run across the parts, and a duplicate id in two parts is still caught.
+    rows = map_rows(
+        "catalog_items",
+        shipped_mapping,
+        make_catalog_item(1),
+        make_catalog_item(2, price=-3.0),
+        make_catalog_item(3),
+        make_catalog_item(4, category_id=77),
+        make_catalog_item(5),
+        make_catalog_item(3),
+    )
+    checks = catalog_gate.chunk_checks()
+    for start in (0, 2, 4):
+        checks.add(rows[start : start + 2])
+
+    failures = checks.failures()
+
+    assert {position: [check.name for check in found] for position, found in failures.items()} == {
+        1: ["non_negative"],
+        2: ["unique"],
+        3: ["reference"],
+        5: ["unique"],
+    }
+    _passed, rejected = catalog_gate.split(rows)
+    assert [rejection.record_id for rejection in rejected] == [2, 3, 4, 3]
+
+
 def test_gate_keeps_no_state_between_chunks(
     contacts_gate: QualityGate, shipped_mapping: Mapping
 ) -> None:

@@ -1,0 +1,68 @@
+"""A chunk's mapped rows kept in a temporary file between the mapping and the load."""
+
+from __future__ import annotations
+
+import pickle
+import tempfile
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+from connectwise.staging.records import Rejection
+
+Row = dict[str, Any]
+
+
+class RowObserver(Protocol):
+    """Whatever must see every row of a chunk as it is gathered (the quality gate's values)."""
+
+    def add(self, rows: list[Row]) -> None:
+        """Take note of ``rows``; they are not kept."""
+
+
+class SpilledChunk:
+    """The mapped rows and rejections of one chunk, kept in a temporary file until it loads.
+
+    A chunk gathers thousands of rows so each Great Expectations validation and each
+    transaction pays off; in memory, 5,000 contacts were ~15 MB (their records' JSON most of
+    it), and a sync held two. Here the chunk costs the part being written or read: ``observer``
+    (the gate's :class:`~connectwise.quality.gate.ChunkChecks`) keeps the few values the checks
+    need, and the load reads the parts back one at a time, in the order they came. The file is
+    unlinked as it is created, so nothing is left behind, whatever stops the sync.
+    """
+
+    def __init__(self, observer: RowObserver | None = None) -> None:
+        self.observer = observer
+        self.rows = 0
+        self.rejected = 0
+        self.bytes = 0  # of the rows' record JSON (``raw``): what the chunk writes
+        self._file = tempfile.TemporaryFile(prefix="cw-chunk-")  # noqa: SIM115 - closed by close()
+
+    def add(self, rows: list[Row], rejected: list[Rejection]) -> None:
+        """Append one part: mapped rows and the records that could not be mapped."""
+        if not rows and not rejected:
+            return
+        if self.observer is not None:
+            self.observer.add(rows)
+        pickle.dump((rows, rejected), self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.rows += len(rows)
+        self.rejected += len(rejected)
+        self.bytes += sum(len(row["raw"]) for row in rows)
+
+    def parts(self) -> Iterator[tuple[list[Row], list[Rejection]]]:
+        """Yield the parts as they were added, reading one at a time."""
+        self._file.flush()
+        self._file.seek(0)
+        while True:
+            try:
+                yield pickle.load(self._file)  # noqa: S301 - our own file, written above
+            except EOFError:
+                return
+
+    def close(self) -> None:
+        """Delete the file (it is unlinked already: this frees its space)."""
+        self._file.close()
+
+    @property
+    def is_empty(self) -> bool:
+        """True until a row or a rejection is added."""
+        return not (self.rows or self.rejected)
