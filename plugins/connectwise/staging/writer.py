@@ -129,6 +129,7 @@ class StagingWriter:
         self.write_columns = [*own, "run_id", "first_seen_at", "loaded_at"]
         self._own_values = itemgetter(*own)
         self._column_types: list[int] | None = None  # PostgreSQL's, read at the first COPY
+        self._statements: dict[int, str] = {}  # SQLite's upserts, by rows a statement
         self._timestamp_positions = [
             position
             for position, column in enumerate(own)
@@ -227,14 +228,24 @@ class StagingWriter:
         with ``executemany`` (one step a row) a chunk's load waited on the sync's other
         threads thousands of times, and took several times as long as alone. Positional
         parameters go straight to sqlite3: SQLAlchemy's processing cost more than the insert.
+        Statements hold a power of two of rows below the full size, so a connection prepares
+        a handful of statement texts, not one per remainder (sqlite3 keeps up to 128, each
+        several kilobytes of placeholders).
         """
         per_statement = self._rows_per_statement(connection)
-        statements: dict[int, str] = {}  # by row count: the full size, then the remainder
-        for start in range(0, len(values), per_statement):
-            part = values[start : start + per_statement]
-            if len(part) not in statements:
-                statements[len(part)] = self._upsert_sql(f"VALUES {self._placeholders(len(part))}")
-            connection.exec_driver_sql(statements[len(part)], tuple(chain.from_iterable(part)))
+        start = 0
+        while start < len(values):
+            rows = min(per_statement, 1 << (len(values) - start).bit_length() - 1)
+            part = values[start : start + rows]
+            connection.exec_driver_sql(
+                self._upsert_statement(rows), tuple(chain.from_iterable(part))
+            )
+            start += rows
+
+    def _upsert_statement(self, rows: int) -> str:
+        if rows not in self._statements:
+            self._statements[rows] = self._upsert_sql(f"VALUES {self._placeholders(rows)}")
+        return self._statements[rows]
 
     def _rows_per_statement(self, connection: Connection) -> int:
         """Rows a statement, within this SQLite build's limit of parameters (999 before 3.32)."""

@@ -217,6 +217,31 @@ def test_chunks_of_other_records_run_the_same_statements(
     assert not any(str(record["id"]) in text for text in texts[1] for record in chunks[1])
 
 
+def test_loads_of_every_size_prepare_a_handful_of_upserts(
+    engine: Engine, writer: StagingWriter, contact_rows
+) -> None:
+    """A chunk loads part by part, each of its own size: the upserts' texts stay few."""
+    if writer.postgres:
+        pytest.skip("PostgreSQL loads through COPY")
+    upserts: set[str] = set()
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("INSERT INTO stg_contacts"):
+            upserts.add(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    first = 1
+    for size in range(1, 130):
+        load(engine, writer, contact_rows(*(make_contact(n) for n in range(first, first + size))))
+        first += size
+    sa.event.remove(engine, "before_cursor_execute", seen)
+
+    assert len(upserts) <= 8  # 1, 2, 4, ... 128 rows a statement
+    with engine.connect() as connection:
+        staged = connection.execute(sa.text("SELECT COUNT(*) FROM stg_contacts")).scalar()
+    assert staged == first - 1
+
+
 def test_load_of_nothing_writes_nothing(engine: Engine, writer: StagingWriter) -> None:
     assert load(engine, writer, []) == counts()
 
