@@ -249,14 +249,16 @@ def memory_target(
     if medium and medium.memory.get("traced"):
         versus = large.memory["traced"]["peak_mb"] / medium.memory["traced"]["peak_mb"]
         line += (
-            f" Large ÷ medium: {versus:.2f}. What the sync holds is bounded by its page readers "
-            "(at most one page each, kept as its body, ~1.8 MB for 1,000 contacts, plus the "
-            "page being mapped, decoded 250 records at a time) and two chunks (one gathered "
-            "while the previous loads) of `load_chunk_rows` rows or `load_chunk_megabytes` of "
-            "record JSON, not by the table; small's largest entity is a quarter of one such "
-            "page, so small cannot show that bound. Medium reads its larger entities with one "
-            'reader, large with four. "Memory settings" below measures the bounds lowered, and '
-            "what that costs."
+            f" Large ÷ medium: {versus:.2f}. What the sync holds in memory does not follow "
+            "the table: the page being mapped, decoded 250 records at a time, and their rows; "
+            "the part of a chunk being loaded (250 rows at most, read back from the chunk's "
+            "file); and the values the quality checks need of the two chunks in flight (tens "
+            "of bytes a row). Pages wait for the sync spooled to temporary files (one per "
+            "reader and one more, read through a mapping: file pages the kernel may drop, in "
+            "the RSS figures but not the heap), and chunks of `load_chunk_rows` rows wait in "
+            "temporary files. Small's largest entity is one such part, so small shows most of "
+            'the bound. "Memory settings" below measures the bounds changed, and what that '
+            "costs."
         )
     return line
 

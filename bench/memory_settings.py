@@ -1,10 +1,11 @@
 """What bounds the pipeline's memory, and what each bound costs in time: the settings swept.
 
-An initial sync holds at once what three settings allow, not what the table holds: the
-parallel page readers (the connection's ``max_parallel_requests``; each holds one page of up to
-1,000 records as its body, packed, since keyset paging needs a page's last id before it asks for
-the next; the page being mapped is decoded 250 records at a time) and the chunks
-(a chunk being gathered while the previous one loads), each closed at ``settings.load_chunk_rows``
+An initial sync's memory follows three settings, not the table: the parallel page readers
+(the connection's ``max_parallel_requests``; each has one page of up to 1,000 records waiting,
+spooled to a temporary file, since keyset paging needs a page's last id before it asks for the
+next; the page being mapped is decoded 250 records at a time) and the chunks (a chunk being
+gathered while the previous one loads, kept in temporary files; the quality gate keeps the
+checked values of each), each closed at ``settings.load_chunk_rows``
 rows or ``settings.load_chunk_megabytes`` of record JSON, whichever comes first. Per
 combination, at one scale: ``bench/pipeline_memory.py`` (the preflight and a full sync of every
 entity, in-process, into fresh SQLite staging) once with tracemalloc for the peak, then
@@ -158,10 +159,10 @@ def render(scale: str, small_mb: float, floor: list[float], probes: list[Probe])
         f"The leanest combination here (readers {leanest.readers}, chunks of "
         f"{leanest.chunk_rows:,} rows or {leanest.chunk_mb:g} MB) peaks at "
         f"{leanest.peak_mb / small_mb:.1f}× small; the memory target asks ≤ "
-        f"{TARGET_MEMORY_RATIO}×, and the time target ≤ {limit}× the floor. With one reader, "
-        "what is left is the page being mapped and the one read ahead, each as its body "
-        "(~1.8 MB for 1,000 contacts; the request budget fixes the page size), 250 decoded "
-        "records, and the chunks. Smaller chunks cost time because each is one Great "
+        f"{TARGET_MEMORY_RATIO}×, and the time target ≤ {limit}× the floor. Pages and "
+        "chunks wait in temporary files, so these settings move the heap little: what is "
+        "left is the part being mapped (250 records and their rows), the part being loaded "
+        "and the checked values of two chunks. Smaller chunks cost time because each is one Great "
         "Expectations validation, whose cost is mostly fixed (tens of milliseconds, "
         "whatever the rows); fewer readers cost time once the "
         "API's latency, not this machine's CPU, bounds the read (real ConnectWise answers a "

@@ -196,7 +196,7 @@ class EntitySync:
     ) -> tuple[Callable[[], SpilledChunk], Callable[[SpilledChunk], None]]:
         """Return what starts a chunk and what checks and loads it (on the loader threads)."""
         entity = request.entity
-        gate = QualityGate(entity, CheckContext(self.mapping.config, self._known_ids(entity)))
+        gate = QualityGate(entity, CheckContext(self.mapping.config, lookup=self._staged_among))
         remap = request.mode == "remap"
         writer = StagingWriter(self.engine, entity.staging_table, columns, remap=remap)
 
@@ -295,13 +295,9 @@ class EntitySync:
             figures.updated += counts.updated
             figures.unchanged += counts.unchanged
 
-    def _known_ids(self, entity: Entity) -> dict[str, set[int]]:
-        return {
-            reference.entity: history.staged_ids(
-                self.engine, self.registry[reference.entity].staging_table
-            )
-            for reference in entity.references
-        }
+    def _staged_among(self, entity: str, ids: set[int]) -> set[int]:
+        """Which of ``ids`` a referenced entity has staged (a part's references at a time)."""
+        return history.staged_ids_among(self.engine, self.registry[entity].staging_table, ids)
 
     def _next_watermark(self, newest: datetime | None) -> datetime:
         """Return the next lower bound: no later than the server's clock when this sync began.

@@ -263,3 +263,37 @@ def test_chunks_close_at_their_megabytes_as_well_as_their_rows(
     widest = max(max(sizes) for sizes in chunks[0.05].values())
     assert len(chunks[0.05]) > 1
     assert max(sum(sizes) for sizes in chunks[0.05].values()) < 0.05 * 1024 * 1024 + 25 * widest
+
+
+def test_references_are_looked_up_in_staging_part_by_part(
+    shared_simulator, cw_connection, staging_url, tmp_path
+):
+    """A reference to a company staging no longer holds quarantines the record; others load.
+
+    The gate asks staging which of a part's company ids it holds (no id set of the whole table).
+    """
+    cw_connection(shared_simulator, page_size=25)
+    engine = create_staging_engine(staging_url)
+    mapping = mapping_variant(tmp_path, ("max_quarantine_ratio: 0.05", "max_quarantine_ratio: 1"))
+    for name in ("company_statuses", "company_types", "companies", "contacts"):
+        jobs.run_sync(
+            jobs.open_job(mapping_path=mapping, engine=engine), name, mode="full", run_id="refs"
+        )
+    opportunities = shared_simulator.truth("sales/opportunities")
+    gone = opportunities[0]["company"]["id"]
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text("UPDATE stg_companies SET deleted_at = loaded_at WHERE id = :id"), {"id": gone}
+        )
+    for name in ("opportunity_statuses", "sales_stages", "opportunities"):
+        figures = jobs.run_sync(
+            jobs.open_job(mapping_path=mapping, engine=engine), name, mode="full", run_id="refs"
+        )
+
+    expected = {r["id"] for r in opportunities if (r.get("company") or {}).get("id") == gone}
+    reasons = quarantined(engine, REGISTRY["opportunities"])
+    assert set(reasons) == expected
+    assert all(
+        f"company_id {gone} does not match any staged companies" in reasons[i] for i in expected
+    )
+    assert figures["inserted"] == len(staged_rows(engine, REGISTRY["opportunities"])) > 0

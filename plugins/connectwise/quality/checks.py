@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from connectwise.emails import email_problem
@@ -48,10 +48,22 @@ class Fix:
 
 @dataclass(frozen=True)
 class CheckContext:
-    """Run-time facts some checks need: the mapping and the ids already staged."""
+    """Run-time facts some checks need: the mapping and the ids already staged.
+
+    ``known_ids`` gives an entity's staged ids outright (tests, small sets); otherwise
+    ``lookup`` answers which of some ids are staged, a part of a chunk at a time, so a sync
+    never holds every id of the tables it references.
+    """
 
     mapping: MappingConfig
-    known_ids: dict[str, set[int]]
+    known_ids: Mapping[str, Collection[int]] = field(default_factory=dict)
+    lookup: Callable[[str, set[int]], Collection[int]] | None = None
+
+    def known(self, entity: str, ids: set[int]) -> Collection[int]:
+        """Return staged ids of ``entity``: all of them, or at least those among ``ids``."""
+        if entity in self.known_ids:
+            return self.known_ids[entity]
+        return self.lookup(entity, ids) if self.lookup is not None and ids else set()
 
 
 class Check(ABC):
@@ -167,6 +179,10 @@ class DerivedCheck(Check):
     def passes(self, value: Any, context: CheckContext) -> bool:
         """Tell whether ``value`` satisfies the rule."""
 
+    def verdicts(self, values: list[Any], context: CheckContext) -> list[bool]:
+        """Tell, for each of ``values`` (a part of a chunk), whether it satisfies the rule."""
+        return [self.passes(value, context) for value in values]
+
 
 @dataclass(frozen=True)
 class InMappedSet(DerivedCheck):
@@ -231,7 +247,12 @@ class References(DerivedCheck):
     name: str = "reference"
 
     def passes(self, value: Any, context: CheckContext) -> bool:  # noqa: D102
-        return value is None or value in context.known_ids.get(self.entity, set())
+        return self.verdicts([value], context)[0]
+
+    def verdicts(self, values: list[Any], context: CheckContext) -> list[bool]:
+        """One lookup of the part's ids, not one per row."""
+        known = context.known(self.entity, {value for value in values if value is not None})
+        return [value is None or value in known for value in values]
 
     def explain(self, value: Any) -> str:  # noqa: D102
         return f"{self.column} {value!r} does not match any staged {self.entity} record"

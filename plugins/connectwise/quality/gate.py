@@ -204,12 +204,15 @@ class ChunkChecks:
             values.extend(_plain(row.get(column)) for row in rows)
         derived, context = self._gate.derived_checks, self._gate.context
         if derived:
-            for position, row in enumerate(rows, start=self.rows):
-                failed = [
-                    check for check in derived if not check.passes(row.get(check.column), context)
-                ]
-                self._derived_pass.append(not failed)
-                if failed:
+            verdicts = [
+                check.verdicts([row.get(check.column) for row in rows], context)
+                for check in derived
+            ]
+            for position, outcomes in enumerate(zip(*verdicts, strict=True), start=self.rows):
+                passed = all(outcomes)
+                self._derived_pass.append(passed)
+                if not passed:
+                    failed = [check for check, ok in zip(derived, outcomes, strict=True) if not ok]
                     self._derived_failed[position] = failed
         self.rows += len(rows)
 

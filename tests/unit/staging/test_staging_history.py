@@ -264,6 +264,7 @@ def test_staged_ids_leave_out_soft_deleted_rows(engine: Engine) -> None:
             )
 
     assert history.staged_ids(engine, "stg_categories") == {1, 3}
+    assert history.staged_ids_among(engine, "stg_categories", [1, 2, 4]) == {1}
 
 
 @pytest.mark.parametrize(
