@@ -3,7 +3,7 @@
 An initial sync's memory follows three settings, not the table: the parallel page readers
 (the connection's ``max_parallel_requests``; each has one page of up to 1,000 records waiting,
 spooled to a temporary file, since keyset paging needs a page's last id before it asks for the
-next; the page being mapped is decoded 250 records at a time) and the chunks (a chunk being
+next; the page being mapped is decoded 100 records at a time) and the chunks (a chunk being
 gathered while the previous one loads, kept in temporary files; the quality gate keeps the
 checked values of each), each closed at ``settings.load_chunk_rows``
 rows or ``settings.load_chunk_megabytes`` of record JSON, whichever comes first. Per
@@ -161,7 +161,7 @@ def render(scale: str, small_mb: float, floor: list[float], probes: list[Probe])
         f"{leanest.peak_mb / small_mb:.1f}× small; the memory target asks ≤ "
         f"{TARGET_MEMORY_RATIO}×, and the time target ≤ {limit}× the floor. Pages and "
         "chunks wait in temporary files, so these settings move the heap little: what is "
-        "left is the part being mapped (250 records and their rows), the part being loaded "
+        "left is the part being mapped (100 records and their rows), the part being loaded "
         "and the checked values of two chunks. Smaller chunks cost time because each is one Great "
         "Expectations validation, whose cost is mostly fixed (tens of milliseconds, "
         "whatever the rows); fewer readers cost time once the "

@@ -54,9 +54,10 @@ log = logging.getLogger(__name__)
 # Chunks a PostgreSQL load keeps in flight: two kept the server busy while the sync mapped the
 # next (large initial sync 4.7 s → 4.0 s here); each holds a connection and one more chunk.
 PARALLEL_LOADS = 2
-# Records of a page decoded at once: a page of 1,000 contacts is 6 MB of objects; a quarter of
-# it is as many as the whole table at scale small. The part's rows are kept, its records not.
-DECODED_RECORDS = 250
+# Records of a page decoded at once: a page of 1,000 contacts is 6 MB of objects. Each part is
+# mapped, handed to the chunk's file and let go; the loader reads the parts back as they were.
+# 100 took the large peak from 8.6 to 5.9 MB against 250, at no measurable cost in time.
+DECODED_RECORDS = 100
 
 Row = dict[str, Any]
 
