@@ -410,18 +410,24 @@ def test_row_failing_two_checks_of_the_same_kind_lists_the_check_once(
     assert rejection.reason == "price -1.0000 is negative; cost -2.0000 is negative"
 
 
-def test_good_rows_in_a_failing_chunk_still_pass(
-    catalog_gate: QualityGate, shipped_mapping: Mapping
-) -> None:
-    rows = map_rows(
+def mixed_catalog_rows(mapping: Mapping) -> list[Row]:
+    """Items 1-5 (2 priced below zero, 4 in an unknown category), then item 3 again."""
+    return map_rows(
         "catalog_items",
-        shipped_mapping,
+        mapping,
         make_catalog_item(1),
         make_catalog_item(2, price=-3.0),
         make_catalog_item(3),
         make_catalog_item(4, category_id=77),
         make_catalog_item(5),
+        make_catalog_item(3),
     )
+
+
+def test_good_rows_in_a_failing_chunk_still_pass(
+    catalog_gate: QualityGate, shipped_mapping: Mapping
+) -> None:
+    rows = mixed_catalog_rows(shipped_mapping)[:5]
 
     passed, rejected = catalog_gate.split(rows)
 
@@ -435,16 +441,7 @@ def test_a_chunk_gathered_part_by_part_is_judged_as_one(
 ) -> None:
     # The sync hands the gate a chunk's rows a part at a time and keeps only what the checks
     # need; positions run across the parts, and a duplicate id in two parts is still caught.
-    rows = map_rows(
-        "catalog_items",
-        shipped_mapping,
-        make_catalog_item(1),
-        make_catalog_item(2, price=-3.0),
-        make_catalog_item(3),
-        make_catalog_item(4, category_id=77),
-        make_catalog_item(5),
-        make_catalog_item(3),
-    )
+    rows = mixed_catalog_rows(shipped_mapping)
     checks = catalog_gate.chunk_checks()
     for start in (0, 2, 4):
         checks.add(rows[start : start + 2])
