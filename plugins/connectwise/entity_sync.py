@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
@@ -156,20 +155,13 @@ class EntitySync:
         entity = request.entity
         record_filter = self._record_filter(request, since)
         mapper = RecordMapper(entity, self.mapping)
-        new_chunk, check_and_load = self._chunk_loading(request, mapper.columns, figures)
         source = self._source(request, since)
         self._settle_quarantine(entity, source.settled)
         progress = Progress(entity.name, source.expected, self.progress_seconds)
         newest: datetime | None = None
         # Only a callback batch soft-deletes what it did not see: other modes need no id set.
         seen: set[int] | None = set() if request.mode == "callback" else None
-        loader = ChunkLoader(
-            check_and_load,
-            self._loaders(request),
-            new_chunk=new_chunk,
-            max_rows=self.chunk_rows,
-            max_bytes=self.chunk_bytes,
-        )
+        loader = self._chunk_loader(request, mapper.columns, figures)
         with background_checkpoints(self.engine), loader:
             for page in source.pages:
                 figures.pages += 1
@@ -192,22 +184,25 @@ class EntitySync:
         progress.done(figures.fetched)
         return newest
 
-    def _chunk_loading(
+    def _chunk_loader(
         self, request: SyncRequest, columns: dict[str, Any], figures: history.RunFigures
-    ) -> tuple[Callable[[], SpilledChunk], Callable[[SpilledChunk], None]]:
-        """Return what starts a chunk and what checks and loads it (on the loader threads)."""
+    ) -> ChunkLoader:
+        """Return what gathers the sync's chunks, and checks and loads each on its threads."""
         entity = request.entity
         gate = QualityGate(entity, CheckContext(self.mapping.config, lookup=self._staged_among))
         remap = request.mode == "remap"
         writer = StagingWriter(self.engine, entity.staging_table, columns, remap=remap)
 
-        def new_chunk() -> SpilledChunk:
-            return SpilledChunk(gate.chunk_checks())
-
         def check_and_load(chunk: SpilledChunk) -> None:
             self._check_and_load(gate, writer, request, chunk, figures)
 
-        return new_chunk, check_and_load
+        return ChunkLoader(
+            check_and_load,
+            self._loaders(request),
+            new_chunk=lambda: SpilledChunk(gate.chunk_checks()),
+            max_rows=self.chunk_rows,
+            max_bytes=self.chunk_bytes,
+        )
 
     def _record_filter(self, request: SyncRequest, since: datetime | None) -> RecordFilter:
         """Return the entity's record filter, prepared (a re-map keeps what staging holds)."""

@@ -18,9 +18,8 @@ from connectwise.client.bodies import (
     GARBLED,
     ApiResponse,
     decode,
-    read_whole_body,
+    read_body,
     request_json,
-    spool_body,
 )
 from connectwise.client.packed import decode_page
 from connectwise.client.policy import (
@@ -76,10 +75,7 @@ def send_once(
             timeout=(site.connect_timeout, site.read_timeout),
             stream=True,
         )
-        if spool and response.status_code < 400:
-            spool_body(response)
-        else:
-            read_whole_body(response)
+        read_body(response, spool=spool)
     except requests.ConnectionError as exc:
         if method == "POST" and not is_connect_failure(exc):
             raise uncertain_write(method, endpoint, site, LOST) from None

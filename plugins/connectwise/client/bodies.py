@@ -70,6 +70,14 @@ def read_whole_body(response: requests.Response) -> None:
     response._content_consumed = True
 
 
+def read_body(response: requests.Response, *, spool: bool = False) -> None:
+    """Read a body: with ``spool``, a successful answer's (a page) into a temporary file."""
+    if spool and response.status_code < 400:
+        spool_body(response)
+    else:
+        read_whole_body(response)
+
+
 def spool_body(response: requests.Response) -> None:
     """Read a page's body into a temporary file and keep it, mapped, as its content.
 
