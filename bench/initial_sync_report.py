@@ -252,7 +252,7 @@ def memory_target(
             f" Large ÷ medium: {versus:.2f}. What the sync holds in memory does not follow "
             "the table: the page being mapped, decoded 100 records at a time, and their rows; "
             "the part of a chunk being loaded (100 rows at most, read back from the chunk's "
-            "file); and the values the quality checks need of the two chunks in flight (tens "
+            "file); and the values the quality checks need of the chunk being loaded (tens "
             "of bytes a row). Pages wait for the sync spooled to temporary files (one per "
             "reader and one more, read through a mapping: file pages the kernel may drop, in "
             "the RSS figures but not the heap), and chunks of `load_chunk_rows` rows wait in "

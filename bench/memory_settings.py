@@ -5,7 +5,7 @@ An initial sync's memory follows three settings, not the table: the parallel pag
 spooled to a temporary file, since keyset paging needs a page's last id before it asks for the
 next; the page being mapped is decoded 100 records at a time) and the chunks (a chunk being
 gathered while the previous one loads, kept in temporary files; the quality gate keeps the
-checked values of each), each closed at ``settings.load_chunk_rows``
+checked values of the one loading), each closed at ``settings.load_chunk_rows``
 rows or ``settings.load_chunk_megabytes`` of record JSON, whichever comes first. Per
 combination, at one scale: ``bench/pipeline_memory.py`` (the preflight and a full sync of every
 entity, in-process, into fresh SQLite staging) once with tracemalloc for the peak, then
@@ -162,7 +162,7 @@ def render(scale: str, small_mb: float, floor: list[float], probes: list[Probe])
         f"{TARGET_MEMORY_RATIO}×, and the time target ≤ {limit}× the floor. Pages and "
         "chunks wait in temporary files, so these settings move the heap little: what is "
         "left is the part being mapped (100 records and their rows), the part being loaded "
-        "and the checked values of two chunks. Smaller chunks cost time because each is one Great "
+        "and the checked values of one chunk. Smaller chunks cost time because each is one Great "
         "Expectations validation, whose cost is mostly fixed (tens of milliseconds, "
         "whatever the rows); fewer readers cost time once the "
         "API's latency, not this machine's CPU, bounds the read (real ConnectWise answers a "

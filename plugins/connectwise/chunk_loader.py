@@ -25,8 +25,7 @@ class ChunkLoader:
 
     A chunk closes at ``max_rows`` rows or once its records' JSON (``raw``) reaches
     ``max_bytes``: wide records (many custom fields) cannot make one transaction many times
-    larger. Chunks are spilled (:class:`SpilledChunk`, made by ``new_chunk``): gathered on disk, not
-    in memory.
+    larger. Chunks are gathered on disk (:class:`SpilledChunk`), not in memory.
 
     SQLite and PostgreSQL do their share of a load without holding the GIL (SQLite's B-tree
     and checkpoint, PostgreSQL's parsing and indexing in its own process), so the sync maps the
@@ -44,14 +43,12 @@ class ChunkLoader:
         load: Load,
         loaders: int = 1,
         *,
-        new_chunk: Callable[[], SpilledChunk] = SpilledChunk,
         max_rows: int = _DEFAULTS.load_chunk_rows,
         max_bytes: int = int(_DEFAULTS.load_chunk_megabytes * MEGABYTE),
     ) -> None:
         self._load = load
-        self._new_chunk = new_chunk
         self._max_rows, self._max_bytes = max_rows, max_bytes
-        self._chunk = new_chunk()
+        self._chunk = SpilledChunk()
         self._chunks: queue.SimpleQueue[SpilledChunk | None] = queue.SimpleQueue()
         self._idle = threading.Semaphore(loaders)
         self._error: BaseException | None = None
@@ -85,7 +82,7 @@ class ChunkLoader:
 
     def flush(self) -> None:
         """Hand over what has been gathered (the sync's last chunk, once it has read all)."""
-        chunk, self._chunk = self._chunk, self._new_chunk()
+        chunk, self._chunk = self._chunk, SpilledChunk()
         if chunk.is_empty:
             chunk.close()
             self._raise_failure()

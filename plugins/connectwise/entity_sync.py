@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from connectwise.chunk_loader import MEGABYTE, ChunkLoader
 from connectwise.client.packed import parts_of
@@ -18,7 +18,7 @@ from connectwise.heap import heap_frozen
 from connectwise.mapping.apply import RecordMapper
 from connectwise.progress import Progress
 from connectwise.quality.checks import CheckContext
-from connectwise.quality.gate import ChunkChecks, QualityGate
+from connectwise.quality.gate import QualityGate
 from connectwise.reconcile import mark_deleted
 from connectwise.sources import (
     PageSource,
@@ -199,7 +199,6 @@ class EntitySync:
         return ChunkLoader(
             check_and_load,
             self._loaders(request),
-            new_chunk=lambda: SpilledChunk(gate.chunk_checks()),
             max_rows=self.chunk_rows,
             max_bytes=self.chunk_bytes,
         )
@@ -268,8 +267,16 @@ class EntitySync:
         chunk: SpilledChunk,
         figures: history.RunFigures,
     ) -> None:
-        """Validate the chunk at once, then load it part by part in one transaction."""
-        failures = cast(ChunkChecks, chunk.observer).failures()
+        """Validate the chunk at once, then load it part by part in one transaction.
+
+        The parts are read back twice: for the values the checks need, then to load. The
+        checks run here, on the loader's thread, while the sync maps the next chunk.
+        """
+        checks = gate.chunk_checks()
+        for rows, _rejected in chunk.parts():
+            checks.add(rows)
+        failures = checks.failures()
+        del checks
         counts, quarantined, offset = LoadCounts(), 0, 0
         name, loaded_at = request.entity.name, utc_now()
         with self.engine.begin() as connection:
@@ -292,7 +299,7 @@ class EntitySync:
             figures.unchanged += counts.unchanged
 
     def _staged_among(self, entity: str, ids: set[int]) -> set[int]:
-        """Which of ``ids`` a referenced entity has staged (a part's references at a time)."""
+        """Which of ``ids`` a referenced entity has staged (a chunk's references at once)."""
         return history.staged_ids_among(self.engine, self.registry[entity].staging_table, ids)
 
     def _next_watermark(self, newest: datetime | None) -> datetime:

@@ -5,18 +5,11 @@ from __future__ import annotations
 import pickle
 import tempfile
 from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import Any
 
 from connectwise.staging.records import Rejection
 
 Row = dict[str, Any]
-
-
-class RowObserver(Protocol):
-    """Whatever must see every row of a chunk as it is gathered (the quality gate's values)."""
-
-    def add(self, rows: list[Row]) -> None:
-        """Take note of ``rows``; they are not kept."""
 
 
 class SpilledChunk:
@@ -24,14 +17,13 @@ class SpilledChunk:
 
     A chunk gathers thousands of rows so each Great Expectations validation and each
     transaction pays off; in memory, 5,000 contacts were ~15 MB (their records' JSON most of
-    it), and a sync held two. Here the chunk costs the part being written or read: ``observer``
-    (the gate's :class:`~connectwise.quality.gate.ChunkChecks`) keeps the few values the checks
-    need, and the load reads the parts back one at a time, in the order they came. The file is
-    unlinked as it is created, so nothing is left behind, whatever stops the sync.
+    it), and a sync held two. Here a chunk costs the part being written or read: its loader
+    reads the parts back one at a time, in the order they came, once to gather what the
+    quality checks need and once to load. The file is unlinked as it is created, so nothing
+    is left behind, whatever stops the sync.
     """
 
-    def __init__(self, observer: RowObserver | None = None) -> None:
-        self.observer = observer
+    def __init__(self) -> None:
         self.rows = 0
         self.rejected = 0
         self.bytes = 0  # of the rows' record JSON (``raw``): what the chunk writes
@@ -41,8 +33,6 @@ class SpilledChunk:
         """Append one part: mapped rows and the records that could not be mapped."""
         if not rows and not rejected:
             return
-        if self.observer is not None:
-            self.observer.add(rows)
         pickle.dump((rows, rejected), self._file, protocol=pickle.HIGHEST_PROTOCOL)
         self.rows += len(rows)
         self.rejected += len(rejected)

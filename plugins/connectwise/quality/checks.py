@@ -51,7 +51,7 @@ class CheckContext:
     """Run-time facts some checks need: the mapping and the ids already staged.
 
     ``known_ids`` gives an entity's staged ids outright (tests, small sets); otherwise
-    ``lookup`` answers which of some ids are staged, a part of a chunk at a time, so a sync
+    ``lookup`` answers which of some ids are staged, a chunk's ids at a time, so a sync
     never holds every id of the tables it references.
     """
 
@@ -175,6 +175,8 @@ class DerivedCheck(Check):
     lets a missing value pass.
     """
 
+    per_chunk = False  # True: decided for a whole chunk at once (:meth:`verdicts`)
+
     @abstractmethod
     def passes(self, value: Any, context: CheckContext) -> bool:
         """Tell whether ``value`` satisfies the rule."""
@@ -245,12 +247,13 @@ class References(DerivedCheck):
     column: str
     entity: str
     name: str = "reference"
+    per_chunk = True  # one lookup in staging for a chunk's ids, not one per part
 
     def passes(self, value: Any, context: CheckContext) -> bool:  # noqa: D102
         return self.verdicts([value], context)[0]
 
     def verdicts(self, values: list[Any], context: CheckContext) -> list[bool]:
-        """One lookup of the part's ids, not one per row."""
+        """One lookup of the ids, not one per row."""
         known = context.known(self.entity, {value for value in values if value is not None})
         return [value is None or value in known for value in values]
 

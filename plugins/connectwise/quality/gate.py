@@ -183,16 +183,20 @@ class QualityGate:
 class ChunkChecks:
     """What one chunk's checks need, gathered part by part; the rows themselves are not kept.
 
-    Column checks keep their column's values, derived checks one verdict per row (and which
-    failed, where one did): a chunk of 5,000 contacts is then ~0.5 MB instead of its rows'
-    ~15 MB, and Great Expectations still validates the whole chunk at once (its cost per
-    validation is mostly fixed). Positions count the chunk's rows in the order they came.
+    Column checks keep their column's values; derived checks decide each part's rows as they
+    come (one verdict a row, and which failed, where one did), except those that decide a
+    whole chunk at once (``DerivedCheck.per_chunk``: references, one lookup in staging for
+    the chunk), which keep their column's values until :meth:`failures`. A chunk of 5,000
+    contacts is then ~0.5 MB instead of its rows' ~15 MB, and Great Expectations still
+    validates the whole chunk at once (its cost per validation is mostly fixed). Positions
+    count the chunk's rows in the order they came.
     """
 
     def __init__(self, gate: QualityGate) -> None:
         self._gate = gate
         self._columns: dict[str, list[Any]] = {check.column: [] for check in gate.column_checks}
-        self._derived_pass: list[bool] = []
+        self._per_row = [check for check in gate.derived_checks if not check.per_chunk]
+        self._per_chunk = {check: [] for check in gate.derived_checks if check.per_chunk}
         self._derived_failed: dict[int, list[Check]] = {}
         self.rows = 0
 
@@ -202,32 +206,42 @@ class ChunkChecks:
             # Money is a Decimal; pandas would keep it as objects, which GX's ranges do not
             # compare.
             values.extend(_plain(row.get(column)) for row in rows)
-        derived, context = self._gate.derived_checks, self._gate.context
-        if derived:
-            verdicts = [
-                check.verdicts([row.get(check.column) for row in rows], context)
-                for check in derived
-            ]
-            for position, outcomes in enumerate(zip(*verdicts, strict=True), start=self.rows):
-                passed = all(outcomes)
-                self._derived_pass.append(passed)
-                if not passed:
-                    failed = [check for check, ok in zip(derived, outcomes, strict=True) if not ok]
-                    self._derived_failed[position] = failed
+        for check, values in self._per_chunk.items():
+            values.extend(row.get(check.column) for row in rows)
+        verdicts = [
+            check.verdicts([row.get(check.column) for row in rows], self._gate.context)
+            for check in self._per_row
+        ]
+        self._note_failed(self._per_row, verdicts, self.rows)
         self.rows += len(rows)
 
     def failures(self) -> dict[int, list[Check]]:
         """Validate the chunk: each failing row's position and its failed checks, in order."""
         if not self.rows:
             return {}
+        if self._per_chunk:
+            checks = list(self._per_chunk)
+            context = self._gate.context
+            verdicts = [check.verdicts(self._per_chunk[check], context) for check in checks]
+            self._per_chunk.clear()
+            self._note_failed(checks, verdicts, 0)
         return self._gate.failures(self._frame(), self._derived_failed)
+
+    def _note_failed(
+        self, checks: list[DerivedCheck], verdicts: list[list[bool]], start: int
+    ) -> None:
+        for position, outcomes in enumerate(zip(*verdicts, strict=True), start=start):
+            if not all(outcomes):
+                failed = [check for check, ok in zip(checks, outcomes, strict=True) if not ok]
+                self._derived_failed.setdefault(position, []).extend(failed)
 
     def _frame(self) -> pd.DataFrame:
         import pandas as pd  # loaded with Great Expectations; named here for the type
 
         data: dict[str, list[Any]] = dict(self._columns)
         if self._gate.derived_checks:
-            data[DERIVED_COLUMN] = self._derived_pass
+            failed = self._derived_failed
+            data[DERIVED_COLUMN] = [position not in failed for position in range(self.rows)]
         return pd.DataFrame(data)
 
 

@@ -578,3 +578,32 @@ def test_a_checked_chunk_is_not_kept_by_great_expectations(
     catalog_gate.split(map_rows("catalog_items", shipped_mapping, make_catalog_item(4, price=-1)))
     kept = data_source().get_execution_engine().batch_manager
     assert kept.batch_data_cache == {} and kept.batch_cache == {}
+
+
+def test_a_chunks_references_are_looked_up_once_for_all_its_parts(
+    shipped_mapping: Mapping,
+) -> None:
+    asked: list[tuple[str, set[int]]] = []
+
+    def staged_among(entity: str, ids: set[int]) -> set[int]:
+        asked.append((entity, set(ids)))
+        return ids - {251}  # company 251 is not staged
+
+    gate = QualityGate(
+        REGISTRY["opportunities"],
+        CheckContext(
+            shipped_mapping.config,
+            {name: ids for name, ids in KNOWN_IDS.items() if name != "companies"},
+            lookup=staged_among,
+        ),
+    )
+    records = [make_opportunity(n, company_id=250 + n % 2) for n in range(1, 7)]
+    checks = gate.chunk_checks()
+    for start in (0, 2, 4):
+        checks.add(map_rows("opportunities", shipped_mapping, *records[start : start + 2]))
+
+    failures = checks.failures()
+
+    assert asked == [("companies", {250, 251})]
+    assert sorted(failures) == [0, 2, 4]  # opportunities 1, 3, 5 point at company 251
+    assert {check.name for found in failures.values() for check in found} == {"reference"}
