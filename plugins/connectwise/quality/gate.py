@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import threading
+from array import array
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -194,7 +196,7 @@ class ChunkChecks:
 
     def __init__(self, gate: QualityGate) -> None:
         self._gate = gate
-        self._columns: dict[str, list[Any]] = {check.column: [] for check in gate.column_checks}
+        self._columns: dict[str, Values] = {check.column: [] for check in gate.column_checks}
         self._per_row = [check for check in gate.derived_checks if not check.per_chunk]
         self._per_chunk = {check: [] for check in gate.derived_checks if check.per_chunk}
         self._derived_failed: dict[int, list[Check]] = {}
@@ -203,9 +205,7 @@ class ChunkChecks:
     def add(self, rows: list[Row]) -> None:
         """Take the checked values of ``rows`` (the next rows of the chunk)."""
         for column, values in self._columns.items():
-            # Money is a Decimal; pandas would keep it as objects, which GX's ranges do not
-            # compare.
-            values.extend(_plain(row.get(column)) for row in rows)
+            self._columns[column] = _extended(values, [_plain(row.get(column)) for row in rows])
         for check, values in self._per_chunk.items():
             values.extend(row.get(check.column) for row in rows)
         verdicts = [
@@ -238,7 +238,7 @@ class ChunkChecks:
     def _frame(self) -> pd.DataFrame:
         import pandas as pd  # loaded with Great Expectations; named here for the type
 
-        data: dict[str, list[Any]] = dict(self._columns)
+        data: dict[str, Any] = dict(self._columns)
         if self._gate.derived_checks:
             failed = self._derived_failed
             data[DERIVED_COLUMN] = [position not in failed for position in range(self.rows)]
@@ -246,4 +246,39 @@ class ChunkChecks:
 
 
 def _plain(value: Any) -> Any:
+    # Money is a Decimal; pandas would keep it as objects, which GX's ranges do not compare.
     return float(value) if type(value) is Decimal else value
+
+
+Values = list[Any] | array
+
+
+def _extended(values: Values, new: list[Any]) -> Values:
+    """Append ``new`` to a column's values: numbers in a typed array while they fit one.
+
+    An array keeps 8 bytes a value where a list of Python numbers keeps ~32; pandas reads
+    both into the same int64 or float64 column (a missing float as NaN, as from a list).
+    A value that does not fit turns the column back into a list, exactly as it would be.
+    """
+    if isinstance(values, array):
+        if _fits(values.typecode, new):
+            values.extend(_as_floats(new) if values.typecode == "d" else new)
+            return values
+        values = [None if value != value else value for value in values.tolist()]  # NaN: None
+    elif not values:
+        for typecode in ("q", "d"):
+            if new and _fits(typecode, new):
+                return array(typecode, _as_floats(new) if typecode == "d" else new)
+    values.extend(new)
+    return values
+
+
+def _fits(typecode: str, values: list[Any]) -> bool:
+    """Tell whether ``values`` go in an array of ``typecode``: 64-bit ints, or floats."""
+    if typecode == "q":
+        return all(type(value) is int and -(2**63) <= value < 2**63 for value in values)
+    return all(value is None or type(value) is float for value in values)
+
+
+def _as_floats(values: list[Any]) -> list[float]:
+    return [math.nan if value is None else value for value in values]

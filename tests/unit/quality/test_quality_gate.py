@@ -607,3 +607,26 @@ def test_a_chunks_references_are_looked_up_once_for_all_its_parts(
     assert asked == [("companies", {250, 251})]
     assert sorted(failures) == [0, 2, 4]  # opportunities 1, 3, 5 point at company 251
     assert {check.name for found in failures.values() for check in found} == {"reference"}
+
+
+def test_numbers_judged_the_same_whether_kept_typed_or_not(
+    catalog_gate: QualityGate, shipped_mapping: Mapping
+) -> None:
+    # The gate keeps a chunk's numbers in typed arrays while they fit: a missing price in a
+    # later part, or a negative one, is judged as in one list of the chunk's values.
+    parts = [
+        [make_catalog_item(1), make_catalog_item(2, price=3.5)],
+        [make_catalog_item(3, price=None), make_catalog_item(4, price=-1.0)],
+        [make_catalog_item(5, cost=None), make_catalog_item(6)],
+    ]
+    checks = catalog_gate.chunk_checks()
+    for records in parts:
+        checks.add(map_rows("catalog_items", shipped_mapping, *records))
+
+    failures = checks.failures()
+
+    assert {position: [check.name for check in found] for position, found in failures.items()} == {
+        3: ["non_negative"]
+    }
+    rows = map_rows("catalog_items", shipped_mapping, *(r for part in parts for r in part))
+    assert [rejection.record_id for rejection in catalog_gate.split(rows)[1]] == [4]
