@@ -55,6 +55,10 @@ class EntityDisabledError(ConnectWiseError):
     """An optional entity has no section in the mapping file, so it is not synced."""
 
 
+class TemporaryStorageError(ConnectWiseError):
+    """The temporary directory a sync keeps pages and chunks in is full or not writable."""
+
+
 class QualityGateError(ConnectWiseError):
     """Too many records of a chunk or run failed the quality checks."""
 

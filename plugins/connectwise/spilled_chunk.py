@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import pickle
-import tempfile
 from collections.abc import Iterator
 from typing import Any
 
+from connectwise.client.scratch import scratch_errors, scratch_file
 from connectwise.staging.records import Rejection
 
 Row = dict[str, Any]
@@ -27,20 +28,22 @@ class SpilledChunk:
         self.rows = 0
         self.rejected = 0
         self.bytes = 0  # of the rows' record JSON (``raw``): what the chunk writes
-        self._file = tempfile.TemporaryFile(prefix="cw-chunk-")  # noqa: SIM115 - closed by close()
+        self._file = scratch_file("cw-chunk-", "a chunk of mapped rows")
 
     def add(self, rows: list[Row], rejected: list[Rejection]) -> None:
         """Append one part: mapped rows and the records that could not be mapped."""
         if not rows and not rejected:
             return
-        pickle.dump((rows, rejected), self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        with scratch_errors("a chunk of mapped rows"):
+            pickle.dump((rows, rejected), self._file, protocol=pickle.HIGHEST_PROTOCOL)
         self.rows += len(rows)
         self.rejected += len(rejected)
         self.bytes += sum(len(row["raw"]) for row in rows)
 
     def parts(self) -> Iterator[tuple[list[Row], list[Rejection]]]:
         """Yield the parts as they were added, reading one at a time."""
-        self._file.flush()
+        with scratch_errors("a chunk of mapped rows"):
+            self._file.flush()
         self._file.seek(0)
         while True:
             try:
@@ -49,8 +52,13 @@ class SpilledChunk:
                 return
 
     def close(self) -> None:
-        """Delete the file (it is unlinked already: this frees its space)."""
-        self._file.close()
+        """Delete the file (it is unlinked already: this frees its space).
+
+        What is still buffered is discarded with it: a full disk fails the chunk once, in
+        :meth:`add` or :meth:`parts`, not again here.
+        """
+        with contextlib.suppress(OSError):
+            self._file.close()
 
     @property
     def is_empty(self) -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import mmap
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,6 +13,8 @@ from typing import Any
 import msgspec
 import requests
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError, SSLError
+
+from connectwise.client.scratch import scratch_errors, scratch_file
 
 
 @dataclass(frozen=True)
@@ -89,15 +90,17 @@ def spool_body(response: requests.Response) -> None:
     (see :func:`read_whole_body`). The file is unlinked at once; the mapping lives as long
     as the page does. ``Response.content`` is then a ``memoryview``.
     """
-    with _read_errors(response), tempfile.TemporaryFile(prefix="cw-page-") as spooled:
+    holds = "a page of records"
+    with _read_errors(response), scratch_file("cw-page-", holds) as spooled:
         while data := response.raw.read(SPOOL_SLICE, decode_content=True):
-            spooled.write(data)
+            with scratch_errors(holds):
+                spooled.write(data)
             del data  # not held while the next slice is read
         size = spooled.tell()
-        spooled.flush()
-        body = (
-            memoryview(mmap.mmap(spooled.fileno(), size, access=mmap.ACCESS_READ)) if size else b""
-        )
+        with scratch_errors(holds):
+            spooled.flush()
+            mapped = mmap.mmap(spooled.fileno(), size, access=mmap.ACCESS_READ) if size else None
+    body = memoryview(mapped) if mapped is not None else b""
     response._content = body
     response._content_consumed = True
 
