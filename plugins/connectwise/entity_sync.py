@@ -37,6 +37,7 @@ from connectwise.staging.database import defer_flush, is_postgres, utc_now
 from connectwise.staging.writer import (
     LoadCounts,
     StagingWriter,
+    has_open_quarantine,
     quarantine,
     resolve_quarantine,
 )
@@ -281,6 +282,7 @@ class EntitySync:
         name, loaded_at = request.entity.name, utc_now()
         with self.engine.begin() as connection:
             defer_flush(connection)  # the run's closing commit flushes it
+            resolving = has_open_quarantine(connection, name)  # an initial sync has none
             for rows, rejected in chunk.parts():
                 passed: list[Row] = []
                 for position, row in enumerate(rows, start=offset):
@@ -291,7 +293,8 @@ class EntitySync:
                 offset += len(rows)
                 counts.add(writer.load(connection, passed, request.run_id, loaded_at=loaded_at))
                 quarantined += quarantine(connection, name, rejected, request.run_id)
-                resolve_quarantine(connection, name, [row["id"] for row in passed])
+                if resolving:
+                    resolve_quarantine(connection, name, [row["id"] for row in passed])
         with self._figures_lock:
             figures.quarantined += quarantined
             figures.inserted += counts.inserted

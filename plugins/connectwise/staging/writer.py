@@ -28,6 +28,8 @@ UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE
 ROW_BOOKKEEPING = ("raw", "record_hash", "last_updated", "mapping_version")  # set by the mapper
 BOOKKEEPING = (*ROW_BOOKKEEPING, "run_id")
 SQLITE_ROWS_PER_STATEMENT = 500
+# Rows an SQLite upsert statement holds: powers of two and round hundreds (and fifties).
+STATEMENT_ROWS = sorted({1 << power for power in range(9)} | set(range(50, 501, 50)))
 
 
 @dataclass
@@ -228,14 +230,15 @@ class StagingWriter:
         with ``executemany`` (one step a row) a chunk's load waited on the sync's other
         threads thousands of times, and took several times as long as alone. Positional
         parameters go straight to sqlite3: SQLAlchemy's processing cost more than the insert.
-        Statements hold a power of two of rows below the full size, so a connection prepares
-        a handful of statement texts, not one per remainder (sqlite3 keeps up to 128, each
-        several kilobytes of placeholders).
+        Statements hold one of :data:`STATEMENT_ROWS` rows, so a connection prepares a
+        handful of statement texts, not one per remainder (sqlite3 keeps up to 128, each
+        several kilobytes of placeholders), and a part of the sync's 100 rows is one statement.
         """
         per_statement = self._rows_per_statement(connection)
         start = 0
         while start < len(values):
-            rows = min(per_statement, 1 << (len(values) - start).bit_length() - 1)
+            left = min(per_statement, len(values) - start)
+            rows = max(size for size in STATEMENT_ROWS if size <= left)
             part = values[start : start + rows]
             connection.exec_driver_sql(
                 self._upsert_statement(rows), tuple(chain.from_iterable(part))
@@ -338,6 +341,17 @@ def quarantine(
         rows,
     )
     return len(rows)
+
+
+def has_open_quarantine(connection: Connection, entity: str) -> bool:
+    """Tell whether ``entity`` has open quarantine rows (none: loads need not resolve any)."""
+    found = connection.execute(
+        sa.text(
+            "SELECT 1 FROM meta_quarantine WHERE entity = :entity AND resolved_at IS NULL LIMIT 1"
+        ),
+        {"entity": entity},
+    )
+    return found.first() is not None
 
 
 def resolve_quarantine(connection: Connection, entity: str, record_ids: Iterable[int]) -> None:

@@ -236,7 +236,7 @@ def test_loads_of_every_size_prepare_a_handful_of_upserts(
         first += size
     sa.event.remove(engine, "before_cursor_execute", seen)
 
-    assert len(upserts) <= 8  # 1, 2, 4, ... 128 rows a statement
+    assert len(upserts) <= 10  # 1, 2, 4, ... 128, 50 and 100 rows a statement
     with engine.connect() as connection:
         staged = connection.execute(sa.text("SELECT COUNT(*) FROM stg_contacts")).scalar()
     assert staged == first - 1
