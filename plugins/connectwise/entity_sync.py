@@ -34,6 +34,7 @@ from connectwise.spilled_chunk import SpilledChunk
 from connectwise.staging import history
 from connectwise.staging.checkpoints import background_checkpoints
 from connectwise.staging.database import defer_flush, is_postgres, utc_now
+from connectwise.staging.lookups import live_ids_among
 from connectwise.staging.writer import (
     LoadCounts,
     StagingWriter,
@@ -303,7 +304,7 @@ class EntitySync:
 
     def _staged_among(self, entity: str, ids: set[int]) -> set[int]:
         """Which of ``ids`` a referenced entity has staged (a chunk's references at once)."""
-        return history.staged_ids_among(self.engine, self.registry[entity].staging_table, ids)
+        return live_ids_among(self.engine, self.registry[entity].staging_table, ids)
 
     def _next_watermark(self, newest: datetime | None) -> datetime:
         """Return the next lower bound: no later than the server's clock when this sync began.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from connectwise.staging.database import is_postgres, utc_now
-from connectwise.staging.writer import members, one_of, sql_value
+from connectwise.staging.writer import sql_value
 
 
 @dataclass
@@ -340,20 +340,6 @@ def staged_ids(engine: Engine, table: str) -> set[int]:
     """Ids of a staging table's rows that are not soft-deleted."""
     with engine.connect() as connection:
         result = connection.execute(sa.text(f"SELECT id FROM {table} WHERE deleted_at IS NULL"))
-        return {int(row[0]) for row in result}
-
-
-def staged_ids_among(engine: Engine, table: str, ids: Iterable[int]) -> set[int]:
-    """Which of ``ids`` a staging table holds, soft-deleted rows left out."""
-    postgres = is_postgres(engine)
-    with engine.connect() as connection:
-        result = connection.execute(
-            sa.text(
-                f"SELECT id FROM {table} WHERE deleted_at IS NULL "
-                f"AND {one_of('id', postgres=postgres)}"
-            ),
-            {"members": members(ids, postgres=postgres)},
-        )
         return {int(row[0]) for row in result}
 
 

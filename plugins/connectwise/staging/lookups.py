@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from connectwise.staging.database import is_postgres
-from connectwise.staging.writer import sql_value
+from connectwise.staging.writer import members, one_of, sql_value
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -156,16 +156,23 @@ def decoded(raw: Any) -> Record:
     return raw if isinstance(raw, dict) else json.loads(raw)
 
 
-def live_ids_among(engine: Engine, table: str, ids: list[int]) -> set[int]:
-    """Return which of ``ids`` are live rows of ``table``."""
-    if not ids:
+def live_ids_among(engine: Engine, table: str, ids: Iterable[int]) -> set[int]:
+    """Return which of ``ids`` are live rows of ``table``.
+
+    The ids are one bound list (``writer.one_of``): a chunk's thousands of ids neither reach
+    SQLite's limit of parameters nor make a statement text of their own for the caches.
+    """
+    listed = list(ids)
+    if not listed:
         return set()
+    postgres = is_postgres(engine)
     with engine.connect() as connection:
         result = connection.execute(
-            sa.text(f"SELECT id FROM {table} WHERE deleted_at IS NULL AND id IN :ids").bindparams(
-                sa.bindparam("ids", expanding=True)
+            sa.text(
+                f"SELECT id FROM {table} WHERE deleted_at IS NULL "
+                f"AND {one_of('id', postgres=postgres)}"
             ),
-            {"ids": ids},
+            {"members": members(listed, postgres=postgres)},
         )
         return {int(row[0]) for row in result}
 

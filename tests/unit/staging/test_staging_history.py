@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from connectwise.mapping.load import Mapping
-from connectwise.staging import history
+from connectwise.staging import history, lookups
 from connectwise.staging.database import create_staging_engine
 from connectwise.staging.history import RunFigures, as_datetime
 from connectwise.staging.migrations import migrate
@@ -264,7 +264,7 @@ def test_staged_ids_leave_out_soft_deleted_rows(engine: Engine) -> None:
             )
 
     assert history.staged_ids(engine, "stg_categories") == {1, 3}
-    assert history.staged_ids_among(engine, "stg_categories", [1, 2, 4]) == {1}
+    assert lookups.live_ids_among(engine, "stg_categories", [1, 2, 4]) == {1}
 
 
 @pytest.mark.parametrize(
