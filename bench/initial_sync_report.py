@@ -250,15 +250,17 @@ def memory_target(
         versus = large.memory["traced"]["peak_mb"] / medium.memory["traced"]["peak_mb"]
         line += (
             f" Large ÷ medium: {versus:.2f}. What the sync holds in memory does not follow "
-            "the table: the page being mapped, decoded 100 records at a time, and their rows; "
-            "the part of a chunk being loaded (100 rows at most, read back from the chunk's "
-            "file); and the values the quality checks need of the chunk being loaded (tens "
-            "of bytes a row). Pages wait for the sync spooled to temporary files (one per "
-            "reader and one more, read through a mapping: file pages the kernel may drop, in "
-            "the RSS figures but not the heap), and chunks of `load_chunk_rows` rows wait in "
-            "temporary files. Small's largest entity is one such part, so small shows most of "
-            'the bound. "Memory settings" below measures the bounds changed, and what that '
-            "costs."
+            "the table: the part being mapped (100 records decoded, and their rows) or, "
+            "between two parts, the part of a chunk being loaded (SQLite loads a full chunk "
+            "inline: the two never overlap), with the values the quality checks need of that "
+            "chunk (a few bytes a row); each parallel reader's 32 KB read slice; the id of "
+            "each company the contact filter keeps (8 bytes). Pages wait for the sync "
+            "spooled to temporary files (one per reader and one more, read through a mapping: "
+            "file pages the kernel may drop, in the RSS figures but not the heap), and chunks "
+            "of `load_chunk_rows` rows wait in temporary files. Small's largest entity is one "
+            "such part, so small shows most of the bound; large adds the readers' slices and "
+            'wider records. "Memory settings" below measures the bounds changed, and what '
+            "that costs."
         )
     return line
 

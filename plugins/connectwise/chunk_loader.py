@@ -21,21 +21,24 @@ _DEFAULTS = SyncSettings()  # the mapping's chunk bounds when a caller gives non
 
 
 class ChunkLoader:
-    """Gather rows into chunks and run ``load`` for each on threads of their own, in order.
+    """Gather rows into chunks and run ``load`` for each, in order: inline or on threads.
 
     A chunk closes at ``max_rows`` rows or once its records' JSON (``raw``) reaches
     ``max_bytes``: wide records (many custom fields) cannot make one transaction many times
-    larger. Chunks are gathered on disk (:class:`SpilledChunk`), not in memory.
+    larger. Chunks are gathered on disk (:class:`SpilledChunk`), not in memory. The sync adds
+    each mapped part (:meth:`add`), lets go of it, then calls :meth:`flush_if_full`, so a
+    chunk that loads inline does not share the heap with the part that filled it.
 
-    SQLite and PostgreSQL do their share of a load without holding the GIL (SQLite's B-tree
-    and checkpoint, PostgreSQL's parsing and indexing in its own process), so the sync maps the
-    next chunk meanwhile. Each chunk loads in its own transaction, exactly as it would inline.
-    With one loader (the default) chunks load one at a time, in order, and a full chunk waits
-    until the previous one has loaded, so at most two exist. With ``loaders`` > 1 that many
-    chunks load at once, on as many connections: for a server that works on each in a process
-    of its own, and only for chunks that share no record (one read of an entity).
-    A failed load stops the sync: the next hand-over (or leaving the block) raises its error,
-    and no chunk handed over after the error was seen loads.
+    With ``loaders`` = 0 a full chunk loads in the caller's thread. SQLite gains nothing from a
+    loader thread (measured: the same time; its writer is one connection and most of a load is
+    Python holding the GIL), and the mapping and the load would then each hold a part at once.
+    PostgreSQL parses and indexes a chunk in a process of its own, so there the sync maps the
+    next chunk meanwhile: with ``loaders`` >= 1, chunks load on that many threads and
+    connections, a full chunk waiting while all are busy (at most ``loaders`` + 1 chunks
+    exist). Several loaders only for chunks that share no record (one read of an entity).
+    Each chunk loads in its own transaction either way. A failed load stops the sync: the
+    next hand-over (or leaving the block) raises its error, and no chunk handed over after
+    the error was seen loads.
     """
 
     def __init__(
@@ -74,9 +77,12 @@ class ChunkLoader:
             log.error("Loading a chunk failed as well: %s", self._error)
 
     def add(self, rows: list[Row], rejected: list[Rejection]) -> None:
-        """Add mapped rows and rejections to the chunk; hand it over once it is full."""
+        """Add mapped rows and rejections to the chunk (written to its file at once)."""
+        self._chunk.add(rows, rejected)
+
+    def flush_if_full(self) -> None:
+        """Hand over the chunk if it is full (after the caller has let go of its last part)."""
         chunk = self._chunk
-        chunk.add(rows, rejected)
         if chunk.rows >= self._max_rows or chunk.bytes >= self._max_bytes:
             self.flush()
 
@@ -86,6 +92,12 @@ class ChunkLoader:
         if chunk.is_empty:
             chunk.close()
             self._raise_failure()
+            return
+        if not self._threads:
+            try:
+                self._load(chunk)
+            finally:
+                chunk.close()
             return
         self._idle.acquire()  # with one loader: once the previous chunk has loaded
         if self._error is not None:

@@ -57,8 +57,11 @@ log = logging.getLogger(__name__)
 PARALLEL_LOADS = 2
 # Records of a page decoded at once: a page of 1,000 contacts is 6 MB of objects. Each part is
 # mapped, handed to the chunk's file and let go; the loader reads the parts back as they were.
-# 100 took the large peak from 8.6 to 5.9 MB against 250, at no measurable cost in time.
+# 100 took the large peak from 8.6 to 5.9 MB against 250, at no measurable cost in time. A part
+# also stops at 128 KB of JSON, so wide records (opportunities, ~2 KB each) cost what narrow
+# ones do.
 DECODED_RECORDS = 100
+DECODED_BYTES = 128 * 1024
 
 Row = dict[str, Any]
 
@@ -167,7 +170,7 @@ class EntitySync:
         with background_checkpoints(self.engine), loader:
             for page in source.pages:
                 figures.pages += 1
-                for records in parts_of(page, DECODED_RECORDS):
+                for records in parts_of(page, DECODED_RECORDS, DECODED_BYTES):
                     figures.fetched += len(records)
                     if seen is not None:
                         key = entity.primary_key
@@ -175,10 +178,12 @@ class EntitySync:
                     kept = [record for record in records if record_filter.keep(record)]
                     figures.filtered += len(records) - len(kept)
                     rows, failures = mapper.map_records(kept)
+                    del records, kept  # the decoded records are not needed past their rows
                     loader.add(rows, failures)
                     newest = _newest(newest, rows)
                     progress.update(figures.fetched)
-                    del records, kept, rows, failures  # before the next part is decoded
+                    del rows, failures  # before a chunk loads or the next part decodes
+                    loader.flush_if_full()
                 del page
             loader.flush()
         if seen is not None:
@@ -222,12 +227,14 @@ class EntitySync:
         return mark_deleted(self.engine, request.entity, sorted(expected - seen))
 
     def _loaders(self, request: SyncRequest) -> int:
-        """Chunks to load at once: PostgreSQL parses and indexes each in a process of its own.
+        """Loader threads: PostgreSQL parses and indexes each chunk in a process of its own.
 
-        Only for one read of an entity (full, incremental, re-map), where no record is in two
-        chunks; SQLite has one writer at a time.
+        Several only for one read of an entity (full, incremental, re-map), where no record is
+        in two chunks. SQLite (one writer at a time) loads inline: see :class:`ChunkLoader`.
         """
-        if is_postgres(self.engine) and request.mode in ("full", "incremental", "remap"):
+        if not is_postgres(self.engine):
+            return 0
+        if request.mode in ("full", "incremental", "remap"):
             return PARALLEL_LOADS
         return 1
 
@@ -271,12 +278,13 @@ class EntitySync:
     ) -> None:
         """Validate the chunk at once, then load it part by part in one transaction.
 
-        The parts are read back twice: for the values the checks need, then to load. The
-        checks run here, on the loader's thread, while the sync maps the next chunk.
+        The parts are read back twice: for the values the checks need, then to load. This runs
+        inline (SQLite) or on a loader thread while the sync maps the next chunk (PostgreSQL).
         """
         checks = gate.chunk_checks()
         for rows, _rejected in chunk.parts():
             checks.add(rows)
+            del rows, _rejected  # a loop variable holds its part while the next is read
         failures = checks.failures()
         del checks
         counts, quarantined, offset = LoadCounts(), 0, 0
@@ -296,6 +304,7 @@ class EntitySync:
                 quarantined += quarantine(connection, name, rejected, request.run_id)
                 if resolving:
                     resolve_quarantine(connection, name, [row["id"] for row in passed])
+                del rows, rejected, passed
         with self._figures_lock:
             figures.quarantined += quarantined
             figures.inserted += counts.inserted

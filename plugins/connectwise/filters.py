@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from array import array
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from itertools import chain
 from typing import TYPE_CHECKING, Any, Protocol
 
 from connectwise.client.conditions import changed_since
+from connectwise.client.packed import each_record
 from connectwise.entities import REGISTRY
 from connectwise.mapping.transforms import value_at
 from connectwise.staging.history import get_watermark
@@ -71,7 +74,8 @@ class ContactCompanyTypeFilter:
         types = config.contact_filter.company_types
         self._wanted = None if types == "all" else {name.casefold() for name in types}
         self._overlap = timedelta(seconds=config.settings.watermark_overlap_seconds)
-        self._allowed_companies: set[int] = set()
+        self._allowed_companies: set[int] = set()  # while the types are read
+        self._allowed: array | list[int] = array("q")
 
     def prepare(  # noqa: D102
         self, hook: ConnectWiseHook, engine: Engine, *, is_full_read: bool
@@ -93,9 +97,11 @@ class ContactCompanyTypeFilter:
             )
             origin = f"staged, updated with the companies changed since {since:%Y-%m-%d %H:%M:%S}"
         self._note_types(known)
+        self._allowed = _sorted_ids(self._allowed_companies)
+        self._allowed_companies.clear()
         log.info(
             "Contact filter: %d companies have one of the types %s (%s)",
-            len(self._allowed_companies),
+            len(self._allowed),
             ", ".join(sorted(self._wanted)),
             origin,
         )
@@ -103,13 +109,18 @@ class ContactCompanyTypeFilter:
     def keep(self, record: dict[str, Any]) -> bool:  # noqa: D102
         if self._wanted is None:
             return True
-        return value_at(record, "company/id") in self._allowed_companies
+        company_id = value_at(record, "company/id")
+        if type(company_id) is not int:
+            return False
+        at = bisect_left(self._allowed, company_id)
+        return at < len(self._allowed) and self._allowed[at] == company_id
 
     @staticmethod
     def _read_types(hook: ConnectWiseHook, *, conditions: str | None) -> Iterator[tuple[int, Any]]:
         endpoint = REGISTRY["companies"].endpoint
-        for page in hook.paginate(endpoint, conditions=conditions, fields=["id", "types"]):
-            for company in page:
+        pages = hook.paginate(endpoint, conditions=conditions, fields=["id", "types"], packed=True)
+        for page in pages:
+            for company in each_record(page):  # 1,000 companies' types were 1.7 MB decoded
                 yield int(company["id"]), company.get("types")
 
     def _note_types(self, known: Iterable[tuple[int, Any]]) -> None:
@@ -124,6 +135,14 @@ class ContactCompanyTypeFilter:
                 self._allowed_companies.add(company_id)
             else:
                 self._allowed_companies.discard(company_id)
+
+
+def _sorted_ids(ids: set[int]) -> array | list[int]:
+    """Return ``ids`` sorted, in a typed array: 8 bytes an id, where a set takes ~70."""
+    ordered = sorted(ids)
+    if ordered and (ordered[0] < -(2**63) or ordered[-1] >= 2**63):
+        return ordered  # an id beyond 64 bits (no ConnectWise id is): a plain list
+    return array("q", ordered)
 
 
 RECORD_FILTERS: dict[str, Callable[[MappingConfig], RecordFilter]] = {

@@ -97,10 +97,12 @@ def ids_source(
         else [entity.endpoint]
     )
 
-    def pages() -> Iterator[list[Record]]:
+    def pages() -> Iterator[Page]:
         for endpoint in endpoints:
             for conditions in conditions_for_ids(wanted, entity.primary_key):
-                yield from hook.paginate(endpoint, conditions=conditions, key=entity.primary_key)
+                yield from hook.paginate(
+                    endpoint, conditions=conditions, key=entity.primary_key, packed=True
+                )
 
     return PageSource(len(wanted), pages())
 
@@ -115,7 +117,7 @@ def delivered_source(
     """Yield the records a callback delivered, then those read by id (deliveries without)."""
     fetched = ids_source(hook, engine, entity, list(record_ids)) if record_ids else None
 
-    def pages() -> Iterator[list[Record]]:
+    def pages() -> Iterator[Page]:
         if records:
             yield list(records)
         if fetched is not None:
@@ -127,9 +129,11 @@ def delivered_source(
 def children_source(hook: ConnectWiseHook, entity: Entity, parent_ids: list[int]) -> PageSource:
     """Read every child of the given parents (a parent's callback refreshes its children)."""
 
-    def pages() -> Iterator[list[Record]]:
+    def pages() -> Iterator[Page]:
         for parent_id in sorted(set(parent_ids)):
-            yield from hook.paginate(entity.endpoint_for(parent_id), key=entity.primary_key)
+            yield from hook.paginate(
+                entity.endpoint_for(parent_id), key=entity.primary_key, packed=True
+            )
 
     return PageSource(len(set(parent_ids)), pages())
 

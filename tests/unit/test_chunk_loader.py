@@ -1,4 +1,4 @@
-"""The sync's loader threads: chunks load in order, or several at once; a failure stops them."""
+"""The sync's chunk loader: chunks load in order, inline or on threads; a failure stops them."""
 
 from __future__ import annotations
 
@@ -137,13 +137,42 @@ def test_rows_gather_into_chunks_closed_at_their_rows_or_their_bytes() -> None:
 
     narrow = [{"id": n, "raw": "x" * 10} for n in range(5)]
     wide = [{"id": n, "raw": "x" * 60} for n in range(10, 14)]
+    parts = [(narrow[:2], ["rejected-1"]), (narrow[2:], []), (wide[:1], []), (wide[1:2], [])]
     with ChunkLoader(load, max_rows=3, max_bytes=100) as loader:
-        loader.add(narrow[:2], ["rejected-1"])
-        loader.add(narrow[2:], [])  # 5 rows: past max_rows, handed over whole
-        loader.add(wide[:1], [])
-        loader.add(wide[1:2], [])  # 120 bytes of raw: past max_bytes
+        for rows, rejected in parts:  # 5 rows: past max_rows; then 120 bytes: past max_bytes
+            loader.add(rows, rejected)
+            loader.flush_if_full()
         loader.add(wide[2:], [])
+        loader.flush_if_full()  # 2 rows, 120 bytes: handed over at the end only
         loader.flush()
         loader.flush()  # nothing gathered: nothing to load
 
     assert loaded == [[0, 1, "rejected-1", 2, 3, 4], [10, 11], [12, 13]]
+
+
+def test_without_loader_threads_a_full_chunk_loads_inline_at_the_hand_over() -> None:
+    loaded: list[tuple[list[object], str]] = []
+
+    def load(chunk) -> None:
+        loaded.append((ids_of(chunk), threading.current_thread().name))
+
+    with ChunkLoader(load, loaders=0, max_rows=2) as loader:
+        loader.add([{"id": 1, "raw": "{}"}], [])
+        loader.flush_if_full()
+        assert loaded == []  # one row of two: still gathering
+        loader.add([{"id": 2, "raw": "{}"}], [])
+        assert loaded == []  # adding alone never loads: the caller still holds the part
+        loader.flush_if_full()
+        assert loaded == [([1, 2], threading.current_thread().name)]
+        submit(loader, 3)
+
+    assert [ids for ids, _ in loaded] == [[1, 2], [3]]
+
+
+def test_without_loader_threads_a_failed_load_raises_at_once() -> None:
+    loaded: list[int] = []
+    with ChunkLoader(refusing_chunk_2(loaded), loaders=0) as loader:
+        submit(loader, 1)
+        with pytest.raises(RuntimeError, match="chunk 2"):
+            submit(loader, 2)
+    assert loaded == [1]

@@ -133,8 +133,35 @@ def test_a_body_that_is_not_a_page_decodes_as_any_other(body: bytes, expected: o
     assert decode_page(response(body)) == expected
 
 
+def test_a_waiting_page_holds_its_body_and_no_record_slices() -> None:
+    # One page per parallel reader waits for the sync: its 1,000 record slices (~64 KB of
+    # objects) are made again only when the sync takes the page.
+    records = [{"id": number, "name": f"Contact {number}"} for number in range(1, 1001)]
+    body = response(json.dumps(records).encode())
+    tracemalloc.start()
+    try:
+        page = decode_page(body)
+        held, _peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert isinstance(page, PackedPage) and len(page) == 1000
+    assert held < 8 * 1024
+    assert page[-1] == records[-1]  # the reader's next key, decoded alone
+    assert [record for part in parts_of(page, 300) for record in part] == records
+
+
+def test_a_part_stops_at_its_records_or_its_bytes_whichever_comes_first() -> None:
+    records = [{"id": n, "note": "x" * (300 if n in (3, 4) else 10)} for n in range(1, 8)]
+    page = decode_page(response(json.dumps(records).encode()))
+    sizes = [len(part) for part in parts_of(page, 3, max_bytes=300)]
+    assert sizes == [2, 1, 1, 3]  # 3 and 4 are wider than the bound: alone; 5-7: 3 records
+    assert [record for part in parts_of(page, 3, max_bytes=300) for record in part] == records
+    assert [len(part) for part in parts_of(page, 3, max_bytes=10)] == [1] * 7  # one at least
+
+
 def test_a_record_no_json_reader_accepts_is_a_clear_error() -> None:
-    page = PackedPage([msgspec.Raw(b'{"id": 1, "x": [1e5000, }')])  # never from a checked body
+    text = b'{"id": 1, "x": [1e5000, }'  # never from a checked body
+    page = PackedPage(b"[" + text + b"]", [msgspec.Raw(text)])
     with pytest.raises(ConnectWiseRequestError, match="not valid JSON"):
         page.records()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,22 +29,57 @@ UTF8_SLICE = 64 * 1024
 
 
 class PackedPage:
-    """A page's records as the slices of its body that hold them (checked JSON, valid UTF-8)."""
+    """A page's records kept in its body (checked JSON, valid UTF-8) until its consumer reads them.
 
-    __slots__ = ("_texts",)
+    The body is split into each record's slice as it is read, which checks its syntax; only the
+    count and the last record (a reader's next key) are kept, so a page waiting for the sync
+    (one per parallel reader, and one more) holds no Python objects beyond its body, which a
+    spooled page keeps in a file. The consumer splits it again when it first reads it (under
+    a millisecond for a page of 1,000 contacts).
+    """
 
-    def __init__(self, texts: list[msgspec.Raw]) -> None:
-        self._texts = texts
+    __slots__ = ("_body", "_count", "_last", "_texts")
+
+    def __init__(self, body: bytes | memoryview, texts: list[msgspec.Raw]) -> None:
+        """Keep ``body``, whose split into record slices (``texts``) has just been checked."""
+        self._body = body
+        self._count = len(texts)
+        self._last = texts[-1] if texts else None
+        self._texts: list[msgspec.Raw] | None = None
 
     def __len__(self) -> int:
-        return len(self._texts)
+        return self._count
 
     def __getitem__(self, index: int) -> Any:
-        return _decode_record(self._texts[index])
+        if self._texts is None and self._last is not None and index in (-1, self._count - 1):
+            return _decode_record(self._last)
+        return _decode_record(self._slices()[index])
 
     def records(self, start: int = 0, stop: int | None = None) -> list[Any]:
         """Decode the records from ``start`` to ``stop`` (once: the caller keeps the list)."""
-        return [_decode_record(text) for text in self._texts[start:stop]]
+        return [_decode_record(text) for text in self._slices()[start:stop]]
+
+    def part_ends(self, size: int, max_bytes: float) -> Iterator[int]:
+        """Yield where each part ends: ``size`` records at most, ``max_bytes`` of JSON at most."""
+        texts = self._slices()
+        start, taken = 0, 0
+        for index, text in enumerate(texts):
+            if index > start and (index - start >= size or taken + len(text) > max_bytes):
+                yield index
+                start, taken = index, 0
+            taken += len(text)
+        if start < len(texts):
+            yield len(texts)
+
+    def _slices(self) -> list[msgspec.Raw]:
+        if self._texts is None:
+            try:
+                self._texts = _PAGE_DECODER.decode(self._body)
+            except msgspec.MsgspecError as exc:  # the body changed since it was checked
+                raise ConnectWiseRequestError(
+                    f"ConnectWise sent a page that is not valid JSON ({exc}).", status=200
+                ) from None
+        return self._texts
 
 
 Page = list[Record] | PackedPage
@@ -59,7 +95,7 @@ def decode_page(response: requests.Response) -> Any:
     body = response.content
     if response.status_code != 204 and body and _is_utf8(body):
         try:
-            return PackedPage(_PAGE_DECODER.decode(body))
+            return PackedPage(body, _PAGE_DECODER.decode(body))
         except msgspec.MsgspecError:  # not an array, or what only the standard library reads
             pass
     if isinstance(body, memoryview):  # what reads a whole body takes bytes
@@ -72,13 +108,30 @@ def records_of(page: Page) -> list[Record]:
     return page.records() if isinstance(page, PackedPage) else page
 
 
-def parts_of(page: Page, size: int) -> Iterator[list[Record]]:
-    """Yield a page's records ``size`` at a time, decoding a packed page part by part."""
+def parts_of(page: Page, size: int, max_bytes: int | None = None) -> Iterator[list[Record]]:
+    """Yield a page's records in parts, decoding a packed page part by part.
+
+    A part holds ``size`` records at most and, with ``max_bytes``, no more of their JSON than
+    that (one record at least): a record's objects take some three times its JSON, so the
+    bytes bound what a part costs, whatever the width of the entity's records.
+    """
     if not isinstance(page, PackedPage):
         yield page
         return
-    for start in range(0, len(page), size):
-        yield page.records(start, start + size)
+    limit = max_bytes if max_bytes is not None else math.inf
+    start = 0
+    for stop in page.part_ends(size, limit):
+        yield page.records(start, stop)
+        start = stop
+
+
+def each_record(page: Page, part: int = 100) -> Iterator[Record]:
+    """Yield a page's records one by one, decoding a packed page ``part`` records at a time.
+
+    For a consumer that keeps little of each record: the page's objects never all exist.
+    """
+    for records in parts_of(page, part):
+        yield from records
 
 
 def _is_utf8(body: bytes | memoryview) -> bool:

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
 import threading
-from array import array
 from collections.abc import Iterable
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from connectwise.mapping.apply import shown_value
-from connectwise.quality.checks import Check, CheckContext, ColumnCheck, DerivedCheck
+from connectwise.quality.checks import Check, CheckContext, ColumnCheck, DerivedCheck, NotNull
+from connectwise.quality.chunk_values import ColumnValues
 from connectwise.quality.library import expectations, great_expectations
 from connectwise.quality.suites import checks_for
 from connectwise.staging.records import Rejection
@@ -156,7 +154,8 @@ class QualityGate:
     ) -> ExpectationSuiteValidationResult:
         """Validate ``frame`` alone, and let GX forget it afterwards.
 
-        GX caches each batch's data until a batch with the same id replaces it: without
+        GX caches each batch's data until a batch with the same id replaces it, and every metric
+        it computed (a boolean series per row and check among them) for good: without
         forgetting, every entity's last chunk would stay in memory for the life of the process.
         """
         with _validating:
@@ -164,9 +163,10 @@ class QualityGate:
             try:
                 return batch.validate(self._suite, result_format=result_format)
             finally:
-                cached = batch.data.execution_engine.batch_manager
-                cached.batch_data_cache.pop(batch.id, None)
-                cached.batch_cache.pop(batch.id, None)
+                engine = batch.data.execution_engine
+                engine.batch_manager.batch_data_cache.pop(batch.id, None)
+                engine.batch_manager.batch_cache.pop(batch.id, None)
+                engine._metric_cache.clear()
 
     def rejection(self, row: Row, failed: list[Check]) -> Rejection:
         """Every reason of a failing row; its problems (one per check) say what to group by."""
@@ -185,29 +185,35 @@ class QualityGate:
 class ChunkChecks:
     """What one chunk's checks need, gathered part by part; the rows themselves are not kept.
 
-    Column checks keep their column's values; derived checks decide each part's rows as they
-    come (one verdict a row, and which failed, where one did), except those that decide a
-    whole chunk at once (``DerivedCheck.per_chunk``: references, one lookup in staging for
-    the chunk), which keep their column's values until :meth:`failures`. A chunk of 5,000
-    contacts is then ~0.5 MB instead of its rows' ~15 MB, and Great Expectations still
+    Column checks keep their column's values (:class:`ColumnValues`: numbers typed, and only
+    where values are missing for a column checked for nothing else); derived checks decide
+    each part's rows as they come (one verdict a row, and which failed, where one did),
+    except those that decide a whole chunk at once (``DerivedCheck.per_chunk``: references,
+    one lookup in staging for the chunk), which keep their column's values until
+    :meth:`failures`. A chunk of 5,000 rows is then tens of kilobytes, and Great Expectations still
     validates the whole chunk at once (its cost per validation is mostly fixed). Positions
     count the chunk's rows in the order they came.
     """
 
     def __init__(self, gate: QualityGate) -> None:
         self._gate = gate
-        self._columns: dict[str, Values] = {check.column: [] for check in gate.column_checks}
+        self._columns = {
+            column: ColumnValues(presence_only=_presence_only(gate.column_checks, column))
+            for column in dict.fromkeys(check.column for check in gate.column_checks)
+        }
         self._per_row = [check for check in gate.derived_checks if not check.per_chunk]
-        self._per_chunk = {check: [] for check in gate.derived_checks if check.per_chunk}
+        self._per_chunk = {
+            check: ColumnValues() for check in gate.derived_checks if check.per_chunk
+        }
         self._derived_failed: dict[int, list[Check]] = {}
         self.rows = 0
 
     def add(self, rows: list[Row]) -> None:
         """Take the checked values of ``rows`` (the next rows of the chunk)."""
         for column, values in self._columns.items():
-            self._columns[column] = _extended(values, [_plain(row.get(column)) for row in rows])
+            values.extend([row.get(column) for row in rows])
         for check, values in self._per_chunk.items():
-            values.extend(row.get(check.column) for row in rows)
+            values.extend([row.get(check.column) for row in rows])
         verdicts = [
             check.verdicts([row.get(check.column) for row in rows], self._gate.context)
             for check in self._per_row
@@ -222,7 +228,9 @@ class ChunkChecks:
         if self._per_chunk:
             checks = list(self._per_chunk)
             context = self._gate.context
-            verdicts = [check.verdicts(self._per_chunk[check], context) for check in checks]
+            verdicts = [
+                check.verdicts(list(self._per_chunk[check].values()), context) for check in checks
+            ]
             self._per_chunk.clear()
             self._note_failed(checks, verdicts, 0)
         return self._gate.failures(self._frame(), self._derived_failed)
@@ -238,47 +246,13 @@ class ChunkChecks:
     def _frame(self) -> pd.DataFrame:
         import pandas as pd  # loaded with Great Expectations; named here for the type
 
-        data: dict[str, Any] = dict(self._columns)
+        data: dict[str, Any] = {column: kept.values() for column, kept in self._columns.items()}
         if self._gate.derived_checks:
             failed = self._derived_failed
             data[DERIVED_COLUMN] = [position not in failed for position in range(self.rows)]
         return pd.DataFrame(data)
 
 
-def _plain(value: Any) -> Any:
-    # Money is a Decimal; pandas would keep it as objects, which GX's ranges do not compare.
-    return float(value) if type(value) is Decimal else value
-
-
-Values = list[Any] | array
-
-
-def _extended(values: Values, new: list[Any]) -> Values:
-    """Append ``new`` to a column's values: numbers in a typed array while they fit one.
-
-    An array keeps 8 bytes a value where a list of Python numbers keeps ~32; pandas reads
-    both into the same int64 or float64 column (a missing float as NaN, as from a list).
-    A value that does not fit turns the column back into a list, exactly as it would be.
-    """
-    if isinstance(values, array):
-        if _fits(values.typecode, new):
-            values.extend(_as_floats(new) if values.typecode == "d" else new)
-            return values
-        values = [None if value != value else value for value in values.tolist()]  # NaN: None
-    elif not values:
-        for typecode in ("q", "d"):
-            if new and _fits(typecode, new):
-                return array(typecode, _as_floats(new) if typecode == "d" else new)
-    values.extend(new)
-    return values
-
-
-def _fits(typecode: str, values: list[Any]) -> bool:
-    """Tell whether ``values`` go in an array of ``typecode``: 64-bit ints, or floats."""
-    if typecode == "q":
-        return all(type(value) is int and -(2**63) <= value < 2**63 for value in values)
-    return all(value is None or type(value) is float for value in values)
-
-
-def _as_floats(values: list[Any]) -> list[float]:
-    return [math.nan if value is None else value for value in values]
+def _presence_only(checks: list[ColumnCheck], column: str) -> bool:
+    """Tell whether ``column`` is only checked for having a value (its values need not be kept)."""
+    return all(isinstance(check, NotNull) for check in checks if check.column == column)

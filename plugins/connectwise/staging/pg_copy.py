@@ -57,7 +57,7 @@ def copy_rows(
     table: str,
     columns: Sequence[str],
     types: Sequence[int],
-    rows: Sequence[tuple[Any, ...]],
+    rows: Sequence[Sequence[Any]],
 ) -> None:
     """COPY ``rows`` (values in ``columns`` order, of ``types``) into ``table``, in binary."""
     driver_connection = connection.connection.driver_connection

@@ -182,22 +182,23 @@ class StagingWriter:
                 self._upsert_many(connection, values)
         return counts
 
-    def _values(self, rows: list[Row], run_id: str, now: datetime) -> list[tuple[Any, ...]]:
-        """Return one tuple per row in ``write_columns`` order, adapted for the driver."""
-        per_load = (run_id, *(sql_value(now, postgres=self.postgres),) * 2)
-        values = [self._own_values(row) + per_load for row in rows]
-        if self.postgres or not self._timestamp_positions:
-            return values
+    def _values(self, rows: list[Row], run_id: str, now: datetime) -> list[list[Any]]:
+        """Return one list per row in ``write_columns`` order, adapted for the driver.
+
+        Lists, not tuples: CPython keeps up to 2,000 freed tuples of each small size for
+        reuse, so a part's rows as tuples stayed allocated (~400 KB) for the process's life.
+        """
+        stamp = sql_value(now, postgres=self.postgres)
         # SQLite stores timestamps as text: adapt only the columns that hold them.
-        positions = self._timestamp_positions
-        adapted = []
-        for value in values:
-            cells = list(value)
+        positions = () if self.postgres else self._timestamp_positions
+        values = []
+        for row in rows:
+            cells = [*self._own_values(row), run_id, stamp, stamp]
             for position in positions:
                 if isinstance(cells[position], datetime):
                     cells[position] = iso_utc(cells[position])
-            adapted.append(tuple(cells))
-        return adapted
+            values.append(cells)
+        return values
 
     def _staged_state(self, connection: Connection, ids: list[int]) -> dict[int, StagedRow]:
         result = connection.execute(
@@ -223,7 +224,7 @@ class StagingWriter:
             f"ON CONFLICT (id) DO UPDATE SET {updates}, deleted_at = NULL"
         )
 
-    def _upsert_many(self, connection: Connection, values: list[tuple[Any, ...]]) -> None:
+    def _upsert_many(self, connection: Connection, values: list[list[Any]]) -> None:
         """Upsert on SQLite, hundreds of rows a statement.
 
         sqlite3 lets go of the GIL for each statement it steps and must take it back after:
@@ -260,7 +261,7 @@ class StagingWriter:
         one = "(" + ", ".join("?" for _ in self.write_columns) + ")"
         return ", ".join([one] * rows)
 
-    def _copy_new(self, connection: Connection, values: list[tuple[Any, ...]]) -> None:
+    def _copy_new(self, connection: Connection, values: list[list[Any]]) -> None:
         """COPY a chunk of records none of which is staged straight into the table.
 
         An initial sync's chunks are all new, and the merge through a temporary table wrote
@@ -275,7 +276,7 @@ class StagingWriter:
                 raise
             self._merge_with_copy(connection, values)
 
-    def _copy_into(self, connection: Connection, table: str, values: list[tuple[Any, ...]]) -> None:
+    def _copy_into(self, connection: Connection, table: str, values: list[list[Any]]) -> None:
         # Imported here: psycopg costs ~70 ms to import, and every parse of a DAG file (the
         # dag-processor's, each task's) imports this module without ever copying.
         from connectwise.staging.pg_copy import column_types, copy_rows
@@ -284,7 +285,7 @@ class StagingWriter:
             self._column_types = column_types(connection, self.table, self.write_columns)
         copy_rows(connection, table, self.write_columns, self._column_types, values)
 
-    def _merge_with_copy(self, connection: Connection, values: list[tuple[Any, ...]]) -> None:
+    def _merge_with_copy(self, connection: Connection, values: list[list[Any]]) -> None:
         temporary = f"_load_{self.table}"
         # Created per load (and dropped at commit) so it always has the table's current columns.
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS pg_temp.{temporary}")

@@ -576,8 +576,10 @@ def test_a_checked_chunk_is_not_kept_by_great_expectations(
 
     catalog_gate.split(map_rows("catalog_items", shipped_mapping, make_catalog_item(3)))
     catalog_gate.split(map_rows("catalog_items", shipped_mapping, make_catalog_item(4, price=-1)))
-    kept = data_source().get_execution_engine().batch_manager
+    engine = data_source().get_execution_engine()
+    kept = engine.batch_manager
     assert kept.batch_data_cache == {} and kept.batch_cache == {}
+    assert not engine._metric_cache  # nor the per-row series it computed for the checks
 
 
 def test_a_chunks_references_are_looked_up_once_for_all_its_parts(
@@ -630,3 +632,24 @@ def test_numbers_judged_the_same_whether_kept_typed_or_not(
     }
     rows = map_rows("catalog_items", shipped_mapping, *(r for part in parts for r in part))
     assert [rejection.record_id for rejection in catalog_gate.split(rows)[1]] == [4]
+
+
+def test_a_missing_required_value_in_a_later_part_is_found_by_its_position(
+    opportunities_gate: QualityGate, shipped_mapping: Mapping
+) -> None:
+    # A column only checked for having a value keeps no values, just where they are missing.
+    parts = [
+        [make_opportunity(1), make_opportunity(2)],
+        [{**make_opportunity(3), "name": None}, make_opportunity(4)],
+        [make_opportunity(5), {**make_opportunity(6), "name": None}],
+    ]
+    checks = opportunities_gate.chunk_checks()
+    for records in parts:
+        checks.add(map_rows("opportunities", shipped_mapping, *records))
+
+    failures = checks.failures()
+
+    assert {position: [check.name for check in found] for position, found in failures.items()} == {
+        2: ["not_null"],
+        5: ["not_null"],
+    }
