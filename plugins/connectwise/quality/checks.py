@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -181,7 +181,7 @@ class DerivedCheck(Check):
     def passes(self, value: Any, context: CheckContext) -> bool:
         """Tell whether ``value`` satisfies the rule."""
 
-    def verdicts(self, values: list[Any], context: CheckContext) -> list[bool]:
+    def verdicts(self, values: Sequence[Any], context: CheckContext) -> list[bool]:
         """Tell, for each of ``values`` (a part of a chunk), whether it satisfies the rule."""
         return [self.passes(value, context) for value in values]
 
@@ -252,7 +252,7 @@ class References(DerivedCheck):
     def passes(self, value: Any, context: CheckContext) -> bool:  # noqa: D102
         return self.verdicts([value], context)[0]
 
-    def verdicts(self, values: list[Any], context: CheckContext) -> list[bool]:
+    def verdicts(self, values: Sequence[Any], context: CheckContext) -> list[bool]:
         """One lookup of the ids, not one per row."""
         known = context.known(self.entity, {value for value in values if value is not None})
         return [value is None or value in known for value in values]

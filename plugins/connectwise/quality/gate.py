@@ -229,7 +229,7 @@ class ChunkChecks:
             checks = list(self._per_chunk)
             context = self._gate.context
             verdicts = [
-                check.verdicts(list(self._per_chunk[check].values()), context) for check in checks
+                check.verdicts(self._per_chunk[check].values(), context) for check in checks
             ]
             self._per_chunk.clear()
             self._note_failed(checks, verdicts, 0)
@@ -244,12 +244,14 @@ class ChunkChecks:
                 self._derived_failed.setdefault(position, []).extend(failed)
 
     def _frame(self) -> pd.DataFrame:
+        import numpy as np
         import pandas as pd  # loaded with Great Expectations; named here for the type
 
-        data: dict[str, Any] = {column: kept.values() for column, kept in self._columns.items()}
+        data: dict[str, Any] = {column: kept.column() for column, kept in self._columns.items()}
         if self._gate.derived_checks:
-            failed = self._derived_failed
-            data[DERIVED_COLUMN] = [position not in failed for position in range(self.rows)]
+            passed = np.ones(self.rows, dtype=bool)
+            passed[list(self._derived_failed)] = False
+            data[DERIVED_COLUMN] = passed
         return pd.DataFrame(data)
 
 

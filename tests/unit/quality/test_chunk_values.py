@@ -53,13 +53,28 @@ def same_column(got: Any, expected: list[Any]) -> None:
 def test_values_read_back_as_pandas_reads_the_plain_values(
     parts: list[list[Any]], expected: list[Any]
 ) -> None:
-    same_column(gathered(parts).values(), expected)
+    column = gathered(parts)
+    same_column(column.column(), expected)
+    assert list(column.values()) == expected
 
 
 def test_numbers_with_gaps_stay_typed() -> None:
     column = gathered([[1, None, 3], [4, None]])
     assert isinstance(column._values, array) and column._values.typecode == "q"
     assert list(column.values()) == [1, None, 3, 4, None]
+
+
+def test_whole_numbers_then_floats_become_floats_as_pandas_reads_them() -> None:
+    column = gathered([[None, None], [2.5, 3], [4]])  # a first part with no price at all
+    assert isinstance(column._values, array) and column._values.typecode == "d"
+    same_column(column.column(), [None, None, 2.5, 3, 4])
+    assert list(column.values()) == [None, None, 2.5, 3, 4]
+
+
+def test_a_full_typed_column_is_read_in_place() -> None:
+    column = gathered([list(range(5000))])
+    assert column.column().base is not None  # a view of the array, not a copy
+    assert column.column().dtype == "int64"
 
 
 def test_a_column_checked_only_for_a_value_keeps_where_values_are_missing() -> None:
@@ -76,7 +91,8 @@ def test_a_column_checked_only_for_a_value_keeps_where_values_are_missing() -> N
     assert values[2500] is None and values[2501] is None
     assert all(value is True for n, value in enumerate(values) if n not in (2500, 2501))
     assert held < 4096  # two positions, not 5,000 names
-    assert pd.Series(values).isna().tolist() == [n in (2500, 2501) for n in range(5002)]
+    missing = [n in (2500, 2501) for n in range(5002)]
+    assert pd.Series(column.column()).isna().tolist() == missing
 
 
 def test_nan_is_missing_like_none() -> None:
