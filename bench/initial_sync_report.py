@@ -250,7 +250,8 @@ def memory_target(
         versus = large.memory["traced"]["peak_mb"] / medium.memory["traced"]["peak_mb"]
         line += (
             f" Large ÷ medium: {versus:.2f}. What the sync holds in memory does not follow "
-            "the table: the part being mapped (100 records decoded, and their rows) or, "
+            "the table: the part being mapped (100 records or 128 KB of their JSON, decoded, "
+            "and their rows) or, "
             "between two parts, the part of a chunk being loaded (SQLite loads a full chunk "
             "inline: the two never overlap), with the values the quality checks need of that "
             "chunk (a few bytes a row); each parallel reader's 32 KB read slice; the id of "
