@@ -10,6 +10,7 @@ import threading
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from connectwise.checked_load import check_and_load
 from connectwise.chunk_loader import MEGABYTE, ChunkLoader
 from connectwise.client.packed import parts_of
 from connectwise.errors import QualityGateError
@@ -33,15 +34,10 @@ from connectwise.sources import (
 from connectwise.spilled_chunk import SpilledChunk
 from connectwise.staging import history
 from connectwise.staging.checkpoints import background_checkpoints
-from connectwise.staging.database import defer_flush, is_postgres, utc_now
+from connectwise.staging.database import is_postgres, utc_now
 from connectwise.staging.lookups import live_ids_among
-from connectwise.staging.writer import (
-    LoadCounts,
-    StagingWriter,
-    has_open_quarantine,
-    quarantine,
-    resolve_quarantine,
-)
+from connectwise.staging.quarantine import resolve_quarantine
+from connectwise.staging.writer import StagingWriter
 from connectwise.sync_request import SyncRequest
 
 if TYPE_CHECKING:
@@ -276,40 +272,13 @@ class EntitySync:
         chunk: SpilledChunk,
         figures: history.RunFigures,
     ) -> None:
-        """Validate the chunk at once, then load it part by part in one transaction.
-
-        The parts are read back twice: for the values the checks need, then to load. This runs
-        inline (SQLite) or on a loader thread while the sync maps the next chunk (PostgreSQL).
-        """
-        checks = gate.chunk_checks()
-        for rows, _rejected in chunk.parts():
-            checks.add(rows)
-            del rows, _rejected  # a loop variable holds its part while the next is read
-        failures = checks.failures()
-        del checks
-        counts, quarantined, offset = LoadCounts(), 0, 0
-        name, loaded_at = request.entity.name, utc_now()
-        with self.engine.begin() as connection:
-            defer_flush(connection)  # the run's closing commit flushes it
-            resolving = has_open_quarantine(connection, name)  # an initial sync has none
-            for rows, rejected in chunk.parts():
-                passed: list[Row] = []
-                for position, row in enumerate(rows, start=offset):
-                    if failed := failures.get(position):
-                        rejected.append(gate.rejection(row, failed))
-                    else:
-                        passed.append(row)
-                offset += len(rows)
-                counts.add(writer.load(connection, passed, request.run_id, loaded_at=loaded_at))
-                quarantined += quarantine(connection, name, rejected, request.run_id)
-                if resolving:
-                    resolve_quarantine(connection, name, [row["id"] for row in passed])
-                del rows, rejected, passed
+        """Check and load one chunk (inline on SQLite, on a loader thread on PostgreSQL)."""
+        result = check_and_load(self.engine, gate, writer, chunk, request.run_id)
         with self._figures_lock:
-            figures.quarantined += quarantined
-            figures.inserted += counts.inserted
-            figures.updated += counts.updated
-            figures.unchanged += counts.unchanged
+            figures.quarantined += result.quarantined
+            figures.inserted += result.counts.inserted
+            figures.updated += result.counts.updated
+            figures.unchanged += result.counts.unchanged
 
     def _staged_among(self, entity: str, ids: set[int]) -> set[int]:
         """Which of ``ids`` a referenced entity has staged (a chunk's references at once)."""

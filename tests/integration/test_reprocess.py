@@ -23,8 +23,8 @@ from connectwise.mapping.apply import canonical_json
 from connectwise.reconcile import mark_deleted
 from connectwise.staging import history
 from connectwise.staging.database import create_staging_engine
+from connectwise.staging.quarantine import quarantine
 from connectwise.staging.records import Rejection
-from connectwise.staging.writer import quarantine
 from connectwise.values import parse_datetime
 
 from tests.support import ROOT, quarantined, staged_rows

@@ -92,17 +92,17 @@ KILLABLE_SYNC = textwrap.dedent(
     from connectwise import jobs
     from connectwise.entities import REGISTRY
     from connectwise.staging.database import create_staging_engine
-    from connectwise.staging.writer import StagingWriter
-    load = StagingWriter.load
-    def load_or_die(self, connection, rows, run_id, **options):
-        if self.table == {table!r}:
-            # Committed rows only (another connection): a chunk loads part by part.
-            with self.engine.connect() as other:
-                staged = other.execute(sa.text("SELECT COUNT(*) FROM " + self.table)).scalar()
+    from connectwise import entity_sync
+    check_and_load = entity_sync.check_and_load
+    def load_or_die(engine, gate, writer, chunk, run_id):
+        if writer.table == {table!r}:
+            # Committed rows only (another connection): chunks of 10 rows, one transaction each.
+            with engine.connect() as other:
+                staged = other.execute(sa.text("SELECT COUNT(*) FROM " + writer.table)).scalar()
             if staged >= 20:
                 os.kill(os.getpid(), signal.SIGKILL)
-        return load(self, connection, rows, run_id, **options)
-    StagingWriter.load = load_or_die
+        return check_and_load(engine, gate, writer, chunk, run_id)
+    entity_sync.check_and_load = load_or_die
     engine = create_staging_engine({url!r})
     for entity in REGISTRY:
         if entity.optional:  # opt-in entities are off in the shipped mapping

@@ -24,8 +24,8 @@ from connectwise.quality.checks import CheckContext
 from connectwise.quality.gate import QualityGate
 from connectwise.staging.database import create_staging_engine
 from connectwise.staging.migrations import migrate
+from connectwise.staging.quarantine import quarantine
 from connectwise.staging.records import Rejection
-from connectwise.staging.writer import quarantine
 from sqlalchemy.engine import Engine
 
 KNOWN_IDS = {"companies": {250}, "opportunity_statuses": {1}, "sales_stages": {5}}

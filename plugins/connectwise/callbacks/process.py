@@ -22,8 +22,8 @@ from connectwise.callbacks.inbox import delivery_of
 from connectwise.entity_sync import EntitySync
 from connectwise.errors import ConnectWiseConnectionError, ConnectWiseTransientError
 from connectwise.staging import inbox
+from connectwise.staging.quarantine import quarantine
 from connectwise.staging.records import Rejection
-from connectwise.staging.writer import quarantine
 from connectwise.sync_request import SyncRequest
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ binary format sends each value as PostgreSQL stores it, typed by the table's own
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +18,7 @@ from psycopg.types.numeric import NumericBinaryDumper
 from sqlalchemy.engine import Connection
 
 _JSONB_VERSION = b"\x01"  # JSONB's binary input: a version byte, then the JSON text
+UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE
 
 
 class _JsonTextAsJsonb(Dumper):
@@ -57,9 +58,12 @@ def copy_rows(
     table: str,
     columns: Sequence[str],
     types: Sequence[int],
-    rows: Sequence[Sequence[Any]],
+    rows: Iterable[Sequence[Any]],
 ) -> None:
-    """COPY ``rows`` (values in ``columns`` order, of ``types``) into ``table``, in binary."""
+    """COPY ``rows`` (values in ``columns`` order, of ``types``) into ``table``, in binary.
+
+    ``rows`` may be read as they are written: a chunk's parts one after another, one COPY.
+    """
     driver_connection = connection.connection.driver_connection
     assert driver_connection is not None
     with driver_connection.cursor() as cursor:
@@ -69,3 +73,35 @@ def copy_rows(
             copy.set_types(list(types))
             for row in rows:
                 copy.write_row(row)
+
+
+class TableCopy:
+    """COPY rows into one staging table, or into a temporary table made like it."""
+
+    def __init__(self, table: str, columns: Sequence[str]) -> None:
+        self.table = table
+        self.columns = list(columns)
+        self._types: list[int] | None = None  # the table's, read at the first COPY
+
+    def rows(
+        self, connection: Connection, rows: Iterable[Sequence[Any]], into: str | None = None
+    ) -> None:
+        """COPY ``rows`` (in ``columns`` order) into the table, or the temporary ``into``."""
+        if self._types is None:
+            self._types = column_types(connection, self.table, self.columns)
+        copy_rows(connection, into or self.table, self.columns, self._types, rows)
+
+    def new_rows(self, connection: Connection, rows: Iterable[Sequence[Any]]) -> bool:
+        """COPY rows none of which should be staged; False, with nothing written, if one is.
+
+        A row staged meanwhile (a callback) fails the COPY on the key, and its savepoint undoes
+        what the COPY wrote.
+        """
+        try:
+            with connection.begin_nested():
+                self.rows(connection, rows)
+        except Exception as exc:  # the driver's own error: COPY bypasses SQLAlchemy
+            if getattr(exc, "sqlstate", None) != UNIQUE_VIOLATION:
+                raise
+            return False
+        return True

@@ -10,21 +10,22 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from connectwise.staging.database import is_postgres, utc_now
-from connectwise.staging.records import Rejection, record_hash
+
+if TYPE_CHECKING:
+    from connectwise.staging.pg_copy import TableCopy
 
 Row = dict[str, Any]
-UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE
 ROW_BOOKKEEPING = ("raw", "record_hash", "last_updated", "mapping_version")  # set by the mapper
 BOOKKEEPING = (*ROW_BOOKKEEPING, "run_id")
 SQLITE_ROWS_PER_STATEMENT = 500
@@ -130,7 +131,7 @@ class StagingWriter:
         own = ["id", *columns, *ROW_BOOKKEEPING]
         self.write_columns = [*own, "run_id", "first_seen_at", "loaded_at"]
         self._own_values = itemgetter(*own)
-        self._column_types: list[int] | None = None  # PostgreSQL's, read at the first COPY
+        self._table_copy: TableCopy | None = None  # PostgreSQL's COPY, made at the first
         self._statements: dict[int, str] = {}  # SQLite's upserts, by rows a statement
         self._timestamp_positions = [
             position
@@ -261,29 +262,51 @@ class StagingWriter:
         one = "(" + ", ".join("?" for _ in self.write_columns) + ")"
         return ", ".join([one] * rows)
 
-    def _copy_new(self, connection: Connection, values: list[list[Any]]) -> None:
-        """COPY a chunk of records none of which is staged straight into the table.
+    def any_staged(self, connection: Connection, ids: Iterable[int]) -> bool:
+        """Tell whether any of ``ids`` is staged (soft-deleted or not)."""
+        found = connection.execute(
+            sa.text(
+                f"SELECT 1 FROM {self.table} WHERE {one_of('id', postgres=self.postgres)} LIMIT 1"
+            ),
+            {"members": members(ids, postgres=self.postgres)},
+        )
+        return found.first() is not None
 
-        An initial sync's chunks are all new, and the merge through a temporary table wrote
-        every row twice. A row staged meanwhile (a callback) makes the COPY fail on the key;
-        the savepoint then falls back to the merge.
+    def copy_new(
+        self, connection: Connection, parts: Iterable[list[Row]], run_id: str, loaded_at: datetime
+    ) -> int | None:
+        """COPY the rows of ``parts``, none of them staged, into the table: one COPY for all.
+
+        Return the rows written, or None if one turned out to be staged (a callback loaded it
+        meanwhile): nothing is written then, and the caller loads the parts one by one.
         """
-        try:
-            with connection.begin_nested():
-                self._copy_into(connection, self.table, values)
-        except Exception as exc:  # the driver's own error: COPY bypasses SQLAlchemy
-            if getattr(exc, "sqlstate", None) != UNIQUE_VIOLATION:
-                raise
+        written = 0
+
+        def values() -> Iterator[list[Any]]:
+            nonlocal written
+            for rows in parts:
+                written += len(rows)
+                yield from self._values(rows, run_id, loaded_at)
+
+        return written if self._copier().new_rows(connection, values()) else None
+
+    def _copy_new(self, connection: Connection, values: list[list[Any]]) -> None:
+        """COPY rows none of which is staged straight into the table.
+
+        The merge through a temporary table wrote every row twice. A row staged meanwhile (a
+        callback) makes the COPY fail on the key; the merge then loads the rows.
+        """
+        if not self._copier().new_rows(connection, values):
             self._merge_with_copy(connection, values)
 
-    def _copy_into(self, connection: Connection, table: str, values: list[list[Any]]) -> None:
+    def _copier(self) -> TableCopy:
         # Imported here: psycopg costs ~70 ms to import, and every parse of a DAG file (the
         # dag-processor's, each task's) imports this module without ever copying.
-        from connectwise.staging.pg_copy import column_types, copy_rows
+        from connectwise.staging.pg_copy import TableCopy
 
-        if self._column_types is None:  # the temporary table is LIKE the staging table
-            self._column_types = column_types(connection, self.table, self.write_columns)
-        copy_rows(connection, table, self.write_columns, self._column_types, values)
+        if self._table_copy is None:
+            self._table_copy = TableCopy(self.table, self.write_columns)
+        return self._table_copy
 
     def _merge_with_copy(self, connection: Connection, values: list[list[Any]]) -> None:
         temporary = f"_load_{self.table}"
@@ -293,85 +316,9 @@ class StagingWriter:
             f"CREATE TEMPORARY TABLE {temporary} "
             f"(LIKE {self.table} INCLUDING DEFAULTS) ON COMMIT DROP"
         )
-        self._copy_into(connection, temporary, values)
+        self._copier().rows(connection, values, into=temporary)
         columns = ", ".join(self.write_columns)
         connection.exec_driver_sql(self._upsert_sql(f"SELECT {columns} FROM {temporary}"))
-
-
-def quarantine(
-    connection: Connection, entity: str, rejections: Iterable[Rejection], run_id: str
-) -> int:
-    """Record rejected records (one open row per record, latest reason wins); return count.
-
-    A rejection without a ``problem`` (a callback delivery given up) is listed by its reason.
-    """
-    postgres = is_postgres(connection.engine)
-    now = sql_value(utc_now(), postgres=postgres)
-    rows = [
-        {
-            "entity": entity,
-            "record_key": str(item.record_id)
-            if item.record_id is not None
-            else f"hash:{record_hash(item.payload)}",
-            "record_id": item.record_id,
-            "run_id": run_id,
-            "check_name": item.check,
-            "reason": item.reason,
-            "problem": item.problem or item.reason,
-            "offending_value": item.value,
-            "payload": item.payload,
-            "quarantined_at": now,
-        }
-        for item in rejections
-    ]
-    if not rows:
-        return 0
-    payload = "CAST(:payload AS JSONB)" if postgres else ":payload"
-    connection.execute(
-        sa.text(
-            "INSERT INTO meta_quarantine (entity, record_key, record_id, run_id, check_name, "
-            "reason, problem, offending_value, payload, quarantined_at) VALUES (:entity, "
-            ":record_key, :record_id, :run_id, :check_name, :reason, :problem, "
-            f":offending_value, {payload}, :quarantined_at) "
-            "ON CONFLICT (entity, record_key) DO UPDATE SET run_id = excluded.run_id, "
-            "check_name = excluded.check_name, reason = excluded.reason, "
-            "problem = excluded.problem, offending_value = excluded.offending_value, "
-            "payload = excluded.payload, quarantined_at = excluded.quarantined_at, "
-            "resolved_at = NULL"
-        ),
-        rows,
-    )
-    return len(rows)
-
-
-def has_open_quarantine(connection: Connection, entity: str) -> bool:
-    """Tell whether ``entity`` has open quarantine rows (none: loads need not resolve any)."""
-    found = connection.execute(
-        sa.text(
-            "SELECT 1 FROM meta_quarantine WHERE entity = :entity AND resolved_at IS NULL LIMIT 1"
-        ),
-        {"entity": entity},
-    )
-    return found.first() is not None
-
-
-def resolve_quarantine(connection: Connection, entity: str, record_ids: Iterable[int]) -> None:
-    """Mark open quarantine rows of records that have now loaded as resolved."""
-    keys = [str(int(record_id)) for record_id in record_ids]  # record_key is the id as text
-    if not keys:
-        return
-    postgres = is_postgres(connection.engine)
-    connection.execute(
-        sa.text(
-            "UPDATE meta_quarantine SET resolved_at = :now WHERE entity = :entity "
-            f"AND resolved_at IS NULL AND {one_of('record_key', postgres=postgres)}"
-        ),
-        {
-            "now": sql_value(utc_now(), postgres=postgres),
-            "entity": entity,
-            "members": members(keys, postgres=postgres),
-        },
-    )
 
 
 def soft_delete(engine: Engine, table: str, ids: list[int]) -> int:

@@ -13,13 +13,9 @@ from connectwise.mapping.apply import RecordMapper, canonical_json
 from connectwise.mapping.load import Mapping
 from connectwise.staging.database import is_postgres
 from connectwise.staging.issues import held_payloads, held_records, open_quarantine_groups
+from connectwise.staging.quarantine import quarantine, resolve_quarantine
 from connectwise.staging.records import Rejection
-from connectwise.staging.writer import (
-    StagingWriter,
-    quarantine,
-    resolve_quarantine,
-    sql_value,
-)
+from connectwise.staging.writer import StagingWriter, sql_value
 from sqlalchemy.engine import Engine
 
 EMAIL = "email is not a valid e-mail address"

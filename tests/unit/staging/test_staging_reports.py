@@ -9,9 +9,10 @@ import sqlalchemy as sa
 from connectwise.entities import REGISTRY
 from connectwise.mapping.apply import RecordMapper, canonical_json
 from connectwise.mapping.load import Mapping
+from connectwise.staging.quarantine import quarantine
 from connectwise.staging.records import Rejection
 from connectwise.staging.reports import Orphans, entity_summary, find_orphans, format_summary
-from connectwise.staging.writer import StagingWriter, quarantine
+from connectwise.staging.writer import StagingWriter
 from sqlalchemy.engine import Engine
 
 DELETED_AT = "2024-01-01T00:00:00Z"
@@ -131,7 +132,7 @@ def test_entity_summary_counts_rows_soft_deleted_and_quarantined(engine: Engine,
 
 
 def test_entity_summary_leaves_out_resolved_quarantine_rows(engine: Engine) -> None:
-    from connectwise.staging.writer import resolve_quarantine
+    from connectwise.staging.quarantine import resolve_quarantine
 
     with engine.begin() as connection:
         quarantine(connection, "contacts", [Rejection(7, "format", "bad", "{}")], "run-1")

@@ -13,8 +13,9 @@ from connectwise.entities import REGISTRY
 from connectwise.mapping.apply import RecordMapper, canonical_json
 from connectwise.mapping.load import Mapping
 from connectwise.staging.history import as_datetime
+from connectwise.staging.quarantine import quarantine, resolve_quarantine
 from connectwise.staging.records import Rejection
-from connectwise.staging.writer import LoadCounts, StagingWriter, quarantine, resolve_quarantine
+from connectwise.staging.writer import LoadCounts, StagingWriter
 from sqlalchemy.engine import Engine
 
 Row = dict[str, Any]
