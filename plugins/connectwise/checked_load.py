@@ -42,10 +42,11 @@ def check_and_load(
     what is staged.
     """
     checks = gate.chunk_checks()
-    ids = array("q")
+    ids = array("q")  # only PostgreSQL looks them up: SQLite loads part by part anyway
     for rows, _rejected in chunk.parts():
         checks.add(rows)
-        ids.extend([row["id"] for row in rows])
+        if writer.postgres:
+            ids.extend([row["id"] for row in rows])
         del rows, _rejected  # a loop variable holds its part while the next is read
     failures = checks.failures()
     del checks
@@ -55,7 +56,7 @@ def check_and_load(
         if has_open_quarantine(connection, gate.entity.name):  # an initial sync has none
             return _load_parts(connection, gate, writer, chunk, failures, run_id, loaded_at)
         if writer.postgres and not writer.any_staged(connection, ids):
-            passed = _passed_parts(chunk, failures)
+            passed = (rows for rows, _rejected in _rejected_parts(gate, chunk, failures))
             inserted = writer.copy_new(connection, passed, run_id, loaded_at)
             if inserted is not None:
                 result = ChunkResult(LoadCounts(inserted=inserted))
@@ -65,15 +66,6 @@ def check_and_load(
         return _load_parts(
             connection, gate, writer, chunk, failures, run_id, loaded_at, resolving=False
         )
-
-
-def _passed_parts(chunk: SpilledChunk, failures: Failures) -> Iterator[list[Row]]:
-    """Yield each part's rows that passed the checks."""
-    offset = 0
-    for rows, _rejected in chunk.parts():
-        yield [row for position, row in enumerate(rows, start=offset) if position not in failures]
-        offset += len(rows)
-        del rows, _rejected
 
 
 def _rejected_parts(
